@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: GPL-2.0
+# kavm: one quiet, strict top-level Makefile (after kvmtool's).
+#
+#   make            build build/kavm, build/kavmctl, BPF skeletons, test programs
+#   make check      run every test (unit, sanitizer, native netns/KVM, test host)
+#   make deps       install the Debian 12 packages the build and tests need
+#   make help       list the targets
+#
+# V=1 shows the commands, WERROR=0 turns warnings back into warnings,
+# SAN=1 builds with ASan+UBSan into build/san/.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+V ?= 0
+WERROR ?= 1
+SAN ?= 0
+
+ifeq ($(SAN),1)
+BUILD ?= build/san
+else
+BUILD ?= build
+endif
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+PKGS := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libbpf libkmod
+# Feature probe: fail early with the package to install, not with a wall of
+# missing-header errors.
+PKG_MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,$(p))))
+ifneq ($(filter-out deps help clean,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
+ifneq ($(PKG_MISSING),)
+$(error missing development packages: $(PKG_MISSING); run 'make deps' as root)
+endif
+endif
+
+WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes \
+	-Wmissing-declarations -Wstrict-prototypes -Wformat=2 -Wshadow \
+	-Wvla -Wpointer-arith -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -pthread $(WARNINGS) -MMD -MP \
+	-Iinclude -Iinclude/uapi -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -pthread
+
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Sources are found by directory so that a new device or backend is a new file.
+LIB_SRCS := $(sort $(shell find userspace -name '*.c' ! -name main.c ! -name options.c))
+KAVM_SRCS := $(wildcard userspace/main.c userspace/options.c)
+KAVMCTL_SRCS := $(sort $(wildcard tools/kavmctl/*.c))
+TRACE_SRCS := $(sort $(wildcard tools/kavm-trace/*.c))
+BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+NATIVE_SRCS := $(sort $(wildcard tests/native/*.c))
+BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libkavm.a
+HARNESS_OBJ := $(BUILD)/tests/harness.o
+SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
+NATIVE_BINS := $(NATIVE_SRCS:%.c=$(BUILD)/%)
+BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
+GUEST_BINS := $(GUEST_SRCS:%.S=$(BUILD)/%.bin)
+
+PROGS := $(if $(KAVM_SRCS),$(BUILD)/kavm) $(if $(KAVMCTL_SRCS),$(BUILD)/kavmctl) \
+	$(if $(TRACE_SRCS),$(BUILD)/kavm-trace)
+
+all: $(PROGS) $(UNIT_BINS) $(NATIVE_BINS) $(BENCH_BINS) $(GUEST_BINS)
+
+# --- BPF: clang -> bpftool gen object -> bpftool gen skeleton (libbpf-bootstrap)
+$(BUILD)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.tmp.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-I$(BUILD) -Ibpf -Iinclude/uapi -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# --- userspace
+$(BUILD)/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/kavm: $(KAVM_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/kavmctl: $(KAVMCTL_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/kavm-trace: $(TRACE_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Every tests/unit/foo.c and tests/native/foo.c is one harness program.
+$(UNIT_BINS) $(NATIVE_BINS): $(BUILD)/%: $(BUILD)/%.o $(HARNESS_OBJ) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BENCH_BINS): $(BUILD)/%: $(BUILD)/%.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Tiny test guests: flat binaries loaded at a fixed guest address.
+$(GUEST_BINS): $(BUILD)/%.bin: %.S
+	$(call msg,AS,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -nostdlib -static -Wl,--build-id=none -Wl,-Ttext=0x1000 \
+		-Wl,-e,_start -o $(@:.bin=.elf) $<
+	$(Q)objcopy -O binary -j .text $(@:.bin=.elf) $@
+
+.PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o
+
+# --- kernel module (kbuild)
+KDIR ?= /lib/modules/$(shell uname -r)/build
+kmod:
+	$(Q)$(MAKE) -C kmod KDIR=$(KDIR)
+
+# --- tests
+check: all
+	$(Q)$(MAKE) --no-print-directory SAN=1 all
+	$(Q)tests/run.sh
+
+check-unit: all
+	$(Q)tests/run.sh unit
+
+check-native: all
+	$(Q)tests/run.sh native
+
+check-host: all
+	$(Q)tests/run.sh host
+
+bench: all
+	$(Q)tests/bench/run.sh
+
+demo: all
+	$(Q)tests/host/demo.sh
+
+deps:
+	$(Q)tests/install-deps.sh
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^kmod/')
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' | grep -v '^kmod/')
+
+clean:
+	$(call msg,CLEAN,build)
+	$(Q)rm -rf build
+	$(Q)if [ -f kmod/Makefile ]; then $(MAKE) -C kmod clean >/dev/null 2>&1 || true; fi
+
+help:
+	@echo 'Targets:'
+	@echo '  all (default)  build/kavm, build/kavmctl, BPF skeletons, test programs'
+	@echo '  check          every test: unit (plain and ASan+UBSan), native, test host'
+	@echo '  check-unit | check-native | check-host   one group'
+	@echo '  bench          benchmarks under tests/bench/, printing figures'
+	@echo '  demo           VMs talking over a kavm-made bridge, in the QEMU test host'
+	@echo '  deps           apt-get the Debian 12 packages (as root)'
+	@echo '  kmod           build kmod/ against KDIR'
+	@echo '  format | format-check   clang-format'
+	@echo '  clean'
+	@echo 'Variables: V=1 WERROR=0 SAN=1 KDIR=...'
+
+.PHONY: all check check-unit check-native check-host bench demo deps kmod format \
+	format-check clean help
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,21 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Install what kavm's build and tests need on Debian 12 (run as root).
+set -e
+PKGS="build-essential pkg-config git make gcc clang llvm clang-format \
+libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libbpf-dev bpftool libelf-dev \
+zlib1g-dev libkmod-dev iproute2 busybox-static qemu-system-x86 cpio kmod \
+jq valgrind iperf3 python3 bc"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: run as root (apt-get install)" >&2
+	exit 1
+fi
+missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	grep -q 'install ok installed' || echo "$p"; done)
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi
+echo "install-deps: all packages present"

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kavmctl: global options, network namespace entry and command dispatch. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kavm/log.h>
+
+#include "kavmctl.h"
+
+bool kavmctl_json;
+bool kavmctl_stats;
+const char *kavmctl_netns;
+
+extern const struct kavmctl_cmd __start_kavmctl_cmds[], __stop_kavmctl_cmds[];
+
+bool kavmctl_matches(const char *arg, const char *word)
+{
+	size_t len = strlen(arg);
+
+	return len && len <= strlen(word) && !strncmp(arg, word, len);
+}
+
+struct json_writer *kavmctl_json_begin(void)
+{
+	return kavmctl_json ? jw_new(stdout) : NULL;
+}
+
+void kavmctl_json_end(struct json_writer *jw)
+{
+	jw_destroy(jw);
+}
+
+static void usage(FILE *out)
+{
+	const struct kavmctl_cmd *c;
+
+	fprintf(out, "Usage: kavmctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
+		     "OPTIONS := { -j[son] | -s[tatistics] | -n[etns] NAME | -v[erbose] | -h[elp] }\n"
+		     "OBJECT := {");
+	for (c = __start_kavmctl_cmds; c < __stop_kavmctl_cmds; c++)
+		fprintf(out, " %s%s", c->name, c + 1 < __stop_kavmctl_cmds ? " |" : "");
+	fprintf(out, " }\n\n");
+	for (c = __start_kavmctl_cmds; c < __stop_kavmctl_cmds; c++)
+		if (c->usage)
+			c->usage();
+}
+
+static int do_help(int argc, char **argv)
+{
+	usage(stdout);
+	return 0;
+}
+KAVMCTL_CMD("help", do_help, NULL);
+
+/* Like `ip -n NAME`: enter /run/netns/NAME before any socket is opened. */
+static int enter_netns(const char *name)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static const struct kavmctl_cmd *find_cmd(const char *name)
+{
+	const struct kavmctl_cmd *c;
+
+	for (c = __start_kavmctl_cmds; c < __stop_kavmctl_cmds; c++)
+		if (kavmctl_matches(name, c->name))
+			return c;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },   { "statistics", no_argument, NULL, 's' },
+		{ "netns", required_argument, NULL, 'n' }, { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },   {}
+	};
+	const struct kavmctl_cmd *cmd;
+	int c, ret;
+
+	log_init("kavmctl");
+	log_level = LOG_LEVEL_WARN;
+	log_hook_libraries();
+	/* "+": stop at the first non-option, the object's own arguments follow. */
+	while ((c = getopt_long(argc, argv, "+jsn:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			kavmctl_json = true;
+			break;
+		case 's':
+			kavmctl_stats = true;
+			break;
+		case 'n':
+			kavmctl_netns = optarg;
+			break;
+		case 'v':
+			log_level = LOG_LEVEL_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = find_cmd(argv[optind]);
+	if (!cmd) {
+		pr_err("unknown object \"%s\"; try \"kavmctl -h\"", argv[optind]);
+		return 2;
+	}
+	if (kavmctl_netns) {
+		ret = enter_netns(kavmctl_netns);
+		if (ret) {
+			pr_err("netns %s: %s", kavmctl_netns, strerror(-ret));
+			return 1;
+		}
+	}
+	ret = cmd->fn(argc - optind - 1, argv + optind + 1);
+	return ret ? 1 : 0;
+}
