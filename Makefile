@@ -75,7 +75,8 @@ GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libkavm.a
-HARNESS_OBJ := $(BUILD)/tests/harness.o
+# tests/lib/*.c: helpers shared by test programs (for example a guest-side virtio driver).
+HARNESS_OBJ := $(BUILD)/tests/harness.o $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
 SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 NATIVE_BINS := $(NATIVE_SRCS:%.c=$(BUILD)/%)
