@@ -231,6 +231,13 @@ check "bridge del br0" k bridge del br0
 check_fail "br0 is gone" ip -n "$NS" link show br0
 check_eq "bridge show -j with no bridge but br1" "$(k -j bridge show | jq -r '[.[].ifname] | join(",")')" br1
 
+# ---- namespaces, flags after show
+expect_err "-n with a missing namespace" "kavmctl: netns kavm-no-such-ns: No such file or directory" \
+	"$K" -n kavm-no-such-ns link show
+check_match "show accepts -s after the command" "$(k link show -s lo)" 'rx_packets [0-9]+'
+check_eq "show accepts -j after the command" "$(k link show lo -j | jq -r '.[0].ifname')" lo
+expect_err "tap show missing" "kavmctl: tap notap: show: No such device" k tap show notap
+
 # ---- usage and exit codes
 check_fail "unknown object exits non-zero" k nosuchobject
 check_fail "unknown bridge command exits non-zero" k bridge frob
