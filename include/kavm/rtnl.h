@@ -9,7 +9,8 @@
  * or "" when there is nothing to add to strerror().
  *
  * Names are interface names (at most IFNAMSIZ - 1 = 15 bytes, else -ENAMETOOLONG);
- * a missing device is -ENODEV. Functions are prefixed kavm_rtnl_ because libnl-route
+ * a missing device is -ENODEV. A struct kavm_rtnl is not thread-safe: one per
+ * thread (the VMM's I/O thread owns its own). Functions are prefixed kavm_rtnl_ because libnl-route
  * already owns the rtnl_ namespace.
  */
 #ifndef KAVM_RTNL_H

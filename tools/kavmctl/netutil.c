@@ -54,6 +54,23 @@ int kavmctl_parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 	return 0;
 }
 
+/* The usage callbacks print to stdout for `kavmctl help`; after an error they belong on stderr. */
+static void usage_to_stderr(void (*usage)(void))
+{
+	int saved;
+
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if (saved < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		usage();
+		return;
+	}
+	usage();
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+}
+
 int kavmctl_usage_err(void (*usage)(void), const char *fmt, ...)
 {
 	char buf[256];
@@ -64,17 +81,7 @@ int kavmctl_usage_err(void (*usage)(void), const char *fmt, ...)
 	va_end(ap);
 	pr_err("%s", buf);
 	fputs("Usage:\n", stderr);
-	/* The usage callbacks print to stdout for `kavmctl help`; here they belong to stderr. */
-	fflush(stdout);
-	{
-		int saved = dup(1);
-
-		dup2(2, 1);
-		usage();
-		fflush(stdout);
-		dup2(saved, 1);
-		close(saved);
-	}
+	usage_to_stderr(usage);
 	return -EINVAL;
 }
 

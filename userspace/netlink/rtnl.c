@@ -91,6 +91,7 @@ int kavm_rtnl_open(struct kavm_rtnl **out)
 		ret = -EPROTONOSUPPORT;
 		goto err_free_sock;
 	}
+	/* Best effort: a kernel without extack still answers, only with less to say. */
 	setsockopt(nl_socket_get_fd(r->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(r->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	/* Acks are asked for per request: a plain GET gets its answer, not an ack too. */
@@ -404,18 +405,13 @@ static int change_link(struct kavm_rtnl *r, int index, struct rtnl_link *change)
 	return request(r, msg);
 }
 
-static int lookup(struct kavm_rtnl *r, const char *dev, struct kavm_link_info *li)
-{
-	return kavm_rtnl_link_get(r, dev, li);
-}
-
 int kavm_rtnl_set_up(struct kavm_rtnl *r, const char *dev, bool up)
 {
 	struct kavm_link_info li;
 	struct rtnl_link *c;
 	int ret;
 
-	ret = lookup(r, dev, &li);
+	ret = kavm_rtnl_link_get(r, dev, &li);
 	if (ret)
 		return ret;
 	c = rtnl_link_alloc();
@@ -434,7 +430,7 @@ int kavm_rtnl_set_mtu(struct kavm_rtnl *r, const char *dev, unsigned int mtu)
 	struct rtnl_link *c;
 	int ret;
 
-	ret = lookup(r, dev, &li);
+	ret = kavm_rtnl_link_get(r, dev, &li);
 	if (ret)
 		return ret;
 	c = rtnl_link_alloc();
@@ -451,7 +447,7 @@ int kavm_rtnl_set_address(struct kavm_rtnl *r, const char *dev, const uint8_t ma
 	struct nl_addr *a;
 	int ret;
 
-	ret = lookup(r, dev, &li);
+	ret = kavm_rtnl_link_get(r, dev, &li);
 	if (ret)
 		return ret;
 	a = nl_addr_build(AF_LLC, mac, 6);
@@ -486,12 +482,12 @@ int kavm_rtnl_enslave(struct kavm_rtnl *r, const char *dev, const char *br)
 		return ret;
 	if (!strcmp(dev, br))
 		return seterr(r, -EINVAL, "a bridge cannot be attached to itself");
-	ret = lookup(r, br, &b);
+	ret = kavm_rtnl_link_get(r, br, &b);
 	if (ret)
 		return ret;
 	if (strcmp(b.kind, "bridge"))
 		return seterr(r, -EMEDIUMTYPE, "%s is not a bridge", br);
-	ret = lookup(r, dev, &d);
+	ret = kavm_rtnl_link_get(r, dev, &d);
 	if (ret)
 		return ret;
 	if (d.master == b.ifindex)
@@ -507,7 +503,7 @@ int kavm_rtnl_release(struct kavm_rtnl *r, const char *dev)
 	struct kavm_link_info d;
 	int ret;
 
-	ret = lookup(r, dev, &d);
+	ret = kavm_rtnl_link_get(r, dev, &d);
 	if (ret)
 		return ret;
 	if (!d.master)
@@ -536,7 +532,7 @@ int kavm_rtnl_link_del(struct kavm_rtnl *r, const char *name)
 	struct kavm_link_info li;
 	int ret;
 
-	ret = lookup(r, name, &li);
+	ret = kavm_rtnl_link_get(r, name, &li);
 	return ret ?: del_index(r, li.ifindex);
 }
 
@@ -609,7 +605,7 @@ int kavm_rtnl_bridge_add(struct kavm_rtnl *r, const char *name, const struct kav
 
 static int get_bridge(struct kavm_rtnl *r, const char *name, struct kavm_link_info *li)
 {
-	int ret = lookup(r, name, li);
+	int ret = kavm_rtnl_link_get(r, name, li);
 
 	if (ret)
 		return ret;
