@@ -1,0 +1,247 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# kavmctl bridge/tap/link against the kernel's own view (ip -j -d link, bridge -j link),
+# every error message exactly, and -j output carrying the same facts as the text.
+. "$(dirname "$0")/../lib.sh"
+
+require_root
+require_cmd jq
+require_cmd ip
+require_cmd bridge
+K=$BUILD/kavmctl
+[ -x "$K" ] || skip_all "build $K first"
+netns_new NS
+
+k() { "$K" -n "$NS" "$@"; }
+ipd() { ip -n "$NS" -j -d link show "$@" 2>/dev/null; }
+info() { ipd "$1" | jq -c ".[0].linkinfo.info_data.$2"; }   # DEV FIELD
+
+expect_err() {	# desc want-stderr cmd...: must exit 1 with exactly that message
+	local desc=$1 want=$2 out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 1 ] && [ "$out" = "$want" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		echo "# rc=$rc"
+		echo "# got:  $out"
+		echo "# want: $want"
+	fi
+}
+
+# Text lines "N: NAME: key value ..." (+ indented "key value ..." counters) as JSON
+# objects of strings, and -j output flattened to the same shape.
+text_facts() {
+	awk 'BEGIN { printf "[" }
+	     /^[0-9]+: / { if (o) printf "}"; if (n++) printf ",";
+			   sub(/:$/, "", $1); sub(/:$/, "", $2);
+			   printf "{\"ifindex\":\"%s\",\"ifname\":\"%s\"", $1, $2;
+			   for (i = 3; i < NF; i += 2) printf ",\"%s\":\"%s\"", $i, $(i + 1);
+			   o = 1; next }
+	     /^ / { for (i = 1; i < NF; i += 2) printf ",\"%s\":\"%s\"", $i, $(i + 1) }
+	     END { if (o) printf "}"; print "]" }' | jq -S -c .
+}
+json_facts() {
+	jq -S -c '[.[] | (. + (.stats64 // {})) | del(.stats64) | with_entries(.value |=
+		(if type == "boolean" then (if . then "on" else "off" end)
+		 elif type == "array" then (if length == 0 then "-" else join(",") end)
+		 else tostring end))]'
+}
+same_facts() {	# desc show-args...: text and -j output agree, and the JSON parses
+	local desc=$1 t j
+	shift
+	t=$(k "$@" | text_facts)
+	j=$(k -j "$@" | json_facts)
+	if [ -n "$j" ] && [ "$j" != "[]" ] && [ "$t" = "$j" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		echo "# text: $t"
+		echo "# json: $j"
+	fi
+}
+
+# ---- bridge
+check "bridge add br0 stp on forward_delay 400" k bridge add br0 stp on forward_delay 400
+check_eq "br0 is a bridge for the kernel" "$(ipd br0 | jq -r '.[0].linkinfo.info_kind')" bridge
+check_eq "br0 stp_state" "$(info br0 stp_state)" 1
+check_eq "br0 forward_delay" "$(info br0 forward_delay)" 400
+check "bridge add br1 (defaults)" k bridge add br1
+check_eq "br1 stp off by default" "$(info br1 stp_state)" 0
+check "bridge set br1 stp on forward_delay 300" k bridge set br1 stp on forward_delay 300
+check_eq "br1 stp_state after set" "$(info br1 stp_state)" 1
+check_eq "br1 forward_delay after set" "$(info br1 forward_delay)" 300
+check "bridge set br1 stp off" k bridge set br1 stp off
+check_eq "br1 stp_state off again" "$(info br1 stp_state)" 0
+# vlan filtering is a kernel build option: either it is set, or the error says so.
+if ip -n "$NS" link add vfprobe type bridge vlan_filtering 1 2>/dev/null; then
+	ip -n "$NS" link del vfprobe
+	check "bridge add br2 vlan_filtering on" k bridge add br2 vlan_filtering on
+	check_eq "br2 vlan_filtering" "$(info br2 vlan_filtering)" 1
+	check "bridge del br2" k bridge del br2
+else
+	expect_err "vlan_filtering on without kernel support" \
+		"kavmctl: bridge br2: add: Operation not supported: this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)" \
+		k bridge add br2 vlan_filtering on
+	check_fail "no br2 left behind" ip -n "$NS" link show br2
+fi
+expect_err "bridge add duplicate" \
+	"kavmctl: bridge br0: add: File exists: a device named br0 already exists" k bridge add br0
+expect_err "bridge add name over 15 bytes" \
+	"kavmctl: bridge br0123456789abcd: add: File name too long: interface names are at most 15 bytes" \
+	k bridge add br0123456789abcd
+check "a 15-byte name is fine" k bridge add br0123456789abc
+check_eq "kernel has the 15-byte bridge" "$(ipd br0123456789abc | jq -r '.[0].ifname')" br0123456789abc
+check "bridge del br0123456789abc" k bridge del br0123456789abc
+check_fail "deleted bridge is gone" ip -n "$NS" link show br0123456789abc
+expect_err "bridge del missing" "kavmctl: bridge nobr: del: No such device: no device named nobr" \
+	k bridge del nobr
+expect_err "bridge del of a non-bridge" "kavmctl: bridge lo: del: Wrong medium type: lo is not a bridge" \
+	k bridge del lo
+expect_err "bridge show missing" "kavmctl: bridge nobr: show: No such device" k bridge show nobr
+check_fail "bridge with bad stp value fails" k bridge add br9 stp maybe
+check_fail "no br9 after a usage error" ip -n "$NS" link show br9
+
+# ---- tap
+check "tap add tap0 --owner 4321 --vnet-hdr" k tap add tap0 --owner 4321 --vnet-hdr
+check_eq "tap0 is a tap" "$(info tap0 type)" '"tap"'
+check_eq "tap0 outlived kavmctl (persist)" "$(info tap0 persist)" true
+check_eq "tap0 vnet_hdr" "$(info tap0 vnet_hdr)" true
+check_eq "tap0 not multi-queue" "$(info tap0 multi_queue)" false
+check_eq "tap0 owner" "$(info tap0 user)" 4321
+check_eq "tap0 no packet info header" "$(info tap0 pi)" false
+check "tap add tapm --multi-queue --persist" k tap add tapm --multi-queue --persist
+check_eq "tapm multi-queue" "$(info tapm multi_queue)" true
+check_eq "tapm has no owner" "$(info tapm user)" null
+check "tap add tap1" k tap add tap1
+expect_err "tap add duplicate" \
+	"kavmctl: tap tap0: add: File exists: a device with that name already exists" k tap add tap0
+expect_err "tap add over a bridge's name" \
+	"kavmctl: tap br0: add: File exists: a device with that name already exists" k tap add br0
+expect_err "tap add name over 15 bytes" \
+	"kavmctl: tap tap0123456789abcd: add: File name too long: interface names are at most 15 bytes" \
+	k tap add tap0123456789abcd
+expect_err "tap del of a bridge" "kavmctl: tap br0: del: Wrong medium type: br0 is not a tap" \
+	k tap del br0
+expect_err "tap del missing" "kavmctl: tap notap: del: No such device: no device named notap" \
+	k tap del notap
+tj=$(k -j tap show)
+check_eq "tap show -j lists the three taps" "$(jq -r '[.[].ifname] | sort | join(",")' <<<"$tj")" \
+	"tap0,tap1,tapm"
+check_eq "tap show -j owner/vnet_hdr/multi_queue/persist of tap0" \
+	"$(jq -c '.[] | select(.ifname == "tap0") | [.owner, .vnet_hdr, .multi_queue, .persist]' <<<"$tj")" \
+	"[4321,true,false,true]"
+check_eq "tap show -j of tapm matches the kernel" \
+	"$(jq -c '.[] | select(.ifname == "tapm") | [.multi_queue, .vnet_hdr, .persist]' <<<"$tj")" \
+	"$(ipd tapm | jq -c '.[0].linkinfo.info_data | [.multi_queue, .vnet_hdr, .persist]')"
+same_facts "tap show: text and JSON agree" tap show
+
+# ---- link attach/detach
+check "link attach tap0 --bridge br0" k link attach tap0 --bridge br0
+check_eq "kernel: tap0's master is br0" "$(ipd tap0 | jq -r '.[0].master')" br0
+check_eq "bridge link: tap0 on br0" \
+	"$(bridge -n "$NS" -j link show | jq -r '.[] | select(.ifname == "tap0") | .master')" br0
+check "link attach again to the same bridge is a no-op" k link attach tap0 --bridge br0
+check "link attach tap1 --bridge br0" k link attach tap1 --bridge br0
+expect_err "attach a device that has another master" \
+	"kavmctl: bridge br1: attach tap0: Device or resource busy: tap0 is already attached to br0" \
+	k link attach tap0 --bridge br1
+check_eq "tap0 still on br0" "$(ipd tap0 | jq -r '.[0].master')" br0
+expect_err "attach a bridge to itself" \
+	"kavmctl: bridge br0: attach br0: Invalid argument: a bridge cannot be attached to itself" \
+	k link attach br0 --bridge br0
+expect_err "attach a bridge to a bridge (kernel extack)" \
+	"kavmctl: bridge br0: attach br1: Too many levels of symbolic links: Can not enslave a bridge to a bridge" \
+	k link attach br1 --bridge br0
+expect_err "attach a missing device" \
+	"kavmctl: bridge br0: attach nodev: No such device: no device named nodev" \
+	k link attach nodev --bridge br0
+expect_err "attach to a missing bridge" \
+	"kavmctl: bridge nobr: attach tapm: No such device: no device named nobr" \
+	k link attach tapm --bridge nobr
+expect_err "attach to a non-bridge" \
+	"kavmctl: bridge tap1: attach tapm: Wrong medium type: tap1 is not a bridge" \
+	k link attach tapm --bridge tap1
+expect_err "attach a name over 15 bytes" \
+	"kavmctl: bridge br0: attach tap0123456789abcd: File name too long: interface names are at most 15 bytes" \
+	k link attach tap0123456789abcd --bridge br0
+bt=$(k bridge show br0)
+check_match "bridge show lists br0's ports" "$bt" ' ports tap0,tap1$'
+bj=$(k -j bridge show br0)
+check_eq "bridge show -j ports = bridge link's" "$(jq -r '.[0].ports | join(",")' <<<"$bj")" \
+	"$(bridge -n "$NS" -j link show | jq -r '[.[] | select(.master == "br0") | .ifname] | join(",")')"
+check_eq "bridge show -j stp/forward_delay = kernel's" "$(jq -c '.[0] | [.stp, .forward_delay]' <<<"$bj")" \
+	"$(ipd br0 | jq -c '.[0].linkinfo.info_data | [.stp_state == 1, .forward_delay]')"
+check_eq "bridge show -j vlan_filtering = kernel's" "$(jq -c '.[0].vlan_filtering' <<<"$bj")" \
+	"$(ipd br0 | jq -c '.[0].linkinfo.info_data.vlan_filtering == 1')"
+same_facts "bridge show: text and JSON agree" bridge show
+same_facts "bridge show -s: text and JSON agree" -s bridge show
+check "link detach tap1" k link detach tap1
+check_eq "kernel: tap1 has no master" "$(ipd tap1 | jq -r '.[0].master')" null
+expect_err "detach a device without master" \
+	"kavmctl: link tap1: detach: Transport endpoint is not connected: tap1 is not attached to a bridge" \
+	k link detach tap1
+expect_err "detach a missing device" "kavmctl: link nodev: detach: No such device: no device named nodev" \
+	k link detach nodev
+
+# ---- link set
+check "link set tap0 up" k link set tap0 up
+check_match "kernel: tap0 UP" "$(ipd tap0 | jq -r '.[0].flags | join(",")')" '(^|,)UP(,|$)'
+check "link set br0 mtu 1400 address 02:11:22:33:44:55 up" \
+	k link set br0 mtu 1400 address 02:11:22:33:44:55 up
+check_eq "kernel: br0 mtu" "$(ipd br0 | jq -r '.[0].mtu')" 1400
+check_eq "kernel: br0 address" "$(ipd br0 | jq -r '.[0].address')" 02:11:22:33:44:55
+check "link set tap0 down" k link set tap0 down
+check_match "kernel: tap0 not UP" "$(ipd tap0 | jq -r '.[0].flags | join(",")')" '^([^U]|U[^P])*$'
+expect_err "mtu below the minimum (kernel extack)" \
+	"kavmctl: link tap0: set mtu 10: Invalid argument: mtu less than device minimum" \
+	k link set tap0 mtu 10
+expect_err "set on a missing device" "kavmctl: link nodev: set up: No such device: no device named nodev" \
+	k link set nodev up
+check_fail "malformed MAC is a usage error" k link set tap0 address 02:11:22
+check_fail "unknown attribute is a usage error" k link set tap0 color red
+expect_err "link show missing" "kavmctl: link nodev: show: No such device" k link show nodev
+
+# ---- link show against ip, and counters
+# Five UDP datagrams through lo (bash's /dev/udp: no ping on the build host).
+ip netns exec "$NS" bash -c 'for i in 1 2 3 4 5; do echo kavm >/dev/udp/127.0.0.1/9; done' 2>/dev/null
+kj=$(k -j -s link show)
+check_eq "link show -j = ip -j -d link show (index, name, kind, mtu, address, master, state)" \
+	"$(jq -S -c '[.[] | {ifindex, ifname, mtu, address, operstate, admin, kind: (.kind // null), master: (.master // null)}]' <<<"$kj")" \
+	"$(ipd | jq -S -c '[.[] | {ifindex, ifname, mtu, address, operstate,
+		admin: (if (.flags | index("UP")) then "up" else "down" end),
+		kind: (.linkinfo.info_kind // null), master: (.master // null)}]')"
+check_eq "link show -s -j lo counters = ip -s" \
+	"$(jq -c '.[] | select(.ifname == "lo") | .stats64 | [.rx_packets, .rx_bytes, .tx_packets, .tx_bytes]' <<<"$kj")" \
+	"$(ip -n "$NS" -s -j link show lo | jq -c '.[0].stats64 | [.rx.packets, .rx.bytes, .tx.packets, .tx.bytes]')"
+check_match "lo really counted the pings" \
+	"$(jq -r '.[] | select(.ifname == "lo") | .stats64.rx_packets' <<<"$kj")" '^([5-9]|[1-9][0-9]+)$'
+same_facts "link show: text and JSON agree" link show
+same_facts "link show -s: text and JSON agree" -s link show
+same_facts "link show DEV: text and JSON agree" link show tap0
+
+# ---- deleting
+check "tap del tap0 (enslaved)" k tap del tap0
+check_fail "tap0 is gone" ip -n "$NS" link show tap0
+check "tap del tapm (multi-queue)" k tap del tapm
+check_fail "tapm is gone" ip -n "$NS" link show tapm
+check "bridge del br0" k bridge del br0
+check_fail "br0 is gone" ip -n "$NS" link show br0
+check_eq "bridge show -j with no bridge but br1" "$(k -j bridge show | jq -r '[.[].ifname] | join(",")')" br1
+
+# ---- namespaces, flags after show
+expect_err "-n with a missing namespace" "kavmctl: netns kavm-no-such-ns: No such file or directory" \
+	"$K" -n kavm-no-such-ns link show
+check_match "show accepts -s after the command" "$(k link show -s lo)" 'rx_packets [0-9]+'
+check_eq "show accepts -j after the command" "$(k link show lo -j | jq -r '.[0].ifname')" lo
+expect_err "tap show missing" "kavmctl: tap notap: show: No such device" k tap show notap
+
+# ---- usage and exit codes
+check_fail "unknown object exits non-zero" k nosuchobject
+check_fail "unknown bridge command exits non-zero" k bridge frob
+check_match "help prints every object's grammar" "$(k help)" 'kavmctl link attach DEV --bridge BRIDGE'
+check_match "bridge usage on a usage error" "$(k bridge add 2>&1)" 'kavmctl bridge del NAME'
+
+done_testing

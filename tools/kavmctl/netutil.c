@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kavmctl: error and output helpers shared by the bridge, tap and link objects. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+
+#include <kavm/log.h>
+
+#include "kavmctl.h"
+#include "netutil.h"
+
+int kavmctl_net_err(const struct kavm_rtnl *r, int err, const char *what)
+{
+	const char *why = r ? kavm_rtnl_errmsg(r) : "";
+
+	pr_err("%s: %s%s%s", what, strerror(-err), *why ? ": " : "", why);
+	return err;
+}
+
+int kavmctl_rtnl_open(struct kavm_rtnl **r)
+{
+	int ret = kavm_rtnl_open(r);
+
+	if (ret)
+		pr_err("rtnetlink: open: %s", strerror(-ret));
+	return ret;
+}
+
+int kavmctl_parse_onoff(const char *s)
+{
+	if (!strcmp(s, "on"))
+		return 1;
+	if (!strcmp(s, "off"))
+		return 0;
+	return -EINVAL;
+}
+
+int kavmctl_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* The usage callbacks print to stdout for `kavmctl help`; after an error they belong on stderr. */
+static void usage_to_stderr(void (*usage)(void))
+{
+	int saved;
+
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if (saved < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		usage();
+		return;
+	}
+	usage();
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+}
+
+int kavmctl_usage_err(void (*usage)(void), const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pr_err("%s", buf);
+	fputs("Usage:\n", stderr);
+	usage_to_stderr(usage);
+	return -EINVAL;
+}
+
+int kavmctl_show_flag(const char *arg)
+{
+	if (!strcmp(arg, "-s") || !strcmp(arg, "-statistics")) {
+		kavmctl_stats = true;
+		return 1;
+	}
+	if (!strcmp(arg, "-j") || !strcmp(arg, "-json")) {
+		kavmctl_json = true;
+		return 1;
+	}
+	return 0;
+}
+
+void kavmctl_print_onoff(struct json_writer *jw, const char *key, bool v)
+{
+	if (jw)
+		jw_bool_field(jw, key, v);
+	else
+		printf(" %s %s", key, v ? "on" : "off");
+}
+
+void kavmctl_print_uint(struct json_writer *jw, const char *key, uint64_t v)
+{
+	if (jw)
+		jw_uint_field(jw, key, v);
+	else
+		printf(" %s %llu", key, (unsigned long long)v);
+}
+
+static void print_str(struct json_writer *jw, const char *key, const char *v)
+{
+	if (jw)
+		jw_string_field(jw, key, v);
+	else
+		printf(" %s %s", key, v);
+}
+
+void kavmctl_print_link_head(struct json_writer *jw, const struct kavm_link_info *li)
+{
+	char addr[3 * sizeof(li->addr)];
+
+	if (jw) {
+		jw_uint_field(jw, "ifindex", li->ifindex);
+		jw_string_field(jw, "ifname", li->name);
+	} else {
+		printf("%d: %s:", li->ifindex, li->name);
+	}
+	if (li->kind[0])
+		print_str(jw, "kind", li->kind);
+	print_str(jw, "admin", li->flags & IFF_UP ? "up" : "down");
+	print_str(jw, "operstate", kavm_rtnl_operstate_str(li->operstate));
+	kavmctl_print_uint(jw, "mtu", li->mtu);
+	if (li->addr_len)
+		print_str(jw, "address",
+			  kavm_rtnl_format_addr(li->addr, li->addr_len, addr, sizeof(addr)));
+	if (li->master)
+		print_str(jw, "master", li->master_name[0] ? li->master_name : "?");
+}
+
+void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_info *li)
+{
+	const struct kavm_link_stats *s = &li->stats;
+	const struct {
+		const char *key;
+		uint64_t v;
+	} c[] = {
+		{ "rx_bytes", s->rx_bytes },   { "rx_packets", s->rx_packets },
+		{ "rx_errors", s->rx_errors }, { "rx_dropped", s->rx_dropped },
+		{ "tx_bytes", s->tx_bytes },   { "tx_packets", s->tx_packets },
+		{ "tx_errors", s->tx_errors }, { "tx_dropped", s->tx_dropped },
+	};
+	size_t i;
+
+	if (!li->has_stats)
+		return;
+	if (jw) {
+		jw_name(jw, "stats64");
+		jw_start_object(jw);
+	} else {
+		printf("\n   ");
+	}
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		kavmctl_print_uint(jw, c[i].key, c[i].v);
+	if (jw)
+		jw_end_object(jw);
+}

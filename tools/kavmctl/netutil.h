@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* kavmctl: helpers shared by the bridge, tap and link objects (errors, printing). */
+#ifndef KAVMCTL_NETUTIL_H
+#define KAVMCTL_NETUTIL_H
+
+#include <kavm/json.h>
+#include <kavm/rtnl.h>
+
+/*
+ * Print "kavmctl: WHAT: strerror(-err)[: reason]" where the reason is the
+ * kernel's extack text or the library's own (R may be NULL); returns err.
+ */
+int kavmctl_net_err(const struct kavm_rtnl *r, int err, const char *what);
+/* Open the route socket or print why not. */
+int kavmctl_rtnl_open(struct kavm_rtnl **r);
+/* "on"/"off" -> 1/0, else -EINVAL. */
+int kavmctl_parse_onoff(const char *s);
+/* A decimal number in [min, max] into *out, else -EINVAL. */
+int kavmctl_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/* Print a usage error, then the object's grammar; returns -EINVAL. */
+int kavmctl_usage_err(void (*usage)(void), const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Consume "-s"/"-j" among a show command's arguments; 1 if ARG was one. */
+int kavmctl_show_flag(const char *arg);
+
+/*
+ * The facts every link line carries, as "key value" pairs in text and the same
+ * keys in JSON: ifindex, ifname, kind, admin, operstate, mtu, address, master.
+ */
+void kavmctl_print_link_head(struct json_writer *jw, const struct kavm_link_info *li);
+/* With -s: the 64-bit counters (text: a second indented line; JSON: "stats64"). */
+void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_info *li);
+/* "key on|off" in text, a JSON bool. */
+void kavmctl_print_onoff(struct json_writer *jw, const char *key, bool v);
+void kavmctl_print_uint(struct json_writer *jw, const char *key, uint64_t v);
+
+#endif /* KAVMCTL_NETUTIL_H */

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kavmctl tap: persistent tap devices (TUNSETIFF/TUNSETPERSIST), shown over rtnetlink. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kavm/log.h>
+#include <kavm/rtnl.h>
+#include <kavm/tun.h>
+
+#include "kavmctl.h"
+#include "netutil.h"
+
+static void tap_usage(void)
+{
+	printf("kavmctl tap add NAME [ --owner UID ] [ --group GID ] [ --multi-queue ] [ --vnet-hdr ]\n"
+	       "                     [ --persist ]    (always persistent: it outlives kavmctl)\n"
+	       "kavmctl tap del NAME\n"
+	       "kavmctl tap show [ NAME ]\n");
+}
+
+struct tap_args {
+	const char *name;
+	unsigned int flags;
+	long owner, group; /* -1: not set */
+};
+
+static int parse_add(int argc, char **argv, struct tap_args *a)
+{
+	unsigned long v;
+	int i;
+
+	*a = (struct tap_args){ .flags = TUN_CREATE | TUN_PERSIST, .owner = -1, .group = -1 };
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--multi-queue")) {
+			a->flags |= TUN_MULTI_QUEUE;
+		} else if (!strcmp(argv[i], "--vnet-hdr")) {
+			a->flags |= TUN_VNET_HDR;
+		} else if (!strcmp(argv[i], "--persist")) {
+			/* the default: a tap made by a short-lived tool must persist */
+		} else if (!strcmp(argv[i], "--owner") || !strcmp(argv[i], "--group")) {
+			if (i + 1 >= argc || kavmctl_parse_uint(argv[i + 1], 0, 0xfffffffeUL, &v))
+				return kavmctl_usage_err(tap_usage, "tap add: %s needs a number",
+							 argv[i]);
+			*(argv[i][2] == 'o' ? &a->owner : &a->group) = (long)v;
+			i++;
+		} else if (argv[i][0] == '-' || a->name) {
+			return kavmctl_usage_err(tap_usage, "tap add: unexpected \"%s\"", argv[i]);
+		} else {
+			a->name = argv[i];
+		}
+	}
+	if (!a->name)
+		return kavmctl_usage_err(tap_usage, "tap add: missing NAME");
+	return 0;
+}
+
+static int tap_add(int argc, char **argv)
+{
+	struct tap_args a;
+	char what[64];
+	const char *why = "";
+	int fd, ret;
+
+	ret = parse_add(argc, argv, &a);
+	if (ret)
+		return ret;
+	snprintf(what, sizeof(what), "tap %s: add", a.name);
+	ret = kavm_rtnl_check_name(a.name);
+	if (ret)
+		goto err;
+	fd = tun_open(a.name, a.flags, NULL);
+	if (fd < 0) {
+		ret = fd;
+		goto err;
+	}
+	ret = a.owner >= 0 ? tun_set_owner(fd, a.owner) : 0;
+	if (!ret && a.group >= 0)
+		ret = tun_set_group(fd, a.group);
+	if (ret)
+		tun_set_persist(fd, false); /* undo: the tap goes with the fd */
+	close(fd);
+	if (!ret)
+		return 0;
+err:
+	if (ret == -ENAMETOOLONG)
+		why = ": interface names are at most 15 bytes";
+	else if (ret == -EEXIST)
+		why = ": a device with that name already exists";
+	else if (ret == -EINVAL)
+		why = ": not a valid interface name";
+	pr_err("%s: %s%s", what, strerror(-ret), why);
+	return ret;
+}
+
+/* Check that NAME is a tap before tun_delete() attaches to it. */
+static int check_tap(struct kavm_rtnl *r, const char *name)
+{
+	struct kavm_link_info li;
+	int ret = kavm_rtnl_link_get(r, name, &li);
+
+	if (ret)
+		return ret;
+	if (!li.tun.present || !li.tun.tap)
+		return -EMEDIUMTYPE;
+	return 0;
+}
+
+static int tap_del(int argc, char **argv)
+{
+	struct kavm_rtnl *r;
+	char what[64];
+	int ret;
+
+	if (argc != 1)
+		return kavmctl_usage_err(tap_usage, "tap del: expected exactly one NAME");
+	snprintf(what, sizeof(what), "tap %s: del", argv[0]);
+	ret = kavmctl_rtnl_open(&r);
+	if (ret)
+		return ret;
+	ret = check_tap(r, argv[0]);
+	if (ret == -EMEDIUMTYPE)
+		pr_err("%s: %s: %s is not a tap", what, strerror(-ret), argv[0]);
+	else if (ret)
+		kavmctl_net_err(r, ret, what);
+	kavm_rtnl_close(r);
+	if (ret)
+		return ret;
+	ret = tun_delete(argv[0]);
+	if (ret == -EBUSY)
+		pr_err("%s: %s: a process still has it open", what, strerror(-ret));
+	else if (ret)
+		pr_err("%s: %s", what, strerror(-ret));
+	return ret;
+}
+
+static void print_tap(struct json_writer *jw, const struct kavm_link_info *li)
+{
+	if (jw)
+		jw_start_object(jw);
+	kavmctl_print_link_head(jw, li);
+	if (li->tun.has_owner)
+		kavmctl_print_uint(jw, "owner", li->tun.owner);
+	kavmctl_print_onoff(jw, "vnet_hdr", li->tun.vnet_hdr);
+	kavmctl_print_onoff(jw, "multi_queue", li->tun.multi_queue);
+	kavmctl_print_onoff(jw, "persist", li->tun.persist);
+	kavmctl_print_uint(jw, "queues", li->tun.num_queues);
+	if (kavmctl_stats)
+		kavmctl_print_link_stats(jw, li);
+	if (jw)
+		jw_end_object(jw);
+	else
+		printf("\n");
+}
+
+static int tap_show(int argc, char **argv)
+{
+	struct kavm_link_info *v = NULL;
+	struct json_writer *jw;
+	const char *name = NULL;
+	struct kavm_rtnl *r;
+	int i, n, found = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (kavmctl_show_flag(argv[i]))
+			continue;
+		if (name)
+			return kavmctl_usage_err(tap_usage, "tap show: unexpected \"%s\"", argv[i]);
+		name = argv[i];
+	}
+	n = kavmctl_rtnl_open(&r);
+	if (n)
+		return n;
+	n = kavm_rtnl_link_dump(r, &v);
+	if (n < 0)
+		kavmctl_net_err(r, n, "tap: show");
+	kavm_rtnl_close(r);
+	if (n < 0)
+		return n;
+	jw = kavmctl_json_begin();
+	if (jw)
+		jw_start_array(jw);
+	for (i = 0; i < n; i++) {
+		if (!v[i].tun.present || !v[i].tun.tap || (name && strcmp(name, v[i].name)))
+			continue;
+		print_tap(jw, &v[i]);
+		found++;
+	}
+	if (jw) {
+		jw_end_array(jw);
+		kavmctl_json_end(jw);
+	}
+	free(v);
+	if (name && !found) {
+		pr_err("tap %s: show: %s", name, strerror(ENODEV));
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int do_tap(int argc, char **argv)
+{
+	if (argc < 1 || kavmctl_matches(argv[0], "show"))
+		return tap_show(argc ? argc - 1 : 0, argv + 1);
+	if (kavmctl_matches(argv[0], "add"))
+		return tap_add(argc - 1, argv + 1);
+	if (kavmctl_matches(argv[0], "delete"))
+		return tap_del(argc - 1, argv + 1);
+	if (kavmctl_matches(argv[0], "help")) {
+		tap_usage();
+		return 0;
+	}
+	return kavmctl_usage_err(tap_usage, "tap: unknown command \"%s\"", argv[0]);
+}
+KAVMCTL_CMD("tap", do_tap, tap_usage);
