@@ -154,7 +154,7 @@ TEST(bzimage_loads_protected_mode_part_at_1m_and_enters_at_0x200)
 
 	log_level = LOG_LEVEL_ERR - 1;
 	mem_with(&mem, 64 << 20);
-	ASSERT_EQ(bzimage_load(&mem, b, 64 * 1024, &img), 0);
+	ASSERT_EQ(bzimage_load(&mem, "test", b, 64 * 1024, &img), 0);
 	EXPECT_EQ(img.entry, 0x100200u);
 	EXPECT_TRUE(img.is_bzimage);
 	EXPECT_EQ(*(uint8_t *)guest_mem_ptr(&mem, 0x100000, 1), 0xcc);
@@ -172,17 +172,17 @@ TEST(bzimage_refuses_old_32bit_truncated_and_foreign_images)
 	log_level = LOG_LEVEL_ERR - 1;
 	mem_with(&mem, 64 << 20);
 	b = fake_bzimage(64 * 1024, 0x020f, 0);
-	EXPECT_EQ(bzimage_load(&mem, b, 64 * 1024, &img), -EINVAL);
+	EXPECT_EQ(bzimage_load(&mem, "test", b, 64 * 1024, &img), -EINVAL);
 	free(b);
 	b = fake_bzimage(64 * 1024, 0x0206, XLF_KERNEL_64);
-	EXPECT_EQ(bzimage_load(&mem, b, 64 * 1024, &img), -EINVAL);
+	EXPECT_EQ(bzimage_load(&mem, "test", b, 64 * 1024, &img), -EINVAL);
 	free(b);
 	b = fake_bzimage(64 * 1024, 0x020f, XLF_KERNEL_64);
-	EXPECT_EQ(bzimage_load(&mem, b, 32 * 1024, &img), -EINVAL);
-	EXPECT_EQ(bzimage_load(&mem, b, 0x200, &img), -ENOEXEC);
+	EXPECT_EQ(bzimage_load(&mem, "test", b, 32 * 1024, &img), -EINVAL);
+	EXPECT_EQ(bzimage_load(&mem, "test", b, 0x200, &img), -ENOEXEC);
 	b[0x1fe] = 0;
-	EXPECT_EQ(bzimage_load(&mem, b, 64 * 1024, &img), -ENOEXEC);
-	EXPECT_EQ(elf_load(&mem, b, 64 * 1024, &img), -ENOEXEC);
+	EXPECT_EQ(bzimage_load(&mem, "test", b, 64 * 1024, &img), -ENOEXEC);
+	EXPECT_EQ(elf_load(&mem, "test", b, 64 * 1024, &img), -ENOEXEC);
 	free(b);
 	guest_mem_exit(&mem);
 }
