@@ -230,6 +230,12 @@ TEST_F(pci, conf1_address_latch_and_decoding)
 	bus_dispatch(&self->pio, 0xcfc, &v, 4, false);
 	EXPECT_EQ(v, 0xffffffffu);
 	EXPECT_EQ(cfg_read(&self->pio, 7, 0, 4), 0xffffffffu);
+	/* An extended register (offset 0x100, AMD's bits 27:24) does not alias offset 0. */
+	v = 0x81000000;
+	bus_dispatch(&self->pio, 0xcf8, &v, 4, true);
+	bus_dispatch(&self->pio, 0xcfc, &v, 4, false);
+	EXPECT_EQ(v, 0xffffffffu);
+	EXPECT_EQ(cfg_read(&self->pio, 0, 0, 4), 0x00081b36u);
 }
 
 TEST_F(pci, host_bridge_passes_linux_sanity_check)

@@ -207,7 +207,11 @@ static struct pci_dev *pci_conf1_target(struct pci_host *host, uint32_t addr, ui
 {
 	unsigned int bus = (addr >> 16) & 0xff, slot = (addr >> 11) & 0x1f, fn = (addr >> 8) & 7;
 
-	if (!(addr & 0x80000000u) || bus || fn)
+	/*
+	 * Bits 27:24 are AMD's extended-register extension (offsets >= 256);
+	 * we have no extended space, and must not alias it onto the header.
+	 */
+	if (!(addr & 0x80000000u) || (addr & 0x7f000000u) || bus || fn)
 		return NULL;
 	*off = addr & 0xfc;
 	return host->devs[slot];
