@@ -45,7 +45,7 @@ unsigned int kvm_irq_nr_routes(struct kvm_irq *irq);
 /* Deliver one MSI now (KVM_SIGNAL_MSI). Returns >0 delivered, 0 blocked by the guest. */
 int kvm_irq_msi_signal(int vm_fd, uint64_t addr, uint32_t data);
 /* KVM_IRQ_LINE: drive irqchip GSI gsi (< 24) to level. */
-int kvm_irq_line(int vm_fd, uint32_t gsi, int level);
+int kvm_irq_set_level(int vm_fd, uint32_t gsi, int level);
 
 /* Writes to efd inject gsi. resample_fd >= 0 makes it a level irqfd (KVM_IRQFD_FLAG_RESAMPLE). */
 int kvm_irqfd_attach(int vm_fd, int efd, uint32_t gsi, int resample_fd);

@@ -106,11 +106,11 @@ TEST(init_installs_the_irqchip_routes)
 	/* 16 PIC + 24 IOAPIC entries, as the kernel's own default table. */
 	EXPECT_EQ(kvm_irq_nr_routes(&irq), 40u);
 	/* Lines still work with our table in place, also the IOAPIC-only ones. */
-	EXPECT_EQ(kvm_irq_line(vm.fd, 4, 1), 0);
-	EXPECT_EQ(kvm_irq_line(vm.fd, 4, 0), 0);
-	EXPECT_EQ(kvm_irq_line(vm.fd, 20, 1), 0);
-	EXPECT_EQ(kvm_irq_line(vm.fd, 20, 0), 0);
-	EXPECT_EQ(kvm_irq_line(vm.fd, 24, 1), -EINVAL);
+	EXPECT_EQ(kvm_irq_set_level(vm.fd, 4, 1), 0);
+	EXPECT_EQ(kvm_irq_set_level(vm.fd, 4, 0), 0);
+	EXPECT_EQ(kvm_irq_set_level(vm.fd, 20, 1), 0);
+	EXPECT_EQ(kvm_irq_set_level(vm.fd, 20, 0), 0);
+	EXPECT_EQ(kvm_irq_set_level(vm.fd, 24, 1), -EINVAL);
 	kvm_irq_exit(&irq);
 	vm_close(&vm);
 }

@@ -18,7 +18,7 @@ static int kvm_intx_set(void *opaque, unsigned int irq, int level)
 {
 	struct kvm_irq *k = opaque;
 
-	return kvm_irq_line(k->vm_fd, irq, level);
+	return kvm_irq_set_level(k->vm_fd, irq, level);
 }
 
 static int kvm_msi_send(void *opaque, uint64_t addr, uint32_t data)

@@ -249,7 +249,7 @@ int kvm_irq_msi_signal(int vm_fd, uint64_t addr, uint32_t data)
 	return ret < 0 ? -errno : ret;
 }
 
-int kvm_irq_line(int vm_fd, uint32_t gsi, int level)
+int kvm_irq_set_level(int vm_fd, uint32_t gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = !!level };
 
