@@ -70,6 +70,12 @@ struct pci_host_params {
 	unsigned int nr_intx_irqs;
 	const struct pci_irq_ops *irq_ops;
 	void *irq_opaque;
+	/*
+	 * Optional: told each device's INTx route (pin 1 = INTA) as it is
+	 * registered, for the firmware tables (the MP table's PCI entries).
+	 */
+	int (*intx_routed)(void *opaque, uint8_t devfn, uint8_t pin, unsigned int irq);
+	void *intx_opaque;
 };
 
 /* Callbacks a device gives to the host; all optional (see the lock rules above). */

@@ -562,6 +562,51 @@ TEST_F(pci, intx_line_changes_only_on_edges)
 	EXPECT_EQ(self->rec.intx_level, 0);
 }
 
+struct route_rec {
+	unsigned int n;
+	uint8_t devfn[4], pin[4];
+	unsigned int irq[4];
+};
+
+static int rec_route(void *opaque, uint8_t devfn, uint8_t pin, unsigned int irq)
+{
+	struct route_rec *r = opaque;
+
+	if (r->n == 2)
+		return -ENOSPC; /* the MP table is full */
+	r->devfn[r->n] = devfn;
+	r->pin[r->n] = pin;
+	r->irq[r->n++] = irq;
+	return 0;
+}
+
+TEST_F(pci, intx_routes_are_reported_for_the_firmware_tables)
+{
+	static struct pci_dev devs[3];
+	struct pci_host_params p;
+	struct route_rec r = { 0 };
+	unsigned int i;
+
+	pci_host_exit(&self->host);
+	host_params(self, &p, false);
+	p.intx_routed = rec_route;
+	p.intx_opaque = &r;
+	ASSERT_EQ(pci_host_init(&self->host, &p), 0);
+	for (i = 0; i < 3; i++)
+		pci_dev_init(&devs[i], "d", 0x1af4, 0x1000, 0xff0000, 0, 0);
+	ASSERT_EQ(pci_dev_register(&self->host, &devs[0]), 0);
+	ASSERT_EQ(pci_dev_register(&self->host, &devs[1]), 0);
+	ASSERT_EQ(r.n, 2u);
+	EXPECT_EQ(r.devfn[0], 1 << 3);
+	EXPECT_EQ(r.pin[0], 1);
+	EXPECT_EQ(r.irq[0], 17u);
+	EXPECT_EQ(r.devfn[1], 2 << 3);
+	EXPECT_EQ(r.irq[1], 18u);
+	/* A device whose interrupt cannot be described is not put on the bus. */
+	EXPECT_EQ(pci_dev_register(&self->host, &devs[2]), -ENOSPC);
+	EXPECT_EQ(cfg_read(&self->pio, 3, 0, 4), 0xffffffffu);
+}
+
 TEST_F(pci, slots_fill_up_and_free)
 {
 	static struct pci_dev devs[PCI_NR_SLOTS];

@@ -294,6 +294,14 @@ int pci_dev_register(struct pci_host *host, struct pci_dev *pdev)
 		pdev->irq = host->p.intx_irqs[slot % host->p.nr_intx_irqs];
 		pdev->cfg[PCI_INTERRUPT_LINE] = pdev->irq;
 		pdev->cfg[PCI_INTERRUPT_PIN] = 1;
+		ret = host->p.intx_routed ?
+			      host->p.intx_routed(host->p.intx_opaque, pdev->devfn, 1, pdev->irq) :
+			      0;
+		if (ret) {
+			pr_err("pci %s: route INTA to %u: %s", pdev->name, pdev->irq,
+			       strerror(-ret));
+			goto out_unlock;
+		}
 	}
 	/* Decoding on from the start, as firmware would leave it. */
 	put16(&pdev->cfg[PCI_COMMAND], get16(&pdev->cfg[PCI_COMMAND]) | PCI_COMMAND_MEMORY);
@@ -301,6 +309,8 @@ int pci_dev_register(struct pci_host *host, struct pci_dev *pdev)
 	pci_dev_update_bars(pdev);
 	ret = 0;
 out_unlock:
+	if (ret)
+		pdev->host = NULL;
 	pthread_mutex_unlock(&host->lock);
 	return ret;
 }
