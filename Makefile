@@ -119,9 +119,11 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
+# Whole archive: devices register through init-list constructors nothing else references.
 $(BUILD)/kavm: $(KAVM_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB),$^) -Wl,--whole-archive $(LIB) \
+		-Wl,--no-whole-archive $(LDLIBS)
 
 $(BUILD)/kavmctl: $(KAVMCTL_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(call msg,LINK,$@)
@@ -132,9 +134,11 @@ $(BUILD)/kavm-trace: $(TRACE_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Every tests/unit/foo.c and tests/native/foo.c is one harness program.
+# Whole archive here too, so a test's init_list_run() sees the same devices as kavm.
 $(UNIT_BINS) $(NATIVE_BINS): $(BUILD)/%: $(BUILD)/%.o $(HARNESS_OBJ) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB),$^) -Wl,--whole-archive $(LIB) \
+		-Wl,--no-whole-archive $(LDLIBS)
 
 $(BENCH_BINS): $(BUILD)/%: $(BUILD)/%.o $(LIB)
 	$(call msg,LINK,$@)
