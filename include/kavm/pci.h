@@ -182,4 +182,12 @@ void pci_intx_set(struct pci_dev *pdev, int level);
 /* KVM implementation of pci_irq_ops; irq_opaque is a struct kvm_irq *. */
 extern const struct pci_irq_ops pci_irq_ops_kvm;
 
+struct kvm_vm;
+/*
+ * The VM's host bridge (hw/pci-vm.c, set up at the bus init level, so
+ * devices add themselves at the dev level), or NULL when the VM has no
+ * in-kernel irqchip.
+ */
+struct pci_host *kvm_vm_pci(struct kvm_vm *vm);
+
 #endif /* KAVM_PCI_H */
