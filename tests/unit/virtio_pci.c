@@ -855,3 +855,24 @@ TEST(slow_path_without_irqfd)
 	EXPECT_EQ(self->irqs.intx_raised, 0u);
 	_kt_teardown_vp(self);
 }
+
+TEST_F(vp, host_bridge_gone_before_the_device)
+{
+	struct pci_host_params p = self->host.p;
+
+	ASSERT_EQ(negotiate(self, GOOD_FEATURES), ST_FOK);
+	cfg_wr(self, self->msix_cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	msix_entry(self, 1, 0x31, false);
+	setup_queue(self, 0, 256, 1);
+	ASSERT_EQ(self->irqs.attached, 1u);
+	/* The wrong teardown order must not crash; late interrupts go nowhere. */
+	pci_host_exit(&self->host);
+	EXPECT_EQ(self->irqs.io_addr, 0u);
+	self->irqs.msi_sent = self->irqs.intx_raised = 0;
+	self->t.vdev.transport->notify_queue(&self->t.vdev, 0);
+	self->t.vdev.transport->notify_config(&self->t.vdev);
+	EXPECT_EQ(self->irqs.msi_sent + self->irqs.intx_raised, 0u);
+	virtio_pci_exit(self->vpci);
+	self->vpci = NULL;
+	ASSERT_EQ(pci_host_init(&self->host, &p), 0);
+}

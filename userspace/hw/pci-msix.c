@@ -268,14 +268,16 @@ void pci_msix_exit(struct pci_dev *pdev)
 	const struct pci_irq_ops *ops = pdev->host ? pdev->host->p.irq_ops : NULL;
 	unsigned int vec;
 
-	if (!pdev->msix.table)
-		return;
-	for (vec = 0; vec < pdev->msix.nr; vec++)
+	/* Under the lock: a late notify from the loop thread sees nr == 0, not freed memory. */
+	pthread_mutex_lock(&pdev->msix_lock);
+	for (vec = 0; pdev->msix.table && vec < pdev->msix.nr; vec++)
 		if (pdev->msix.table[vec].route != PCI_MSIX_NO_GSI && ops && ops->msi_route_del)
 			ops->msi_route_del(pdev->host->p.irq_opaque, pdev->msix.table[vec].route);
 	free(pdev->msix.table);
 	pdev->msix.table = NULL;
 	pdev->msix.nr = 0;
+	pdev->msix.enabled = false;
+	pthread_mutex_unlock(&pdev->msix_lock);
 }
 
 void pci_intx_set(struct pci_dev *pdev, int level)

@@ -33,9 +33,15 @@ static bool is_pow2_u16(uint16_t v)
 /* Attach or detach q's call eventfd so that it matches its vector's state. irq_lock held. */
 void vpci_bind_queue(struct virtio_pci *vpci, struct virtio_pci_queue *vq)
 {
-	const struct pci_irq_ops *ops = vpci->pdev.host->p.irq_ops;
-	void *opaque = vpci->pdev.host->p.irq_opaque;
+	const struct pci_irq_ops *ops;
 	uint32_t want = NO_ROUTE;
+	void *opaque;
+
+	/* Off the bus (host bridge gone first): KVM bindings went with it. */
+	if (!vpci->pdev.host)
+		return;
+	ops = vpci->pdev.host->p.irq_ops;
+	opaque = vpci->pdev.host->p.irq_opaque;
 
 	if (__atomic_load_n(&vq->enabled, __ATOMIC_ACQUIRE) && vq->vector != VIRTIO_MSI_NO_VECTOR &&
 	    pci_msix_route(&vpci->pdev, vq->vector, &want))
@@ -146,11 +152,15 @@ static uint64_t vpci_notify_addr(struct virtio_pci *vpci, unsigned int q)
 /* Register q's ioeventfd where its notify register now is, or drop it. vdev->lock held. */
 void vpci_sync_ioeventfd(struct virtio_pci *vpci, struct virtio_pci_queue *vq)
 {
-	const struct pci_irq_ops *ops = vpci->pdev.host->p.irq_ops;
-	void *opaque = vpci->pdev.host->p.irq_opaque;
 	uint64_t want = vq->enabled && vpci->bar_addr ? vpci_notify_addr(vpci, vq->index) : 0;
+	const struct pci_irq_ops *ops;
+	void *opaque;
 	int ret;
 
+	if (!vpci->pdev.host)
+		return;
+	ops = vpci->pdev.host->p.irq_ops;
+	opaque = vpci->pdev.host->p.irq_opaque;
 	if (!ops->ioeventfd_add || want == vq->ioeventfd_addr)
 		return;
 	if (vq->ioeventfd_addr)
