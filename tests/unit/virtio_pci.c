@@ -38,6 +38,7 @@ struct tdev {
 	uint64_t features_seen;
 	struct virtio_queue_config qcfg[NQ];
 	int start_ret;
+	unsigned int violations; /* the transport passed on something it should have refused */
 };
 
 static struct tdev *to_tdev(struct virtio_dev *vdev)
@@ -56,6 +57,9 @@ static int t_set_guest_features(struct virtio_dev *vdev, uint64_t f)
 
 	t->set_features++;
 	t->features_seen = f;
+	if ((f & ~(HOST_FEATURES | (1ull << VIRTIO_F_VERSION_1))) ||
+	    !(f & (1ull << VIRTIO_F_VERSION_1)))
+		t->violations++;
 	return (f & (1ull << F_B)) && !(f & (1ull << F_A)) ? -EINVAL : 0;
 }
 
@@ -94,6 +98,12 @@ static int t_queue_enable(struct virtio_dev *vdev, unsigned int q,
 
 	t->enables++;
 	t->qcfg[q] = *cfg;
+	if (q >= NQ || !cfg->size || (cfg->size & (cfg->size - 1)) ||
+	    cfg->size > t_max_queue_size(vdev, q) || cfg->desc % 16 || cfg->avail % 2 ||
+	    cfg->used % 4 || cfg->desc + 16ull * cfg->size > (1 << 20) ||
+	    (cfg->msix_vector != VIRTIO_MSI_NO_VECTOR && cfg->msix_vector > NQ) ||
+	    !(vdev->status & VIRTIO_CONFIG_S_FEATURES_OK))
+		t->violations++;
 	return 0;
 }
 
@@ -875,4 +885,100 @@ TEST_F(vp, host_bridge_gone_before_the_device)
 	virtio_pci_exit(self->vpci);
 	self->vpci = NULL;
 	ASSERT_EQ(pci_host_init(&self->host, &p), 0);
+}
+
+/* xorshift64: a fixed-seed stream, so a failure replays. */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+TEST_F_TIMEOUT(vp, random_guest_writes_are_contained, 120)
+{
+	static const unsigned int lens[] = { 1, 2, 4, 8, 3 };
+	static const uint64_t plausible[] = { 0,       1,	2,	    3,	       7,
+					      64,      100,	128,	    256,       512,
+					      0xffff,  0x10000, 0x10008,    0x14000,   0x18000,
+					      0x18002, 0xffff0, 0xfffff000, 0xfee00000 };
+	static const uint8_t regs[][2] = {
+		{ CC(queue_select), 2 },      { CC(queue_size), 2 },
+		{ CC(queue_msix_vector), 2 }, { CC(queue_enable), 2 },
+		{ CC(queue_desc_lo), 4 },     { CC(queue_desc_hi), 4 },
+		{ CC(queue_avail_lo), 4 },    { CC(queue_used_lo), 4 },
+		{ CC(device_status), 1 },     { CC(msix_config), 2 },
+		{ CC(guest_feature), 4 },     { CC(guest_feature_select), 4 },
+	};
+	uint64_t seed = 0x6b61766d, r, bar;
+	unsigned int i;
+
+	ASSERT_EQ(negotiate(self, GOOD_FEATURES), ST_FOK);
+	bar = self->bar;
+	/*
+	 * A hostile guest: 200000 accesses of every width (3 included) to the
+	 * virtio BAR, the MSI-X BAR and config space, biased towards the
+	 * common config where the state machine lives.
+	 */
+	for (i = 0; i < 200000; i++) {
+		uint64_t v = rnd(&seed), where;
+		unsigned int len = lens[(r = rnd(&seed)) % ARRAY_SIZE(lens)];
+		bool write = (r >> 8) & 1;
+
+		switch ((r >> 16) % 8) {
+		case 0:
+			/* Config space, but leave COMMAND and the virtio BAR alone mostly. */
+			where = (r >> 24) % 256;
+			if ((where >= 0x20 && where < 0x28) || where < 8)
+				continue;
+			if (write && len <= 4)
+				cfg_wr(self, where, len, (uint32_t)v);
+			else if (len <= 4)
+				cfg_rd(self, where, len);
+			continue;
+		case 1:
+			where = self->msix_bar + (r >> 24) % 0x1000;
+			break;
+		case 2:
+		case 3:
+			where = bar + (r >> 24) % 0x4000;
+			break;
+		case 4:
+			where = bar + (r >> 24) % 64;
+			break;
+		default:
+			/* A real register with its real width: the state machine's own inputs. */
+			where = bar + regs[(r >> 24) % ARRAY_SIZE(regs)][0];
+			len = regs[(r >> 24) % ARRAY_SIZE(regs)][1];
+			break;
+		}
+		/* Mostly plausible values, so the checks past the first one get hit. */
+		if ((r >> 40) & 7)
+			v = plausible[(r >> 41) % ARRAY_SIZE(plausible)];
+		/* And now and then the driver gets back to FEATURES_OK to be attacked again. */
+		if (i % 2000 == 0) {
+			find_caps(self);
+			negotiate(self, GOOD_FEATURES);
+		}
+		bus_dispatch(&self->mmio, where, &v, len, write);
+		if ((i & 1023) == 0)
+			loop_run_once(self->loop, 0);
+	}
+	while (loop_run_once(self->loop, 0) > 0)
+		;
+	EXPECT_EQ(self->t.violations, 0u);
+	EXPECT_GT(self->t.enables, 0u);
+	EXPECT_GT(guest_errors(self), 1000u);
+	/* The device still works for a well-behaved driver after a reset. */
+	cfg_wr(self, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	memset(self->t.notified, 0, sizeof(self->t.notified));
+	ASSERT_EQ(negotiate(self, GOOD_FEATURES), ST_FOK);
+	setup_queue(self, 1, 128, VIRTIO_MSI_NO_VECTOR);
+	EXPECT_EQ(self->t.qcfg[1].size, 128u);
+	EXPECT_EQ(rd(self, CC(queue_enable), 2), 1u);
+	kick(self, 1);
+	while (loop_run_once(self->loop, 0) > 0)
+		;
+	EXPECT_EQ(self->t.notified[1], 1u);
 }

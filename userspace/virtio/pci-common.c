@@ -12,6 +12,11 @@
 
 #include "pci-internal.h"
 
+/* The bits a driver may set (NEEDS_RESET is the device's, filtered separately). */
+#define STATUS_DRIVER_BITS                                                                    \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
+	 VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FAILED | VIRTIO_CONFIG_S_NEEDS_RESET)
+
 #define COMMON(f) offsetof(struct virtio_pci_common_cfg, f)
 #define COMMON_W(f) sizeof(((struct virtio_pci_common_cfg *)0)->f)
 
@@ -190,6 +195,10 @@ static void vpci_set_status(struct virtio_pci *vpci, uint8_t val)
 
 	if (!val) {
 		vpci_reset(vpci);
+		return;
+	}
+	if (val & ~STATUS_DRIVER_BITS) {
+		guest_err(vpci, "status %#x has undefined bits", val);
 		return;
 	}
 	/* Only a reset clears status bits (virtio 1.x, 2.1.1). */
