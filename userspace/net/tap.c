@@ -89,7 +89,7 @@ static void tap_set_up(struct tap *t, bool up, bool gone)
 		pr_warn("tap %s: %s; guest link down, its TX is dropped\n", t->ifname,
 			t->gone ? "deleted" : "set down");
 	else
-		pr_info("tap %s: up again; guest link up\n", t->ifname);
+		pr_info("tap %s: up; guest link up\n", t->ifname);
 	t->write_on = false;
 	tap_update_poll(t);
 	net_client_set_link(&t->nc, t->up && !t->gone);
