@@ -375,3 +375,229 @@ TEST(tso_tap_to_guest_segmented_without_guest_offloads)
 	ASSERT_EQ(have, 8000u);
 	EXPECT_MEMEQ(payload, frame + 54, 8000);
 }
+
+static uint32_t frame_seq(const uint8_t *f)
+{
+	uint32_t seq;
+
+	memcpy(&seq, f + 14, 4);
+	return seq;
+}
+
+TEST(rx_backpressure_guest_stops_reading_loses_nothing)
+{
+	static uint8_t frame[1514], got[65536];
+	struct virtio_net_stats st;
+	struct virtio_net_hdr_v1 hdr;
+	unsigned int i, next = 0;
+	ssize_t r;
+
+	netns();
+	ASSERT_EQ(env_setup("tap,id=n0,ifname=" IFNAME, ~0ull, false), 0);
+	/* The guest posts no buffers while the host sends 300 frames. */
+	for (i = 0; i < 300; i++) {
+		make_frame(frame, 1000, guest_mac, host_mac, i);
+		ASSERT_EQ(host_send(frame, 1000), 0);
+	}
+	for (i = 0; i < 10; i++)
+		loop_run_once(E.loop, 10);
+	virtio_net_get_stats(E.vn, &st);
+	EXPECT_GE(st.engine.rx_no_buf, 1u);
+	/* Paused, not spinning: the tap fd is out of the loop until the guest refills. */
+	EXPECT_EQ(loop_run_once(E.loop, 100), 0);
+	/* A slow reader: 16 buffers at a time. Every frame arrives, in order. */
+	while (next < 300) {
+		ASSERT_EQ(vdrv_net_rx_fill(&E.d, 16), 0);
+		for (i = 0; i < 16 && next < 300; i++, next++) {
+			r = guest_rx_wait(&hdr, got, sizeof(got));
+			ASSERT_EQ(r, 1000);
+			ASSERT_EQ(frame_seq(got), next);
+			make_frame(frame, 1000, guest_mac, host_mac, next);
+			ASSERT_MEMEQ(got, frame, 1000);
+		}
+	}
+	virtio_net_get_stats(E.vn, &st);
+	EXPECT_EQ(st.engine.rx_frames, 300u);
+}
+
+/* An fd the test made and hands to kavm ("fd=N"): the test keeps a handle on the tap. */
+static int tap_fd_create(void)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	strcpy(ifr.ifr_name, IFNAME);
+	if (ioctl(fd, TUNSETIFF, &ifr))
+		return -errno;
+	return fd;
+}
+
+/*
+ * A slow reader behind the tap: what the guest sends is redirected into a
+ * veth whose tbf qdisc drains at 2 Mbit/s. The skbs waiting there stay
+ * charged to the tap's send buffer (16 KiB here), so kavm's writes hit
+ * EAGAIN; nothing may be lost, and everything must arrive in order.
+ */
+TEST(tx_backpressure_tap_eagain_loses_nothing)
+{
+	static uint8_t frame[1514], got[2048];
+	struct virtio_net_hdr_v1 hdr = { 0 };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct virtio_net_stats st;
+	unsigned int i, next = 0, idle = 0;
+	int sndbuf = 16384, fd;
+	char spec[64];
+	uint16_t head;
+	uint32_t ulen;
+	ssize_t r;
+
+	netns();
+	E.tapfd = tap_fd_create();
+	ASSERT_GE(E.tapfd, 0);
+	snprintf(spec, sizeof(spec), "tap,id=n0,fd=%d", E.tapfd);
+	ASSERT_EQ(env_setup(spec, ~0ull, false), 0);
+	ASSERT_EQ(sh("ip link add kv0 type veth peer name kv1 && ip link set kv0 up && "
+		     "ip link set kv1 up && "
+		     "tc qdisc add dev kv0 root tbf rate 2mbit burst 4kb limit 1mb && "
+		     "tc qdisc add dev " IFNAME " ingress && "
+		     "tc filter add dev " IFNAME " ingress u32 match u32 0 0 "
+		     "action mirred egress redirect dev kv0"),
+		  0);
+	ASSERT_EQ(ioctl(E.tapfd, TUNSETSNDBUF, &sndbuf), 0);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	sll.sll_ifindex = if_nametoindex("kv1");
+	ASSERT_EQ(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	close(E.pkt);
+	E.pkt = fd;
+	for (i = 0; i < 100; i++) {
+		make_frame(frame, 1514, host_mac, guest_mac, i);
+		ASSERT_GE(vdrv_net_tx(&E.d, &hdr, frame, 1514, false), 0);
+	}
+	vdrv_kick(&E.d, TXQ);
+	while (next < 100 && idle < 50) {
+		if (loop_run_once(E.loop, 20) == 0)
+			idle++;
+		while (vdrv_used(&E.d, TXQ, &head, &ulen))
+			;
+		while ((r = host_recv(got, sizeof(got), 0)) > 0) {
+			make_frame(frame, 1514, host_mac, guest_mac, next);
+			ASSERT_EQ(r, 1514);
+			ASSERT_EQ(frame_seq(got), next);
+			ASSERT_MEMEQ(got, frame, 1514);
+			next++;
+			idle = 0;
+		}
+	}
+	EXPECT_EQ(next, 100u);
+	virtio_net_get_stats(E.vn, &st);
+	EXPECT_GE(st.engine.tx_paused, 1u);
+	EXPECT_EQ(st.engine.tx_frames, 100u);
+}
+
+static uint16_t guest_link_status(void)
+{
+	struct virtio_dev *vdev = virtio_net_vdev(E.vn);
+	uint16_t status;
+
+	vdev->ops->config_read(vdev, 6, &status, 2);
+	return status;
+}
+
+/* TX while the link is down completes (goes nowhere) and nothing spins. */
+static int tx_completes_into_nowhere(unsigned int n)
+{
+	static uint8_t frame[200], got[2048];
+	struct virtio_net_hdr_v1 hdr = { 0 };
+	unsigned int i, used = 0;
+	uint16_t head;
+	uint32_t ulen;
+
+	for (i = 0; i < n; i++) {
+		make_frame(frame, 200, host_mac, guest_mac, i);
+		if (vdrv_net_tx(&E.d, &hdr, frame, 200, false) < 0)
+			return -1;
+	}
+	vdrv_kick(&E.d, TXQ);
+	while (vdrv_used(&E.d, TXQ, &head, &ulen))
+		used++;
+	if (used != n)
+		return -2;
+	/* ENETDOWN: the host side's socket sees the tap down, and nothing came. */
+	if (host_recv(got, sizeof(got), 50) > 0)
+		return -3;
+	return loop_run_once(E.loop, 100) == 0 ? 0 : -4;
+}
+
+TEST(tap_set_down_and_up_reaches_the_guest)
+{
+	netns();
+	ASSERT_EQ(env_setup("tap,id=n0,ifname=" IFNAME, ~0ull, false), 0);
+	EXPECT_EQ(guest_link_status(), VIRTIO_NET_S_LINK_UP);
+	ASSERT_EQ(sh("ip link set " IFNAME " down"), 0);
+	vdrv_run(&E.d);
+	EXPECT_EQ(E.d.config_irq, 1u);
+	EXPECT_EQ(guest_link_status(), 0);
+	EXPECT_EQ(tx_completes_into_nowhere(20), 0);
+	ASSERT_EQ(sh("ip link set " IFNAME " up"), 0);
+	vdrv_run(&E.d);
+	EXPECT_EQ(E.d.config_irq, 2u);
+	EXPECT_EQ(guest_link_status(), VIRTIO_NET_S_LINK_UP);
+	EXPECT_EQ(guest_to_tap(5, 100, false), 0);
+	EXPECT_EQ(tap_to_guest(5, 100), 0);
+}
+
+TEST(tap_deleted_under_the_vm)
+{
+	netns();
+	ASSERT_EQ(sh("ip tuntap add " IFNAME " mode tap vnet_hdr"), 0);
+	ASSERT_EQ(env_setup("tap,id=n0,ifname=" IFNAME, ~0ull, false), 0);
+	EXPECT_EQ(guest_to_tap(3, 100, false), 0);
+	close(E.pkt);
+	ASSERT_EQ(sh("ip link del " IFNAME), 0);
+	vdrv_run(&E.d);
+	EXPECT_EQ(E.d.config_irq, 1u);
+	EXPECT_EQ(guest_link_status(), 0);
+	E.pkt = socket(AF_PACKET, SOCK_RAW, 0); /* nothing will arrive there */
+	EXPECT_EQ(tx_completes_into_nowhere(20), 0);
+}
+
+TEST(created_tap_is_removed_given_tap_is_left)
+{
+	struct net_client *nc;
+	struct netdev_opts o;
+	char err[128];
+
+	netns();
+	ASSERT_EQ(loop_create(&E.loop), 0);
+	ASSERT_EQ(netdev_parse("tap,id=n0,ifname=kmade0", &o, err, sizeof(err)), 0);
+	ASSERT_EQ(netdev_open(&o, E.loop, &nc), 0);
+	EXPECT_NE(if_nametoindex("kmade0"), 0u);
+	netdev_close(nc);
+	EXPECT_EQ(if_nametoindex("kmade0"), 0u);
+
+	ASSERT_EQ(sh("ip tuntap add kgiven0 mode tap && ip link set kgiven0 up"), 0);
+	ASSERT_EQ(netdev_parse("tap,id=n1,ifname=kgiven0", &o, err, sizeof(err)), 0);
+	ASSERT_EQ(netdev_open(&o, E.loop, &nc), 0);
+	netdev_close(nc);
+	EXPECT_NE(if_nametoindex("kgiven0"), 0u);
+	EXPECT_EQ(sh("ip link show kgiven0 | grep -q ',UP'"), 0);
+}
+
+TEST(open_errors_name_the_cause)
+{
+	struct net_client *nc;
+	struct netdev_opts o;
+	char err[128];
+
+	netns();
+	ASSERT_EQ(loop_create(&E.loop), 0);
+	/* Not a tap fd. */
+	ASSERT_EQ(netdev_parse("tap,id=n0,fd=0", &o, err, sizeof(err)), 0);
+	EXPECT_LT(netdev_open(&o, E.loop, &nc), 0);
+	/* A tun (not tap) device of that name exists. */
+	ASSERT_EQ(sh("ip tuntap add ktun0 mode tun"), 0);
+	ASSERT_EQ(netdev_parse("tap,id=n0,ifname=ktun0", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(netdev_open(&o, E.loop, &nc), -EINVAL);
+}
