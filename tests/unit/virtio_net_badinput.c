@@ -639,3 +639,28 @@ TEST(damaged_device_stays_quiet)
 	}
 	ASSERT_EQ(roundtrip(), 0);
 }
+
+/* A peer offering GSO the guest did not take: dropped and counted, never written. */
+TEST(peer_gso_the_guest_did_not_take)
+{
+	static uint8_t in[12 + 3000];
+	struct virtio_net_hdr_v1 *h = (struct virtio_net_hdr_v1 *)in;
+	uint64_t before;
+	uint16_t head;
+	uint32_t len;
+
+	ASSERT_EQ(
+		ctx_setup(ALL_FEATURES & ~F(VIRTIO_NET_F_GUEST_TSO4) & ~F(VIRTIO_NET_F_GUEST_TSO6)),
+		0);
+	before = stat(STAT(engine.rx_too_big));
+	ASSERT_EQ(vdrv_net_rx_fill(&C.d, 4), 0);
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h->gso_size = 1448;
+	make_frame(in + 12, 3000, 6);
+	EXPECT_EQ(net_send(&C.peer.nc, in, sizeof(in), NULL), (ssize_t)sizeof(in));
+	vdrv_run(&C.d);
+	EXPECT_EQ(stat(STAT(engine.rx_too_big)), before + 1);
+	EXPECT_EQ(vdrv_used(&C.d, RXQ, &head, &len), 0);
+	ASSERT_EQ(roundtrip(), 0);
+}

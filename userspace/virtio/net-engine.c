@@ -124,6 +124,24 @@ int net_engine_tx(struct net_engine *e, unsigned int budget, bool *notify)
 	return done;
 }
 
+/*
+ * A peer's header must not ask the guest for offloads it did not take (the
+ * tap's TUNSETOFFLOAD keeps the kernel honest; another backend may not).
+ */
+static bool net_rx_hdr_ok(const struct net_engine *e, const struct virtio_net_hdr_v1 *h)
+{
+	uint8_t type = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+
+	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !has(e, VIRTIO_NET_F_GUEST_CSUM))
+		return false;
+	if (type == VIRTIO_NET_HDR_GSO_NONE)
+		return true;
+	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !has(e, VIRTIO_NET_F_GUEST_ECN))
+		return false;
+	return (type == VIRTIO_NET_HDR_GSO_TCPV4 && has(e, VIRTIO_NET_F_GUEST_TSO4)) ||
+	       (type == VIRTIO_NET_HDR_GSO_TCPV6 && has(e, VIRTIO_NET_F_GUEST_TSO6));
+}
+
 /* Give back a half-built frame's buffers with len 0 (a bad buffer broke it). */
 static void net_rx_drop_partial(struct net_engine *e, unsigned int nbufs)
 {
@@ -219,7 +237,7 @@ ssize_t net_engine_rx(struct net_engine *e, const struct iovec *iov, int iovcnt,
 		datacnt = iov_skip(iov, iovcnt, 0, data, ARRAY_SIZE(data));
 		need = size + NET_HDR_LEN;
 	}
-	if (need - NET_HDR_LEN > NET_GSO_MAX_FRAME) {
+	if (need - NET_HDR_LEN > NET_GSO_MAX_FRAME || !net_rx_hdr_ok(e, &hdr)) {
 		e->stats.rx_too_big++;
 		return size;
 	}
