@@ -664,3 +664,52 @@ TEST(peer_gso_the_guest_did_not_take)
 	EXPECT_EQ(vdrv_used(&C.d, RXQ, &head, &len), 0);
 	ASSERT_EQ(roundtrip(), 0);
 }
+
+/* The RX filter the control queue programs (QEMU's receive_filter rules). */
+static int rx_one_to(const uint8_t *dst)
+{
+	static uint8_t in[12 + 100], out[4096];
+	struct virtio_net_hdr_v1 hdr;
+
+	memset(in, 0, 12);
+	make_frame(in + 12, 100, 9);
+	memcpy(in + 12, dst, 6);
+	net_send(&C.peer.nc, in, sizeof(in), NULL);
+	vdrv_run(&C.d);
+	return vdrv_net_rx(&C.d, &hdr, out, sizeof(out)) == 100;
+}
+
+TEST(rx_filter_follows_the_control_queue)
+{
+	static const uint8_t other[6] = { 0x52, 0x54, 0x00, 0, 0, 9 };
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0, 0, 0x16 };
+	static const uint8_t mac3[6] = { 0x52, 0x54, 0x00, 0, 0, 3 };
+	uint8_t table[4 + 6 + 4] = { 1, 0, 0, 0, 0x52, 0x54, 0x00, 0, 0, 9, 0, 0, 0, 0 };
+
+	ASSERT_EQ(ctx_setup(ALL_FEATURES), 0);
+	ASSERT_EQ(vdrv_net_rx_fill(&C.d, 16), 0);
+	EXPECT_EQ(rx_one_to(other), 1); /* promiscuous after reset */
+	ASSERT_EQ(vdrv_net_ctrl(&C.d, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, "", 1),
+		  VIRTIO_NET_OK);
+	EXPECT_EQ(rx_one_to(guest_mac), 1);
+	EXPECT_EQ(rx_one_to(bcast), 1);
+	EXPECT_EQ(rx_one_to(other), 0);
+	EXPECT_EQ(rx_one_to(mcast), 0);
+	EXPECT_EQ(stat(STAT(rx_filtered)), 2u);
+	ASSERT_EQ(vdrv_net_ctrl(&C.d, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, table,
+				sizeof(table)),
+		  VIRTIO_NET_OK);
+	EXPECT_EQ(rx_one_to(other), 1);
+	ASSERT_EQ(vdrv_net_ctrl(&C.d, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, "\1", 1),
+		  VIRTIO_NET_OK);
+	EXPECT_EQ(rx_one_to(mcast), 1);
+	ASSERT_EQ(vdrv_net_ctrl(&C.d, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, mac3, 6),
+		  VIRTIO_NET_OK);
+	EXPECT_EQ(rx_one_to(mac3), 1);
+	EXPECT_EQ(rx_one_to(guest_mac), 0);
+	ASSERT_EQ(vdrv_net_ctrl(&C.d, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, "\1", 1),
+		  VIRTIO_NET_OK);
+	EXPECT_EQ(stat(STAT(ctrl_ok)), 5u);
+	ASSERT_EQ(roundtrip(), 0);
+}
