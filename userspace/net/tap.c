@@ -250,15 +250,19 @@ static void tap_cleanup(struct net_client *nc)
 {
 	struct tap *t = to_tap(nc);
 
-	if (t->polled)
-		loop_del_fd(t->loop, t->fd);
+	/*
+	 * Unlink first: purging our frames from the peer's queue calls
+	 * tap_sent(), which must find the tap already out of the loop.
+	 */
+	t->gone = true;
+	tap_update_poll(t);
+	net_client_exit(&t->nc);
 	if (t->nlfd >= 0) {
 		loop_del_fd(t->loop, t->nlfd);
 		close(t->nlfd);
 	}
 	/* A tap we created is not persistent: closing its last fd removes it. */
 	close(t->fd);
-	net_client_exit(&t->nc);
 	free(t);
 }
 
