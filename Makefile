@@ -76,7 +76,8 @@ GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libkavm.a
 # tests/lib/*.c: helpers shared by test programs (for example a guest-side virtio driver).
-HARNESS_OBJ := $(BUILD)/tests/harness.o $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
+TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
+HARNESS_OBJ := $(BUILD)/tests/harness.o $(TESTLIB_OBJ)
 SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 NATIVE_BINS := $(NATIVE_SRCS:%.c=$(BUILD)/%)
@@ -140,7 +141,7 @@ $(UNIT_BINS) $(NATIVE_BINS): $(BUILD)/%: $(BUILD)/%.o $(HARNESS_OBJ) $(LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB),$^) -Wl,--whole-archive $(LIB) \
 		-Wl,--no-whole-archive $(LDLIBS)
 
-$(BENCH_BINS): $(BUILD)/%: $(BUILD)/%.o $(LIB)
+$(BENCH_BINS): $(BUILD)/%: $(BUILD)/%.o $(TESTLIB_OBJ) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kavm net clients, after QEMU's net/net.c: a NIC (virtio-net) and a backend
+ * (tap, ...) are two clients that are each other's peer. A sender hands a
+ * frame to net_send_iov(); the peer's receive_iov() takes it, or returns 0
+ * when it cannot (guest RX ring empty, tap write EAGAIN). Then the frame is
+ * kept in the receiver's bounded incoming queue, net_send_iov() returns 0 and
+ * the sender must stop until its sent callback runs, which happens when the
+ * receiver calls net_client_flush_queued(). Nothing is dropped silently and
+ * nothing queues without bound.
+ *
+ * Threads: everything here runs on the loop thread.
+ */
+#ifndef KAVM_NET_H
+#define KAVM_NET_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct loop;
+struct net_client;
+struct net_queue;
+struct net_backend_ops;
+
+typedef void (*net_sent_fn)(struct net_client *sender, ssize_t len);
+
+/* Offloads the receiving side (the guest) accepts; TUNSETOFFLOAD for tap. */
+struct net_offload {
+	bool csum;
+	bool tso4;
+	bool tso6;
+	bool ecn;
+	bool ufo;
+};
+
+struct net_client_ops {
+	const char *type;
+	/* > 0: consumed (bytes); 0: cannot take it now (queue it); < 0: error, dropped. */
+	ssize_t (*receive_iov)(struct net_client *nc, const struct iovec *iov, int iovcnt);
+	/* optional: 0 means "do not even try": the frame is queued. */
+	int (*can_receive)(struct net_client *nc);
+	void (*cleanup)(struct net_client *nc);
+	/* nc->link_down (or the peer's) changed. */
+	void (*link_status_changed)(struct net_client *nc);
+	/* vnet header negotiation, as QEMU's NetClientInfo */
+	bool (*has_vnet_hdr)(struct net_client *nc);
+	int (*set_vnet_hdr_len)(struct net_client *nc, int len);
+	int (*set_offload)(struct net_client *nc, const struct net_offload *off);
+};
+
+struct net_stats {
+	uint64_t tx_packets; /* handed to the peer */
+	uint64_t tx_bytes;
+	uint64_t rx_packets; /* received from the peer */
+	uint64_t rx_bytes;
+	uint64_t tx_link_down; /* sent while a link was down: went nowhere */
+	uint64_t tx_queued; /* the peer could not take it: queued, sender paused */
+	uint64_t queue_drops; /* incoming queue full (only for senders without a callback) */
+	uint64_t rx_errors; /* receive_iov() < 0 */
+};
+
+struct net_client {
+	const struct net_client_ops *ops;
+	char name[32];
+	struct net_client *peer;
+	struct net_queue *incoming; /* frames waiting for this client */
+	bool link_down;
+	bool receive_disabled; /* returned 0 once; nothing delivered until flush */
+	struct net_stats stats;
+	const struct net_backend_ops *backend; /* set by netdev_open() */
+};
+
+#define NET_QUEUE_LEN 256
+
+int net_client_init(struct net_client *nc, const struct net_client_ops *ops, const char *name);
+/* Frees queued frames (calling their senders back) and unlinks the peer. */
+void net_client_exit(struct net_client *nc);
+int net_client_connect(struct net_client *a, struct net_client *b);
+
+ssize_t net_send_iov(struct net_client *sender, const struct iovec *iov, int iovcnt,
+		     net_sent_fn sent_cb);
+ssize_t net_send(struct net_client *sender, const void *buf, size_t len, net_sent_fn sent_cb);
+/* nc can take frames again: deliver its queue; senders resume through their callbacks. */
+bool net_client_flush_queued(struct net_client *nc);
+/* Drop frames nc sent that wait in its peer's queue (device reset). */
+void net_client_purge_sent(struct net_client *nc);
+/* Link state as QEMU's set_link: frames sent over a down link go nowhere. */
+void net_client_set_link(struct net_client *nc, bool up);
+/* Is the path nc <-> peer up? */
+bool net_client_link_up(const struct net_client *nc);
+
+bool net_peer_has_vnet_hdr(struct net_client *nc);
+int net_peer_set_vnet_hdr_len(struct net_client *nc, int len);
+int net_peer_set_offload(struct net_client *nc, const struct net_offload *off);
+
+/* Per-client bounded queue (net/queue.c) */
+typedef ssize_t (*net_queue_deliver_fn)(struct net_client *sender, const struct iovec *iov,
+					int iovcnt, void *opaque);
+struct net_queue *net_queue_new(unsigned int max_len, net_queue_deliver_fn deliver, void *opaque);
+void net_queue_free(struct net_queue *q);
+ssize_t net_queue_send_iov(struct net_queue *q, struct net_client *sender, const struct iovec *iov,
+			   int iovcnt, net_sent_fn sent_cb);
+/* Append without trying delivery; -ENOBUFS when full (counted by the caller). */
+int net_queue_append(struct net_queue *q, struct net_client *sender, const struct iovec *iov,
+		     int iovcnt, net_sent_fn sent_cb);
+bool net_queue_flush(struct net_queue *q);
+void net_queue_purge(struct net_queue *q, struct net_client *from);
+unsigned int net_queue_len(const struct net_queue *q);
+
+/* --netdev and --device parsing; options.c calls these. */
+struct netdev_opts {
+	char type[16];
+	char id[32];
+	char ifname[IFNAMSIZ];
+	int fd; /* inherited fd, -1 if none */
+	int vnet_hdr; /* -1 auto, 0 off, 1 on (required) */
+};
+
+struct net_device_opts {
+	char driver[32];
+	char netdev[32];
+	uint8_t mac[6];
+	bool has_mac;
+};
+
+/* "tap,id=n0,ifname=tap0[,fd=N][,vnet_hdr=on|off]"; -EINVAL with a message in err. */
+int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errlen);
+/* "virtio-net-pci,netdev=n0[,mac=52:54:00:12:34:56]" */
+int net_device_parse(const char *arg, struct net_device_opts *o, char *err, size_t errlen);
+
+/* Backends: one file each, registered by one line in net.c's table. */
+struct net_backend_ops {
+	const char *type;
+	int (*open)(const struct netdev_opts *o, struct loop *loop, struct net_client **out);
+	void (*close)(struct net_client *nc);
+};
+
+extern const struct net_backend_ops net_tap_backend;
+
+const struct net_backend_ops *net_backend_find(const char *type);
+int netdev_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out);
+void netdev_close(struct net_client *nc);
+
+#endif /* KAVM_NET_H */

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kavm virtio-net device (virtio 1.x, device id 1): one RX/TX pair and a
+ * control queue, a net client whose peer is a backend (tap, ...).
+ *
+ * Locking contract with the transport: queue_notify() is called on the loop
+ * thread without vdev->lock held; every other virtio_dev_ops entry is called
+ * with vdev->lock held (status, features, queue setup, reset, config).
+ */
+#ifndef KAVM_VIRTIO_NET_H
+#define KAVM_VIRTIO_NET_H
+
+#include <stdint.h>
+
+#include <kavm/net-engine.h>
+
+struct guest_mem;
+struct loop;
+struct net_client;
+struct virtio_dev;
+struct virtio_net;
+
+struct virtio_net_params {
+	struct guest_mem *mem;
+	struct loop *loop;
+	struct net_client *backend; /* becomes the device's peer */
+	uint8_t mac[6];
+	uint16_t mtu; /* 0: 1500 */
+	uint16_t queue_size; /* largest queue offered; 0: 256 */
+	const char *name; /* for logs and the net client */
+};
+
+struct virtio_net_stats {
+	struct net_engine_stats engine;
+	uint64_t ctrl_ok;
+	uint64_t ctrl_err; /* unknown, short or malformed commands (VIRTIO_NET_ERR) */
+	uint64_t ctrl_bad_desc; /* no room for the ack, bad buffers: used.len 0 */
+	uint64_t rx_filtered; /* dropped by the RX mode / MAC table */
+	uint64_t ring_damage; /* NEEDS_RESET raised */
+};
+
+int virtio_net_init(const struct virtio_net_params *p, struct virtio_net **out);
+void virtio_net_exit(struct virtio_net *vn);
+struct virtio_dev *virtio_net_vdev(struct virtio_net *vn);
+void virtio_net_get_stats(struct virtio_net *vn, struct virtio_net_stats *st);
+
+#endif /* KAVM_VIRTIO_NET_H */

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/* --netdev / --device parsing. */
+#include <errno.h>
+#include <string.h>
+
+#include <kavm/net.h>
+
+#include "../harness.h"
+
+static char err[128];
+
+TEST(netdev_tap_full)
+{
+	struct netdev_opts o;
+
+	ASSERT_EQ(netdev_parse("tap,id=n0,ifname=tap0,vnet_hdr=off", &o, err, sizeof(err)), 0);
+	EXPECT_STREQ(o.type, "tap");
+	EXPECT_STREQ(o.id, "n0");
+	EXPECT_STREQ(o.ifname, "tap0");
+	EXPECT_EQ(o.fd, -1);
+	EXPECT_EQ(o.vnet_hdr, 0);
+}
+
+TEST(netdev_defaults_and_fd)
+{
+	struct netdev_opts o;
+
+	ASSERT_EQ(netdev_parse("tap,id=n1,fd=5", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.fd, 5);
+	EXPECT_EQ(o.vnet_hdr, -1);
+	EXPECT_STREQ(o.ifname, "");
+	ASSERT_EQ(netdev_parse("tap,vnet_hdr=on,id=x", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.vnet_hdr, 1);
+}
+
+#define BAD_NETDEV(name, arg, msg)                                           \
+	TEST(netdev_rejects_##name)                                          \
+	{                                                                    \
+		struct netdev_opts o;                                        \
+		err[0] = 0;                                                  \
+		EXPECT_EQ(netdev_parse(arg, &o, err, sizeof(err)), -EINVAL); \
+		EXPECT_TRUE(strstr(err, msg) != NULL);                       \
+	}
+
+BAD_NETDEV(unknown_type, "slirp,id=n0", "unknown netdev type slirp")
+BAD_NETDEV(missing_id, "tap,ifname=tap0", "id= is required")
+BAD_NETDEV(unknown_key, "tap,id=n0,script=/bin/x", "unknown option script")
+BAD_NETDEV(bad_fd, "tap,id=n0,fd=3x", "fd: not a number")
+BAD_NETDEV(negative_fd, "tap,id=n0,fd=-1", "fd: not a number")
+BAD_NETDEV(bad_vnet_hdr, "tap,id=n0,vnet_hdr=maybe", "vnet_hdr: want on or off")
+BAD_NETDEV(fd_and_ifname, "tap,id=n0,fd=3,ifname=tap0", "exclude each other")
+BAD_NETDEV(ifname_too_long, "tap,id=n0,ifname=abcdefghijklmnopq", "ifname: empty or longer")
+BAD_NETDEV(no_value, "tap,id", "option id has no value")
+BAD_NETDEV(empty, "", "missing type")
+BAD_NETDEV(type_is_a_key, "id=n0", "missing type")
+
+TEST(device_with_mac)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	struct net_device_opts o;
+
+	ASSERT_EQ(net_device_parse("virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56", &o, err,
+				   sizeof(err)),
+		  0);
+	EXPECT_STREQ(o.driver, "virtio-net-pci");
+	EXPECT_STREQ(o.netdev, "n0");
+	EXPECT_TRUE(o.has_mac);
+	EXPECT_MEMEQ(o.mac, mac, 6);
+	ASSERT_EQ(net_device_parse("virtio-net-pci,netdev=n1", &o, err, sizeof(err)), 0);
+	EXPECT_FALSE(o.has_mac);
+}
+
+#define BAD_DEVICE(name, arg, msg)                                               \
+	TEST(device_rejects_##name)                                              \
+	{                                                                        \
+		struct net_device_opts o;                                        \
+		err[0] = 0;                                                      \
+		EXPECT_EQ(net_device_parse(arg, &o, err, sizeof(err)), -EINVAL); \
+		EXPECT_TRUE(strstr(err, msg) != NULL);                           \
+	}
+
+BAD_DEVICE(unknown_driver, "e1000,netdev=n0", "unknown device e1000")
+BAD_DEVICE(missing_netdev, "virtio-net-pci,mac=52:54:00:12:34:56", "netdev= is required")
+BAD_DEVICE(multicast_mac, "virtio-net-pci,netdev=n0,mac=01:00:5e:00:00:01", "not a unicast")
+BAD_DEVICE(zero_mac, "virtio-net-pci,netdev=n0,mac=00:00:00:00:00:00", "not a unicast")
+BAD_DEVICE(short_mac, "virtio-net-pci,netdev=n0,mac=52:54:00:12:34", "not a unicast")
+BAD_DEVICE(mac_trailing, "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56:7", "not a unicast")
+BAD_DEVICE(mac_garbage, "virtio-net-pci,netdev=n0,mac=zz:54:00:12:34:56", "not a unicast")
+BAD_DEVICE(unknown_key, "virtio-net-pci,netdev=n0,romfile=x", "unknown option romfile")

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kavm --netdev / --device option parsing (QEMU's key=value form). */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kavm/compiler.h>
+#include <kavm/net.h>
+
+static int opt_err(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
+static int opt_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int opt_copy(char *dst, size_t size, const char *val, const char *key, char *err,
+		    size_t errlen)
+{
+	if (!*val || strlen(val) >= size)
+		return opt_err(err, errlen, "%s: empty or longer than %zu characters", key,
+			       size - 1);
+	strcpy(dst, val);
+	return 0;
+}
+
+static int opt_onoff(const char *val, int *out)
+{
+	if (!strcmp(val, "on"))
+		*out = 1;
+	else if (!strcmp(val, "off"))
+		*out = 0;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int opt_fd(const char *val, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(val, &end, 10);
+	if (errno || end == val || *end || v < 0 || v > INT_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int netdev_parse_kv(struct netdev_opts *o, char *key, char *val, char *err, size_t errlen)
+{
+	if (!strcmp(key, "id"))
+		return opt_copy(o->id, sizeof(o->id), val, key, err, errlen);
+	if (!strcmp(key, "ifname"))
+		return opt_copy(o->ifname, sizeof(o->ifname), val, key, err, errlen);
+	if (!strcmp(key, "fd"))
+		return opt_fd(val, &o->fd) ? opt_err(err, errlen, "fd: not a number: %s", val) : 0;
+	if (!strcmp(key, "vnet_hdr"))
+		return opt_onoff(val, &o->vnet_hdr) ?
+			       opt_err(err, errlen, "vnet_hdr: want on or off, not %s", val) :
+			       0;
+	return opt_err(err, errlen, "unknown option %s", key);
+}
+
+/* Walks "type,k=v,k=v" calling fn for each pair; the first item is the type. */
+static int opt_split(const char *arg, char *type, size_t type_size, char *err, size_t errlen,
+		     int (*fn)(void *o, char *k, char *v, char *err, size_t errlen), void *o)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	tok = strtok_r(copy, ",", &save);
+	if (!tok || strchr(tok, '=')) {
+		ret = opt_err(err, errlen, "missing type before options in '%s'", arg);
+		goto out_free;
+	}
+	ret = opt_copy(type, type_size, tok, "type", err, errlen);
+	while (!ret && (tok = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq) {
+			ret = opt_err(err, errlen, "option %s has no value", tok);
+			break;
+		}
+		*eq = '\0';
+		ret = fn(o, tok, eq + 1, err, errlen);
+	}
+out_free:
+	free(copy);
+	return ret;
+}
+
+static int netdev_kv(void *o, char *k, char *v, char *err, size_t errlen)
+{
+	return netdev_parse_kv(o, k, v, err, errlen);
+}
+
+int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	o->vnet_hdr = -1;
+	ret = opt_split(arg, o->type, sizeof(o->type), err, errlen, netdev_kv, o);
+	if (ret)
+		return ret;
+	if (!net_backend_find(o->type))
+		return opt_err(err, errlen, "unknown netdev type %s", o->type);
+	if (!o->id[0])
+		return opt_err(err, errlen, "netdev %s: id= is required", o->type);
+	if (o->fd >= 0 && o->ifname[0])
+		return opt_err(err, errlen, "netdev %s: fd= and ifname= exclude each other", o->id);
+	return 0;
+}
+
+static int mac_parse(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+				      &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = b[i];
+	/* A NIC address must be unicast and not all zero. */
+	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return -EINVAL;
+	return 0;
+}
+
+static int device_kv(void *opaque, char *k, char *v, char *err, size_t errlen)
+{
+	struct net_device_opts *o = opaque;
+
+	if (!strcmp(k, "netdev"))
+		return opt_copy(o->netdev, sizeof(o->netdev), v, k, err, errlen);
+	if (!strcmp(k, "mac")) {
+		if (mac_parse(v, o->mac))
+			return opt_err(err, errlen, "mac: not a unicast address: %s", v);
+		o->has_mac = true;
+		return 0;
+	}
+	return opt_err(err, errlen, "unknown option %s", k);
+}
+
+int net_device_parse(const char *arg, struct net_device_opts *o, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	ret = opt_split(arg, o->driver, sizeof(o->driver), err, errlen, device_kv, o);
+	if (ret)
+		return ret;
+	if (strcmp(o->driver, "virtio-net-pci"))
+		return opt_err(err, errlen, "unknown device %s", o->driver);
+	if (!o->netdev[0])
+		return opt_err(err, errlen, "%s: netdev= is required", o->driver);
+	return 0;
+}

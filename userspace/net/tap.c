@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kavm tap backend (after QEMU's net/tap.c): an existing tap by name, an
+ * inherited fd, or a new tap. Non-blocking I/O in the loop: read until EAGAIN
+ * (or a budget), writev; EAGAIN on write queues the frame and waits for
+ * EPOLLOUT; a full guest pauses reading until the guest refills. Link events
+ * (tap deleted or set down) come from an rtnetlink socket: kavm stops polling,
+ * tells the guest the link is down and lets TX complete into nowhere.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <kavm/compiler.h>
+#include <kavm/log.h>
+#include <kavm/loop.h>
+#include <kavm/net.h>
+#include <kavm/virtqueue.h>
+
+/* Frames read per readiness event: bounded work per loop turn. */
+#define TAP_READ_BUDGET 64
+/* vnet header (12) + the largest GSO frame the kernel hands us + slack. */
+#define TAP_BUF_SIZE (12 + 65536 + 256)
+/* The header length until the NIC negotiates: virtio 1.x's virtio_net_hdr_v1. */
+#define TAP_VNET_HDR_LEN 12
+
+struct tap {
+	struct net_client nc;
+	struct loop *loop;
+	int fd;
+	int nlfd; /* rtnetlink RTMGRP_LINK: our tap deleted or set down/up */
+	int ifindex;
+	char ifname[IFNAMSIZ];
+	bool created; /* kavm made it: closing the fd removes it */
+	bool vnet_hdr; /* IFF_VNET_HDR */
+	bool read_on; /* not paused by a full receiver */
+	bool write_on; /* a write hit EAGAIN: wait for EPOLLOUT */
+	bool polled; /* fd is in the loop */
+	bool up; /* the interface is up (IFF_UP) */
+	bool gone; /* deleted: the fd is dead for good */
+	uint8_t buf[TAP_BUF_SIZE];
+};
+
+static struct tap *to_tap(struct net_client *nc)
+{
+	return container_of(nc, struct tap, nc);
+}
+
+static void tap_fd_event(int fd, uint32_t events, void *opaque);
+
+/* Re-derive what the loop waits for from the state; a dead or down tap is not polled. */
+static void tap_update_poll(struct tap *t)
+{
+	uint32_t ev = (t->read_on ? EPOLLIN : 0) | (t->write_on ? EPOLLOUT : 0);
+	bool want = t->up && !t->gone && ev;
+
+	if (!want) {
+		if (t->polled)
+			loop_del_fd(t->loop, t->fd);
+		t->polled = false;
+		return;
+	}
+	if (t->polled)
+		loop_mod_fd(t->loop, t->fd, ev);
+	else
+		t->polled = !loop_add_fd(t->loop, t->fd, ev, tap_fd_event, t);
+}
+
+static void tap_set_up(struct tap *t, bool up, bool gone)
+{
+	bool was = t->up && !t->gone;
+
+	t->up = up;
+	t->gone = t->gone || gone;
+	if (was == (t->up && !t->gone))
+		return;
+	if (was)
+		pr_warn("tap %s: %s; guest link down, its TX is dropped\n", t->ifname,
+			t->gone ? "deleted" : "set down");
+	else
+		pr_info("tap %s: up; guest link up\n", t->ifname);
+	t->write_on = false;
+	tap_update_poll(t);
+	net_client_set_link(&t->nc, t->up && !t->gone);
+	if (!t->up || t->gone)
+		net_client_flush_queued(&t->nc); /* queued TX drains into nowhere */
+}
+
+static void tap_sent(struct net_client *nc, ssize_t len)
+{
+	struct tap *t = to_tap(nc);
+
+	t->read_on = true;
+	tap_update_poll(t);
+}
+
+static void tap_read(struct tap *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < TAP_READ_BUDGET && t->read_on; i++) {
+		ssize_t n = read(t->fd, t->buf, sizeof(t->buf));
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* EBADFD: the device went away under us. */
+			tap_set_up(t, t->up, errno == EBADFD);
+			return;
+		}
+		if (net_send(&t->nc, t->buf, n, tap_sent) == 0) {
+			/* Copied into the peer's queue; read again when it drains. */
+			t->read_on = false;
+			tap_update_poll(t);
+		}
+	}
+}
+
+static void tap_fd_event(int fd, uint32_t events, void *opaque)
+{
+	struct tap *t = opaque;
+
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		tap_set_up(t, false, true);
+		return;
+	}
+	if (events & EPOLLOUT) {
+		t->write_on = false;
+		tap_update_poll(t);
+		net_client_flush_queued(&t->nc);
+	}
+	if (events & EPOLLIN)
+		tap_read(t);
+}
+
+static ssize_t tap_receive_iov(struct net_client *nc, const struct iovec *iov, int iovcnt)
+{
+	struct tap *t = to_tap(nc);
+	ssize_t n;
+
+	if (t->gone || !t->up)
+		return iov_length(iov, iovcnt);
+	n = writev(t->fd, iov, iovcnt);
+	if (n >= 0)
+		return n ?: 1;
+	if (errno == EAGAIN) {
+		t->write_on = true;
+		tap_update_poll(t);
+		return 0;
+	}
+	if (errno == EIO) {
+		/* Set down before the netlink event reached us. */
+		tap_set_up(t, false, false);
+		return iov_length(iov, iovcnt);
+	}
+	pr_warn_ratelimited("tap %s: write: %s\n", t->ifname, strerror(errno));
+	return -errno;
+}
+
+static void tap_nl_msg(struct tap *t, const struct nlmsghdr *h)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) || ifi->ifi_index != t->ifindex)
+		return;
+	if (h->nlmsg_type == RTM_DELLINK)
+		tap_set_up(t, false, true);
+	else if (h->nlmsg_type == RTM_NEWLINK)
+		tap_set_up(t, ifi->ifi_flags & IFF_UP, false);
+}
+
+static void tap_nl_event(int fd, uint32_t events, void *opaque)
+{
+	struct tap *t = opaque;
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+		int len = n;
+
+		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+			tap_nl_msg(t, h);
+	}
+}
+
+static int tap_nl_open(struct tap *t)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		ret = -errno;
+		goto err_close;
+	}
+	ret = loop_add_fd(t->loop, fd, EPOLLIN, tap_nl_event, t);
+	if (ret)
+		goto err_close;
+	t->nlfd = fd;
+	return 0;
+err_close:
+	close(fd);
+	return ret;
+}
+
+static bool tap_has_vnet_hdr(struct net_client *nc)
+{
+	return to_tap(nc)->vnet_hdr;
+}
+
+static int tap_set_vnet_hdr_len(struct net_client *nc, int len)
+{
+	struct tap *t = to_tap(nc);
+
+	if (!t->vnet_hdr || len != TAP_VNET_HDR_LEN)
+		return -EINVAL;
+	return ioctl(t->fd, TUNSETVNETHDRSZ, &len) ? -errno : 0;
+}
+
+static int tap_set_offload(struct net_client *nc, const struct net_offload *o)
+{
+	struct tap *t = to_tap(nc);
+	unsigned int f = 0;
+
+	if (!t->vnet_hdr)
+		return -EINVAL;
+	if (o->csum) {
+		f |= TUN_F_CSUM;
+		f |= (o->tso4 ? TUN_F_TSO4 : 0) | (o->tso6 ? TUN_F_TSO6 : 0);
+		f |= (o->ecn ? TUN_F_TSO_ECN : 0) | (o->ufo ? TUN_F_UFO : 0);
+	}
+	return ioctl(t->fd, TUNSETOFFLOAD, f) ? -errno : 0;
+}
+
+static void tap_cleanup(struct net_client *nc)
+{
+	struct tap *t = to_tap(nc);
+
+	/*
+	 * Unlink first: purging our frames from the peer's queue calls
+	 * tap_sent(), which must find the tap already out of the loop.
+	 */
+	t->gone = true;
+	tap_update_poll(t);
+	net_client_exit(&t->nc);
+	if (t->nlfd >= 0) {
+		loop_del_fd(t->loop, t->nlfd);
+		close(t->nlfd);
+	}
+	/* A tap we created is not persistent: closing its last fd removes it. */
+	close(t->fd);
+	free(t);
+}
+
+static const struct net_client_ops tap_client_ops = {
+	.type = "tap",
+	.receive_iov = tap_receive_iov,
+	.cleanup = tap_cleanup,
+	.has_vnet_hdr = tap_has_vnet_hdr,
+	.set_vnet_hdr_len = tap_set_vnet_hdr_len,
+	.set_offload = tap_set_offload,
+};
+
+/* Attach to (or create) the tap by name; fills t->fd, t->ifname, t->created. */
+static int tap_attach_name(struct tap *t, const struct netdev_opts *o)
+{
+	struct ifreq ifr = { 0 };
+	int ret;
+
+	t->created = !o->ifname[0] || !if_nametoindex(o->ifname);
+	t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (t->fd < 0)
+		return -errno;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (o->vnet_hdr != 0 ? IFF_VNET_HDR : 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", o->ifname);
+	if (ioctl(t->fd, TUNSETIFF, &ifr)) {
+		ret = -errno;
+		close(t->fd);
+		return ret;
+	}
+	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
+	t->vnet_hdr = o->vnet_hdr != 0;
+	return 0;
+}
+
+/* An inherited fd: learn its name and flags; kavm did not create it. */
+static int tap_attach_fd(struct tap *t, const struct netdev_opts *o)
+{
+	struct ifreq ifr = { 0 };
+
+	if (ioctl(o->fd, TUNGETIFF, &ifr))
+		return -errno;
+	if (!(ifr.ifr_flags & IFF_TAP) || (o->vnet_hdr == 1 && !(ifr.ifr_flags & IFF_VNET_HDR)))
+		return -EINVAL;
+	t->fd = o->fd;
+	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
+	t->vnet_hdr = (ifr.ifr_flags & IFF_VNET_HDR) && o->vnet_hdr != 0;
+	return 0;
+}
+
+static int tap_read_flags(struct tap *t)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (s < 0)
+		return -errno;
+	memcpy(ifr.ifr_name, t->ifname, IFNAMSIZ);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr))
+		ret = -errno;
+	t->up = ifr.ifr_flags & IFF_UP;
+	close(s);
+	return ret;
+}
+
+static int tap_setup(struct tap *t)
+{
+	int len = TAP_VNET_HDR_LEN, ret;
+
+	t->ifindex = if_nametoindex(t->ifname);
+	if (!t->ifindex)
+		return -ENODEV;
+	if (fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) | O_NONBLOCK))
+		return -errno;
+	if (t->vnet_hdr && ioctl(t->fd, TUNSETVNETHDRSZ, &len))
+		return -errno;
+	ret = tap_read_flags(t);
+	if (ret)
+		return ret;
+	ret = tap_nl_open(t);
+	if (ret)
+		return ret;
+	t->read_on = true;
+	t->nc.link_down = !t->up;
+	tap_update_poll(t);
+	return 0;
+}
+
+static int tap_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out)
+{
+	struct tap *t = calloc(1, sizeof(*t));
+	int ret;
+
+	if (!t)
+		return -ENOMEM;
+	ret = net_client_init(&t->nc, &tap_client_ops, o->id);
+	if (ret)
+		goto err_free;
+	t->loop = loop;
+	t->nlfd = -1;
+	ret = o->fd >= 0 ? tap_attach_fd(t, o) : tap_attach_name(t, o);
+	if (ret)
+		goto err_exit_client;
+	ret = tap_setup(t);
+	if (ret)
+		goto err_close;
+	*out = &t->nc;
+	return 0;
+err_close:
+	if (t->nlfd >= 0) {
+		loop_del_fd(loop, t->nlfd);
+		close(t->nlfd);
+	}
+	close(t->fd);
+err_exit_client:
+	net_client_exit(&t->nc);
+err_free:
+	pr_err("netdev %s: tap %s: %s\n", o->id, o->ifname[0] ? o->ifname : "(new)",
+	       strerror(-ret));
+	free(t);
+	return ret;
+}
+
+static void tap_close(struct net_client *nc)
+{
+	tap_cleanup(nc);
+}
+
+const struct net_backend_ops net_tap_backend = {
+	.type = "tap",
+	.open = tap_open,
+	.close = tap_close,
+};
