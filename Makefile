@@ -99,7 +99,9 @@ $(BUILD)/bpf/%.tmp.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
 	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 		-I$(BUILD) -Ibpf -Iinclude/uapi -c $< -o $@
 
-$(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.o
+# A static pattern rule: an implicit one loses to '$(BUILD)/%.o: %.c' below,
+# whose prerequisite bpf/x.bpf.c exists while x.tmp.o does not yet.
+$(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o): $(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.o
 	$(call msg,GEN-OBJ,$@)
 	$(Q)$(BPFTOOL) gen object $@ $<
 
