@@ -85,7 +85,7 @@ GUEST_BINS := $(GUEST_SRCS:%.S=$(BUILD)/%.bin)
 PROGS := $(if $(KAVM_SRCS),$(BUILD)/kavm) $(if $(KAVMCTL_SRCS),$(BUILD)/kavmctl) \
 	$(if $(TRACE_SRCS),$(BUILD)/kavm-trace)
 
-all: $(PROGS) $(UNIT_BINS) $(NATIVE_BINS) $(BENCH_BINS) $(GUEST_BINS)
+all: $(SKELS) $(PROGS) $(UNIT_BINS) $(NATIVE_BINS) $(BENCH_BINS) $(GUEST_BINS)
 
 # --- BPF: clang -> bpftool gen object -> bpftool gen skeleton (libbpf-bootstrap)
 $(BUILD)/vmlinux.h:

@@ -171,7 +171,8 @@ static __always_inline enum sw_action decide(struct ethhdr *eth, __u32 in,
 	cfg = bpf_map_lookup_elem(&sw_config, &zero);
 	if (!cfg)
 		return SW_DROP;
-	now = bpf_ktime_get_ns();
+	/* Tick-grained is plenty for ageing in seconds and saves ~10 ns a frame. */
+	now = bpf_ktime_get_coarse_ns();
 	learn(eth->h_source, in, port, now, st);
 	if (eth->h_dest[0] & 1)
 		return SW_FLOOD_HOST;

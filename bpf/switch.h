@@ -53,7 +53,7 @@ struct kavm_sw_fdb_entry {
 	__u32 ifindex;
 	__u16 slot; /* the port's slot, for its TX counter */
 	__u16 flags; /* KAVM_SW_FDB_* */
-	__u64 seen_ns; /* bpf_ktime_get_ns() of the last refresh (learned entries) */
+	__u64 seen_ns; /* bpf_ktime_get_coarse_ns() (a tick-grained clock, cheaper) at the last refresh */
 };
 
 /* config[0] */

@@ -73,12 +73,12 @@ int bpf_switch_fdb_del(struct bpf_switch *sw, const uint8_t mac[6])
 	return bpf_map_delete_elem(sw->fdb_fd, &k) ? -errno : 0;
 }
 
-/* bpf_ktime_get_ns() counts CLOCK_MONOTONIC. */
+/* The datapath stamps entries with bpf_ktime_get_coarse_ns(): CLOCK_MONOTONIC_COARSE. */
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
