@@ -30,6 +30,12 @@
 struct bpf_switch_create_opts {
 	bool xdp; /* also run the XDP fast path on tap ports */
 	uint64_t ageing_ns; /* 0: KAVM_SW_AGEING_NS_DEFAULT */
+	/*
+	 * Tests only: load the tc program as a socket filter, which may not
+	 * read skb->data directly, so that the verifier really rejects it and the
+	 * path that shows its log can be checked.
+	 */
+	bool test_verifier_reject;
 };
 
 /* An opened switch: fds of its pinned objects (read-only for callers). */
@@ -67,7 +73,10 @@ struct bpf_switch_fdb_info {
 	uint64_t age_ns; /* since last seen; 0 for static entries */
 };
 
-/* Load the programs, make and pin the maps. -EEXIST if the name is taken. */
+/*
+ * Load the programs, make and pin the maps. -EEXIST if the name is taken,
+ * -ENOEXEC if the verifier rejected a program (its log is printed).
+ */
 int bpf_switch_create(const char *name, const struct bpf_switch_create_opts *opts);
 /* Detach every port, then remove the pins. -ENOENT if there is no such switch. */
 int bpf_switch_destroy(const char *name);

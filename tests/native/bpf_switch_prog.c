@@ -427,3 +427,37 @@ TEST_F(xdp, known_unicast_leaves_by_devmap_the_rest_passes)
 	EXPECT_EQ(bpf_xdp_query_id(self->ifindex[1], XDP_FLAGS_DRV_MODE, &id), 0);
 	EXPECT_EQ(id, 0U);
 }
+
+TEST(verifier_rejection_shows_its_log)
+{
+	struct bpf_switch_create_opts o = { .test_verifier_reject = true };
+	char name[BPF_SWITCH_NAME_MAX + 1], path[256], log[65536];
+	FILE *err = tmpfile();
+	int saved, ret;
+	size_t n;
+
+	REQUIRE_ROOT();
+	ASSERT_TRUE(err != NULL);
+	sw_test_name(name, sizeof(name), "reject");
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(err), 2);
+	ret = bpf_switch_create(name, &o);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	EXPECT_EQ(ret, -ENOEXEC);
+	rewind(err);
+	n = fread(log, 1, sizeof(log) - 1, err);
+	log[n] = '\0';
+	fclose(err);
+	EXPECT_TRUE(strstr(log, "the verifier rejected the program; its log ends:") != NULL);
+	/* The verifier's own reason (a socket filter may not read skb->data), not ours. */
+	EXPECT_TRUE(strstr(log, "invalid bpf_context access") != NULL);
+	EXPECT_TRUE(strstr(log, "processed ") != NULL);
+	/* Nothing half-made is left behind. */
+	snprintf(path, sizeof(path), "%s/%s", BPF_SWITCH_PIN_ROOT, name);
+	EXPECT_NE(access(path, F_OK), 0);
+	if (ret == 0)
+		bpf_switch_destroy(name);
+}

@@ -159,13 +159,18 @@ static int load_and_pin(const char *name, const struct bpf_switch_create_opts *o
 	ret = set_pin_paths(skel, name);
 	if (ret)
 		goto err_destroy;
+	if (opts->test_verifier_reject)
+		bpf_program__set_type(skel->progs.kavm_sw_tc, BPF_PROG_TYPE_SOCKET_FILTER);
 	/* libbpf fills the buffer with the verifier's log when a load fails. */
 	bpf_program__set_log_buf(skel->progs.kavm_sw_tc, log_buf, sizeof(log_buf));
 	ret = switch_bpf__load(skel);
 	if (ret) {
-		if (log_buf[0])
+		if (log_buf[0]) {
 			pr_err("switch %s: the verifier rejected the program; its log ends:\n%s",
 			       name, log_tail(log_buf, 10));
+			/* Its -EACCES would read as a missing capability. */
+			ret = -ENOEXEC;
+		}
 		goto err_destroy;
 	}
 	ret = init_config(skel, opts);
