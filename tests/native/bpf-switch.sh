@@ -80,6 +80,18 @@ check_match "add twice" "$out" "switch $SW: already exists"
 out=$(kc switch add "bad/name" 2>&1)
 check_match "bad name" "$out" "bad name"
 
+# An uplink (here a veth to a "LAN" namespace, as a NIC would be).
+netns_new Nd
+ip -n "$NS" link add pu type veth peer name eth0 netns "$Nd"
+ip -n "$Nd" addr add 10.9.0.4/24 dev eth0
+ip -n "$Nd" link set eth0 up
+ip -n "$NS" link set pu up
+check "attach the uplink" kc switch attach "$SW" pu --uplink
+check_eq "show: pu is the uplink" \
+	"$(kc -j switch show "$SW" | jq -r '.[0].ports[] | select(.uplink) | .ifname')" pu
+check "a reaches the LAN through the uplink" ping_from "$Na" 10.9.0.4
+check "the LAN reaches c" ping_from "$Nd" 10.9.0.3
+
 check "detach pc" kc switch detach "$SW" pc
 check_fail "a no longer reaches c" ping_from "$Na" 10.9.0.3
 check "a still reaches b" ping_from "$Na" 10.9.0.2
