@@ -206,7 +206,7 @@ static void tc_detach(uint32_t ifindex, const struct kavm_sw_port *p)
 }
 
 /* Native XDP only: generic XDP would cost more than the tc path it skips. */
-static int xdp_attach(struct bpf_switch *sw, uint32_t ifindex)
+static int xdp_attach(struct bpf_switch *sw, uint32_t ifindex, uint32_t slot)
 {
 	struct bpf_devmap_val val = { .ifindex = ifindex };
 	int ret;
@@ -215,7 +215,7 @@ static int xdp_attach(struct bpf_switch *sw, uint32_t ifindex)
 			     NULL);
 	if (ret)
 		return ret;
-	if (bpf_map_update_elem(sw->tx_ports_fd, &ifindex, &val, BPF_ANY)) {
+	if (bpf_map_update_elem(sw->tx_ports_fd, &slot, &val, BPF_ANY)) {
 		ret = -errno;
 		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
 	}
@@ -223,11 +223,11 @@ static int xdp_attach(struct bpf_switch *sw, uint32_t ifindex)
 }
 
 /* Replace-with-nothing only if the attached program is still ours. */
-static void xdp_detach(struct bpf_switch *sw, uint32_t ifindex)
+static void xdp_detach(struct bpf_switch *sw, uint32_t ifindex, uint32_t slot)
 {
 	DECLARE_LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = sw->xdp_fd);
 
-	bpf_map_delete_elem(sw->tx_ports_fd, &ifindex);
+	bpf_map_delete_elem(sw->tx_ports_fd, &slot);
 	bpf_xdp_attach(ifindex, -1, XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &o);
 }
 
@@ -288,7 +288,7 @@ static int port_add_locked(struct bpf_switch *sw, const char *ifname, uint32_t i
 	if (ret)
 		goto err_del_port;
 	if (want_xdp(sw, ifname, &p)) {
-		ret = xdp_attach(sw, ifindex);
+		ret = xdp_attach(sw, ifindex, p.slot);
 		if (ret)
 			goto err_tc_detach;
 		p.flags |= KAVM_SW_PORT_XDP;
@@ -301,7 +301,7 @@ static int port_add_locked(struct bpf_switch *sw, const char *ifname, uint32_t i
 	return 0;
 err_xdp_detach:
 	if (p.flags & KAVM_SW_PORT_XDP)
-		xdp_detach(sw, ifindex);
+		xdp_detach(sw, ifindex, p.slot);
 err_tc_detach:
 	tc_detach(ifindex, &p);
 	p.flags &= ~KAVM_SW_PORT_OWN_CLSACT;
@@ -368,7 +368,7 @@ int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname)
 		goto out_unlock;
 	}
 	if (p.flags & KAVM_SW_PORT_XDP)
-		xdp_detach(sw, ifindex);
+		xdp_detach(sw, ifindex, p.slot);
 	tc_detach(ifindex, &p);
 	free_slot(sw, p.slot);
 	bpf_map_delete_elem(sw->ports_fd, &ifindex);
