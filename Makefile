@@ -87,7 +87,7 @@ GUEST_BINS := $(GUEST_SRCS:%.S=$(BUILD)/%.bin)
 PROGS := $(if $(KAVM_SRCS),$(BUILD)/kavm) $(if $(KAVMCTL_SRCS),$(BUILD)/kavmctl) \
 	$(if $(TRACE_SRCS),$(BUILD)/kavm-trace)
 
-all: $(PROGS) $(UNIT_BINS) $(NATIVE_BINS) $(BENCH_BINS) $(GUEST_BINS)
+all: $(SKELS) $(PROGS) $(UNIT_BINS) $(NATIVE_BINS) $(BENCH_BINS) $(GUEST_BINS)
 
 # --- BPF: clang -> bpftool gen object -> bpftool gen skeleton (libbpf-bootstrap)
 $(BUILD)/vmlinux.h:
@@ -101,7 +101,9 @@ $(BUILD)/bpf/%.tmp.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
 	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 		-I$(BUILD) -Ibpf -Iinclude/uapi -c $< -o $@
 
-$(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.o
+# A static pattern rule: an implicit one loses to '$(BUILD)/%.o: %.c' below,
+# whose prerequisite bpf/x.bpf.c exists while x.tmp.o does not yet.
+$(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o): $(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.o
 	$(call msg,GEN-OBJ,$@)
 	$(Q)$(BPFTOOL) gen object $@ $<
 

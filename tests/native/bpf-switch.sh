@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# kavmctl switch/fdb end to end: three namespaces ("VMs") on veth pairs whose
+# host ends are ports of one eBPF switch; ping through it, read the fdb and
+# counters back, and check the errors a user sees.
+. "$(dirname "$0")/../lib.sh"
+
+require_root
+require_cmd ip
+require_cmd jq
+require_cmd tc
+require_cmd busybox
+K=$BUILD/kavmctl
+[ -x "$K" ] || skip_all "build/kavmctl not built"
+
+netns_new NS
+SW=kt-$$-sh
+SW2=kt-$$-sh2
+at_exit "$K switch del $SW2"
+at_exit "$K switch del $SW"
+kc() { "$K" -n "$NS" "$@"; }
+
+i=0
+for x in a b c; do
+	i=$((i + 1))
+	netns_new "N$x"
+	n=N$x
+	ip -n "$NS" link add "p$x" type veth peer name eth0 netns "${!n}"
+	ip -n "${!n}" link set eth0 address "02:00:00:00:00:0$i"
+	ip -n "${!n}" addr add "10.9.0.$i/24" dev eth0
+	ip -n "${!n}" link set eth0 up
+	ip -n "$NS" link set "p$x" up
+done
+MAC_A=02:00:00:00:00:01 MAC_B=02:00:00:00:00:02 MAC_C=02:00:00:00:00:03
+# busybox-static is a build dependency already; iputils may be absent.
+ping_from() { ip netns exec "$1" busybox ping -c 2 -W 2 "$2"; }
+
+check "switch add" kc switch add "$SW" --ageing 60
+for x in a b c; do check "attach p$x" kc switch attach "$SW" "p$x"; done
+out=$(kc -j switch show "$SW")
+check_eq "show: three ports" "$(jq '.[0].ports | length' <<<"$out")" 3
+check_eq "show: mode tc, ageing 60 s" "$(jq -r '.[0] | "\(.mode) \(.ageing_ms)"' <<<"$out")" "tc 60000"
+check_match "tc shows our program on pa" "$(tc -n "$NS" filter show dev pa ingress)" "kavm_sw_tc"
+check "pins exist (bpftool)" bpftool map show pinned "/sys/fs/bpf/kavm/$SW/fdb"
+
+check "a pings b through the switch" ping_from "$Na" 10.9.0.2
+check "a pings c through the switch" ping_from "$Na" 10.9.0.3
+fdb=$(kc -j fdb show "$SW")
+check_eq "fdb: a learned on pa" "$(jq -r ".[] | select(.mac == \"$MAC_A\") | .dev" <<<"$fdb")" pa
+check_eq "fdb: b learned on pb" "$(jq -r ".[] | select(.mac == \"$MAC_B\") | .static" <<<"$fdb")" false
+st=$(kc -s -j switch show "$SW")
+fwd=$(jq '.[0].ports[] | select(.ifname == "pa") | .stats.forwarded' <<<"$st")
+check "counters: pa forwarded unicast ($fwd)" test "$fwd" -ge 4
+check "counters: pa flooded the ARP requests" \
+	test "$(jq '.[0].ports[] | select(.ifname == "pa") | .stats.flooded' <<<"$st")" -ge 2
+check "counters: pb transmitted" \
+	test "$(jq '.[0].ports[] | select(.ifname == "pb") | .stats.tx' <<<"$st")" -ge 3
+check_match "text counters" "$(kc -s switch show "$SW")" "port pa ifindex [0-9]+"$'\n'" +rx [0-9]+ rx_bytes"
+
+check "fdb add static" kc fdb add "$SW" "$MAC_B" pb
+check_eq "fdb: b static" \
+	"$(kc -j fdb show "$SW" | jq -r ".[] | select(.mac == \"$MAC_B\") | .static")" true
+check_match "fdb text" "$(kc fdb show "$SW")" "$MAC_B dev pb static"
+out=$(kc fdb add "$SW" 02:00:00:00:00:99 lo 2>&1)
+check_match "fdb add on a non-port is refused" "$out" "lo is not a port of this switch"
+check "fdb del" kc fdb del "$SW" "$MAC_B"
+out=$(kc fdb del "$SW" "$MAC_B" 2>&1)
+check_match "fdb del twice: no such entry" "$out" "no such entry"
+
+check "second switch add" kc switch add "$SW2"
+out=$(kc switch attach "$SW2" pa 2>&1)
+check_match "attach elsewhere is refused, naming the owner" "$out" \
+	"switch $SW2: attach pa: already attached to switch $SW"
+out=$(kc switch attach kt-$$-none pa 2>&1)
+check_match "unknown switch" "$out" "switch kt-$$-none: no such switch"
+out=$(kc switch attach "$SW" nodev0 2>&1)
+check_match "unknown device" "$out" "attach nodev0: no such device"
+out=$(kc switch add "$SW" 2>&1)
+check_match "add twice" "$out" "switch $SW: already exists"
+out=$(kc switch add "bad/name" 2>&1)
+check_match "bad name" "$out" "bad name"
+
+# An uplink (here a veth to a "LAN" namespace, as a NIC would be).
+netns_new Nd
+ip -n "$NS" link add pu type veth peer name eth0 netns "$Nd"
+ip -n "$Nd" addr add 10.9.0.4/24 dev eth0
+ip -n "$Nd" link set eth0 up
+ip -n "$NS" link set pu up
+check "attach the uplink" kc switch attach "$SW" pu --uplink
+check_eq "show: pu is the uplink" \
+	"$(kc -j switch show "$SW" | jq -r '.[0].ports[] | select(.uplink) | .ifname')" pu
+check "a reaches the LAN through the uplink" ping_from "$Na" 10.9.0.4
+check "the LAN reaches c" ping_from "$Nd" 10.9.0.3
+
+check "detach pc" kc switch detach "$SW" pc
+check_fail "a no longer reaches c" ping_from "$Na" 10.9.0.3
+check "a still reaches b" ping_from "$Na" 10.9.0.2
+check_eq "pc has no filter left" "$(tc -n "$NS" filter show dev pc ingress)" ""
+out=$(kc switch detach "$SW" pc 2>&1)
+check_match "detach twice" "$out" "detach pc: not a port of this switch"
+
+check "attach pc with a wrong MAC, --no-spoof" \
+	kc switch attach "$SW" pc --mac 02:00:00:00:00:77 --no-spoof
+check_fail "spoofed frames from c are dropped" ping_from "$Na" 10.9.0.3
+drops=$(kc -s -j switch show "$SW" | jq '.[0].ports[] | select(.ifname == "pc") | .stats.drop_spoof')
+check "drop_spoof counted ($drops)" test "$drops" -ge 1
+check "reattach pc with its MAC" kc switch detach "$SW" pc
+check "attach pc --mac $MAC_C --no-spoof" kc switch attach "$SW" pc --mac "$MAC_C" --no-spoof
+check "c reachable with anti-spoofing on" ping_from "$Na" 10.9.0.3
+
+check "switch del" kc switch del "$SW"
+check_fail "pins removed" test -e "/sys/fs/bpf/kavm/$SW"
+check_eq "pa has no filter left" "$(tc -n "$NS" filter show dev pa ingress)" ""
+check_fail "a no longer reaches b" ping_from "$Na" 10.9.0.2
+out=$(kc switch show "$SW" 2>&1)
+check_match "show after del" "$out" "no such switch"
+done_testing

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kavmctl switch: make, join, inspect and remove kavm's eBPF switches. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kavm/bpf-switch.h>
+#include <kavm/compiler.h>
+#include <kavm/log.h>
+
+#include "kavmctl.h"
+#include "switch-common.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define KAVM_SW_MAX_PORTS_STR STR(KAVM_SW_MAX_PORTS)
+
+static void switch_usage(void)
+{
+	printf("kavmctl switch add NAME [--xdp] [--ageing SECONDS]\n"
+	       "kavmctl switch del NAME\n"
+	       "kavmctl switch show [NAME]            (-s counters, -j JSON)\n"
+	       "kavmctl switch attach NAME DEV [--uplink] [--mac MAC [--no-spoof]]\n"
+	       "kavmctl switch detach NAME DEV\n");
+}
+
+const char *kavmctl_switch_strerror(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "no such switch";
+	case -EEXIST:
+		return "already exists";
+	case -ENODEV:
+		return "no such device";
+	case -EPERM:
+	case -EACCES:
+		return "permission denied (needs CAP_BPF and CAP_NET_ADMIN)";
+	case -ENOEXEC:
+		return "the kernel's verifier rejected the program (its log is above)";
+	case -ENOSYS:
+		return "this kernel has no BPF support";
+	case -ENOSPC:
+		return "switch full (" KAVM_SW_MAX_PORTS_STR " ports)";
+	case -EINVAL:
+		return "invalid argument";
+	default:
+		return strerror(-err);
+	}
+}
+
+static int do_add(int argc, char **argv)
+{
+	struct bpf_switch_create_opts o = {};
+	const char *name;
+	int ret;
+
+	if (argc < 1) {
+		switch_usage();
+		return -EINVAL;
+	}
+	name = argv[0];
+	for (argc--, argv++; argc > 0; argc--, argv++) {
+		if (!strcmp(*argv, "--xdp")) {
+			o.xdp = true;
+		} else if (!strcmp(*argv, "--ageing") && argc > 1) {
+			char *end;
+			double s = strtod(argv[1], &end);
+
+			if (*end || s <= 0) {
+				pr_err("switch %s: bad ageing time \"%s\"", name, argv[1]);
+				return -EINVAL;
+			}
+			o.ageing_ns = (uint64_t)(s * 1e9);
+			argc--, argv++;
+		} else {
+			pr_err("switch add: unknown argument \"%s\"", *argv);
+			return -EINVAL;
+		}
+	}
+	ret = bpf_switch_create(name, &o);
+	if (ret == -EINVAL)
+		pr_err("switch %s: bad name (letters, digits, '-', '_', '.'; at most %d)", name,
+		       BPF_SWITCH_NAME_MAX);
+	else if (ret)
+		pr_err("switch %s: %s", name, kavmctl_switch_strerror(ret));
+	return ret;
+}
+
+static int do_del(int argc, char **argv)
+{
+	int ret;
+
+	if (argc != 1) {
+		switch_usage();
+		return -EINVAL;
+	}
+	ret = bpf_switch_destroy(argv[0]);
+	if (ret)
+		pr_err("switch %s: %s", argv[0], kavmctl_switch_strerror(ret));
+	return ret;
+}
+
+static int parse_port_opts(int argc, char **argv, struct bpf_switch_port_opts *o)
+{
+	for (; argc > 0; argc--, argv++) {
+		if (!strcmp(*argv, "--uplink")) {
+			o->uplink = true;
+		} else if (!strcmp(*argv, "--no-spoof")) {
+			o->no_spoof = true;
+		} else if (!strcmp(*argv, "--mac") && argc > 1) {
+			if (bpf_switch_parse_mac(argv[1], o->mac)) {
+				pr_err("switch attach: bad MAC \"%s\"", argv[1]);
+				return -EINVAL;
+			}
+			o->has_mac = true;
+			argc--, argv++;
+		} else {
+			pr_err("switch attach: unknown argument \"%s\"", *argv);
+			return -EINVAL;
+		}
+	}
+	if (o->no_spoof && !o->has_mac) {
+		pr_err("switch attach: --no-spoof needs --mac MAC");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int kavmctl_switch_open(const char *name, struct bpf_switch **sw)
+{
+	int ret = bpf_switch_open(name, sw);
+
+	if (ret == -ENOENT)
+		pr_err("switch %s: no such switch (see \"kavmctl switch show\")", name);
+	else if (ret)
+		pr_err("switch %s: %s", name, kavmctl_switch_strerror(ret));
+	return ret;
+}
+
+static int do_attach(int argc, char **argv)
+{
+	char other[BPF_SWITCH_NAME_MAX + 1];
+	struct bpf_switch_port_opts o = {};
+	struct bpf_switch *sw;
+	int ret;
+
+	if (argc < 2) {
+		switch_usage();
+		return -EINVAL;
+	}
+	ret = parse_port_opts(argc - 2, argv + 2, &o);
+	if (ret)
+		return ret;
+	ret = kavmctl_switch_open(argv[0], &sw);
+	if (ret)
+		return ret;
+	ret = bpf_switch_port_add(sw, argv[1], &o, other);
+	if (ret == -EBUSY)
+		pr_err("switch %s: attach %s: already attached to %s%s", argv[0], argv[1],
+		       strcmp(other, "another program") ? "switch " : "", other);
+	else if (ret == -EEXIST)
+		pr_err("switch %s: attach %s: already a port of this switch", argv[0], argv[1]);
+	else if (ret)
+		pr_err("switch %s: attach %s: %s", argv[0], argv[1],
+		       ret == -ENOENT ? strerror(ENOENT) : kavmctl_switch_strerror(ret));
+	bpf_switch_close(sw);
+	return ret;
+}
+
+static int do_detach(int argc, char **argv)
+{
+	struct bpf_switch *sw;
+	int ret;
+
+	if (argc != 2) {
+		switch_usage();
+		return -EINVAL;
+	}
+	ret = kavmctl_switch_open(argv[0], &sw);
+	if (ret)
+		return ret;
+	ret = bpf_switch_port_del(sw, argv[1]);
+	if (ret == -ENOENT)
+		pr_err("switch %s: detach %s: not a port of this switch", argv[0], argv[1]);
+	else if (ret)
+		pr_err("switch %s: detach %s: %s", argv[0], argv[1], kavmctl_switch_strerror(ret));
+	bpf_switch_close(sw);
+	return ret;
+}
+
+static int do_switch(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "add", do_add },	 { "del", do_del },	  { "show", kavmctl_switch_show },
+		{ "attach", do_attach }, { "detach", do_detach }, { "list", kavmctl_switch_show },
+	};
+	size_t i;
+
+	if (argc < 1)
+		return kavmctl_switch_show(0, NULL);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (kavmctl_matches(argv[0], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	pr_err("switch: unknown command \"%s\"", argv[0]);
+	switch_usage();
+	return -EINVAL;
+}
+KAVMCTL_CMD("switch", do_switch, switch_usage);
