@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for scripts that run inside the test host (busybox sh, not bash).
+# The harness installs this file as /test/lib.sh:  . /test/lib.sh
+#
+#   ok DESC / not_ok DESC        one result line ("ok - DESC"), turned into
+#                                TAP by testhost_check on the build host
+#   check DESC CMD...            CMD must succeed
+#   check_fail DESC CMD...       CMD must fail
+#   check_eq DESC GOT WANT
+#   check_match DESC TEXT ERE
+#   vm_run LOG SECS CMD...       run a VMM with its console in LOG; sets VM_RC,
+#                                VM_MS (wall ms to exit), VM_UP_MS (ms from
+#                                start to the guest's KAVM-GUEST-UP line, "" if
+#                                never) and, VM_SAMPLE_DELAY s after that line,
+#                                copies /proc/PID/status + smaps_rollup to LOG.mem
+#   guest_output LOG             what the guest script printed
+#   guest_status LOG             its exit status, "" if it never finished
+#   finish                       exit 1 if anything failed
+
+_in_fail=0
+CR=$(printf '\r')
+
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $*"
+	_in_fail=$((_in_fail + 1))
+}
+
+check() {
+	_d=$1
+	shift
+	if _o=$("$@" 2>&1); then
+		ok "$_d"
+	else
+		not_ok "$_d"
+		printf '%s\n' "$_o" | tail -n 20 | sed 's/^/# /'
+	fi
+}
+
+check_fail() {
+	_d=$1
+	shift
+	if _o=$("$@" 2>&1); then
+		not_ok "$_d (succeeded)"
+		printf '%s\n' "$_o" | tail -n 20 | sed 's/^/# /'
+	else
+		ok "$_d"
+	fi
+}
+
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "# got:  $2"
+		echo "# want: $3"
+	fi
+}
+
+check_match() {
+	if printf '%s\n' "$2" | grep -qE -- "$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "# no match for /$3/ in:"
+		printf '%s\n' "$2" | tail -n 20 | sed 's/^/#   /'
+	fi
+}
+
+# Milliseconds of uptime (10 ms resolution; busybox date has no %N).
+uptime_ms() {
+	read -r _up _idle </proc/uptime
+	_s=${_up%.*}
+	_c=${_up#*.}
+	echo $((_s * 1000 + ${_c#0} * 10))
+}
+
+vm_run() {
+	_log=$1
+	_tmo=$2
+	shift 2
+	rm -f "$_log" "$_log.mem" "$_log.fifo"
+	mkfifo "$_log.fifo" || return 1
+	VM_UP_MS=
+	_t0=$(uptime_ms)
+	# busybox timeout execs CMD in this pid (a grandchild watches), so $! is
+	# the VMM itself.
+	timeout "$_tmo" "$@" >"$_log.fifo" 2>&1 </dev/null &
+	_pid=$!
+	while IFS= read -r _line; do
+		_line=${_line%"$CR"}
+		printf '%s\n' "$_line" >>"$_log"
+		case "$_line" in
+		*KAVM-GUEST-UP*)
+			[ -n "$VM_UP_MS" ] && continue
+			VM_UP_MS=$(($(uptime_ms) - _t0))
+			(
+				sleep "${VM_SAMPLE_DELAY:-1}"
+				cat "/proc/$_pid/status" "/proc/$_pid/smaps_rollup" \
+					>"$_log.mem" 2>/dev/null
+			) &
+			;;
+		esac
+	done <"$_log.fifo"
+	wait "$_pid"
+	VM_RC=$?
+	VM_MS=$(($(uptime_ms) - _t0))
+	wait
+	rm -f "$_log.fifo"
+	return 0
+}
+
+guest_output() {
+	sed -n '/KAVM-GUEST-BEGIN/,/KAVM-GUEST-STATUS=/p' "$1" |
+		sed -e '1d' -e '/KAVM-GUEST-STATUS=/d'
+}
+
+guest_status() {
+	sed -n 's/.*KAVM-GUEST-STATUS=\([0-9]*\).*/\1/p' "$1" | tail -n 1
+}
+
+# A field of /proc/PID/status or smaps_rollup as saved by vm_run, in KiB.
+mem_kib() {	# file field
+	sed -n "s/^$2: *\([0-9]*\) kB$/\1/p" "$1" | head -n 1
+}
+
+finish() {
+	[ "$_in_fail" -eq 0 ]
+	exit $?
+}
