@@ -134,7 +134,7 @@ testhost_init() {
 # Copy MODULES and everything they depend on from the extracted tree into the
 # initramfs tree ROOT, then index them there so busybox modprobe resolves deps.
 _th_stage_modules() {	# root module...
-	local root=$1 m f dep
+	local root=$1 m f deps
 	shift
 	local todo=("$@") seen=" "
 	while [ ${#todo[@]} -gt 0 ]; do
@@ -148,10 +148,10 @@ _th_stage_modules() {	# root module...
 			return 1
 		}
 		case "$f" in /*) ;; *) continue ;; esac	# built in
-		mkdir -p "$(dirname "$root${f#$TH_KTREE}")"
-		cp "$f" "$root${f#$TH_KTREE}" || return 1
-		dep=$(modinfo -b "$TH_KTREE" -k "$TH_KVER" -F depends "$m")
-		todo+=(${dep//,/ })
+		f=${f#"$TH_KTREE"}
+		mkdir -p "$root${f%/*}" && cp "$TH_KTREE$f" "$root$f" || return 1
+		IFS=, read -r -a deps <<<"$(modinfo -b "$TH_KTREE" -k "$TH_KVER" -F depends "$m")"
+		todo+=("${deps[@]}")
 	done
 	cp "$TH_KTREE/lib/modules/$TH_KVER"/modules.{order,builtin,builtin.modinfo} \
 		"$root/lib/modules/$TH_KVER/" 2>/dev/null
@@ -342,8 +342,10 @@ testhost_run() {
 	rc=$?
 	echo "# testhost: $name: QEMU exited $rc after $((SECONDS - t0))s" \
 		"($(grep -a -o 'KAVM-TESTHOST-UP uptime=[0-9.]*s' "$log" | cut -d= -f2) to /init)," \
-		"console in ${log#$TH_TOP/}" >&2
-	tr -d '\r' <"$log" | sed -n '/^KAVM-TESTHOST-BEGIN$/,/^KAVM-TESTHOST-STATUS=/p' |
+		"console in ${log#"$TH_TOP"/}" >&2
+	# KAVM_TESTHOST_SHOW=1 has streamed it already.
+	[ "${KAVM_TESTHOST_SHOW:-0}" = 1 ] || tr -d '\r' <"$log" |
+		sed -n '/^KAVM-TESTHOST-BEGIN$/,/^KAVM-TESTHOST-STATUS=/p' |
 		sed -e '1d' -e '/^KAVM-TESTHOST-STATUS=/d'
 	status=$(tr -d '\r' <"$log" | sed -n 's/^KAVM-TESTHOST-STATUS=\([0-9]*\)$/\1/p' | tail -n 1)
 	if [ -z "$status" ]; then
@@ -357,13 +359,14 @@ testhost_run() {
 }
 
 _th_qemu() {	# initrd log
+	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
 	local cmd=(timeout -k 10 "$TH_TIMEOUT" "$TH_QEMU" -accel tcg,thread=multi
 		-cpu EPYC,+svm -smp 2 -m 2048 -nographic -no-reboot -net none
 		-kernel "$TH_VMLINUZ" -initrd "$1"
 		-append "console=ttyS0 panic=-1 quiet")
 	if [ "${KAVM_TESTHOST_SHOW:-0}" = 1 ]; then
-		"${cmd[@]}" </dev/null 2>&1 | tee "$2" | tr -d '\r' |
-			sed -u -n '/^KAVM-TESTHOST-BEGIN$/,/^KAVM-TESTHOST-STATUS=/p' >&2
+		"${cmd[@]}" </dev/null 2>&1 | tee "$2" | sed -u -n -e 's/\r$//' \
+			-e '/^KAVM-TESTHOST-BEGIN$/,/^KAVM-TESTHOST-STATUS=/{/^KAVM-TESTHOST-/!p}'
 		return "${PIPESTATUS[0]}"
 	fi
 	"${cmd[@]}" </dev/null >"$2" 2>&1
@@ -375,7 +378,7 @@ _th_qemu() {	# initrd log
 # the script itself exited 0.
 testhost_check() {
 	local out rc line
-	out=$(testhost_run "$@")
+	out=$(KAVM_TESTHOST_SHOW=0 testhost_run "$@")
 	rc=$?
 	while IFS= read -r line; do
 		case "$line" in
