@@ -119,9 +119,11 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
+# Whole archive: devices register through init-list constructors nothing else references.
 $(BUILD)/kavm: $(KAVM_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB),$^) -Wl,--whole-archive $(LIB) \
+		-Wl,--no-whole-archive $(LDLIBS)
 
 $(BUILD)/kavmctl: $(KAVMCTL_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(call msg,LINK,$@)

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kavm VM: the KVM VM and its vCPUs, guest RAM, the two device buses and the
+ * event loop, plus the guest physical layout every device and the boot code
+ * agree on.
+ */
+#ifndef KAVM_KVM_H
+#define KAVM_KVM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <kavm/bus.h>
+#include <kavm/memory.h>
+
+struct loop;
+struct kvm_run;
+struct cpuid_table;
+
+/*
+ * Guest physical layout. RAM starts at 0 and runs up to KVM_LOW_RAM_MAX at
+ * most; the rest of RAM lives above 4 GiB, so [KVM_PCI_MMIO_BASE,
+ * KVM_PCI_MMIO_END) is never RAM and the guest (which finds it as an e820
+ * gap) and the PCI code agree to place 32-bit BARs there. Above it sit the
+ * IOAPIC and the local APICs.
+ */
+#define KVM_LOW_RAM_MAX 0xc0000000ULL
+#define KVM_HIGH_RAM_BASE 0x100000000ULL
+#define KVM_PCI_MMIO_BASE 0xc0000000ULL
+#define KVM_PCI_MMIO_END 0xfec00000ULL
+#define KVM_IOAPIC_BASE 0xfec00000ULL
+#define KVM_LAPIC_BASE 0xfee00000ULL
+/* KVM's TSS (3 pages) and identity-map page sit just below the IOAPIC. */
+#define KVM_TSS_ADDR 0xfeffc000ULL
+#define KVM_IDENTITY_MAP_ADDR 0xfeffb000ULL
+
+#define KVM_MAX_CPUS 255 /* 8-bit xAPIC ids in the MP table */
+#define KVM_MIN_MEM (16ULL << 20)
+
+/* One CPUID feature bit a user may remove with --cpu-features -name. */
+struct cpu_feature_mask {
+	uint32_t function, index;
+	uint8_t reg; /* 0 eax, 1 ebx, 2 ecx, 3 edx */
+	uint8_t bit;
+	bool set; /* '+': require it; '-': hide it */
+	const char *name;
+};
+
+#define KVM_MAX_FEATURE_MASKS 32
+
+/* What the command line asked for; filled by options.c, read by everything else. */
+struct vm_config {
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *cmdline;
+	const char *serial; /* NULL or "stdio", "file:PATH", "unix:PATH", "none" */
+	uint64_t mem_size;
+	unsigned int nr_cpus;
+	struct cpu_feature_mask features[KVM_MAX_FEATURE_MASKS];
+	unsigned int nr_features;
+	bool no_irqchip; /* tests only: HLT then exits to userspace */
+};
+
+/* Why the VM stopped; decides kavm's exit status and its one-line message. */
+enum vm_stop_reason {
+	VM_RUNNING,
+	VM_STOP_REBOOT, /* guest reset: i8042, triple fault, reset event */
+	VM_STOP_POWEROFF, /* KVM_SYSTEM_EVENT_SHUTDOWN */
+	VM_STOP_HALT, /* HLT exit without an in-kernel irqchip (test guests) */
+	VM_STOP_SIGNAL, /* SIGINT/SIGTERM or Ctrl-a x */
+	VM_STOP_ERROR, /* internal error, failed entry, crash event */
+};
+
+struct kvm_vcpu {
+	struct kvm_vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run; /* mmap()ed; immediate_exit is written by the stopper */
+	pthread_t thread;
+	bool started;
+};
+
+struct kvm_vm {
+	const struct vm_config *cfg;
+	int kvm_fd;
+	int vm_fd;
+	struct guest_mem mem;
+	struct mem_listener slots; /* KVM_SET_USER_MEMORY_REGION for every region */
+	struct bus pio_bus, mmio_bus;
+	struct loop *loop;
+	struct kvm_vcpu *vcpus;
+	unsigned int nr_vcpus;
+	int run_size;
+	struct cpuid_table *cpuid;
+
+	pthread_mutex_t stop_lock;
+	enum vm_stop_reason stop_reason; /* protected by stop_lock */
+	char stop_msg[256]; /* protected by stop_lock */
+};
+
+/* KVM, VM, irqchip/PIT, RAM per cfg (layout above), buses and loop. */
+int kvm_vm_create(struct kvm_vm *vm, const struct vm_config *cfg);
+void kvm_vm_destroy(struct kvm_vm *vm);
+
+/* Create cfg->nr_cpus vCPUs with CPUID; the BSP starts at entry_rip in long mode. */
+int kvm_vcpus_create(struct kvm_vm *vm);
+void kvm_vcpus_destroy(struct kvm_vm *vm);
+/* Test guests: real mode, CS=0, at ip. */
+int kvm_vcpu_setup_real_mode(struct kvm_vcpu *vcpu, uint16_t ip);
+/* Interrupt every vCPU's KVM_RUN (the stop path); they look at stop_reason. */
+void kvm_vcpus_kick(struct kvm_vm *vm);
+
+/*
+ * Start the vCPU threads, run the loop on the calling thread (the I/O thread)
+ * until something stops the VM, join the vCPUs. Returns the stop reason.
+ */
+enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm);
+/* Stop the VM once (first caller wins): kick every vCPU out of KVM_RUN, stop the loop. */
+void kvm_vm_request_stop(struct kvm_vm *vm, enum vm_stop_reason why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Drive an ISA/IOAPIC interrupt line (KVM_IRQ_LINE). */
+int kvm_irq_line(struct kvm_vm *vm, unsigned int irq, int level);
+
+/* Copy a flat binary to guest physical gpa (test guests). */
+int kvm_vm_load_flat(struct kvm_vm *vm, const char *path, uint64_t gpa);
+
+/* CPUID (cpuid.c) */
+int kvm_cpuid_get(struct kvm_vm *vm);
+int kvm_cpuid_apply(struct kvm_vm *vm, struct kvm_vcpu *vcpu);
+/* Parse "-cx16,+avx,..." into cfg->features; -EINVAL names the bad token in *bad. */
+int cpu_features_parse(struct vm_config *cfg, const char *spec, const char **bad);
+
+#endif /* KAVM_KVM_H */

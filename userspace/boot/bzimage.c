@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kavm bzImage loader: validate the setup header, load the protected-mode part at 1 MiB. */
+#include <errno.h>
+#include <string.h>
+
+#include <kavm/boot.h>
+#include <kavm/log.h>
+
+#define SETUP_HDR_OFFSET 0x1f1
+#define SETUP_HDR_MIN_VERSION 0x020c /* xloadflags: 2.12 */
+
+int bzimage_load(struct guest_mem *mem, const void *buf, size_t size, struct boot_image *img)
+{
+	const uint8_t *p = buf;
+	struct setup_header hdr;
+	uint64_t setup_len, pm_len, need;
+	size_t hdr_len;
+	void *dst;
+
+	if (size < SETUP_HDR_OFFSET + sizeof(hdr))
+		return -ENOEXEC;
+	memcpy(&hdr, p + SETUP_HDR_OFFSET, sizeof(hdr));
+	if (hdr.boot_flag != BOOT_FLAG_MAGIC || hdr.header != BOOT_HDR_MAGIC)
+		return -ENOEXEC;
+	if (hdr.version < SETUP_HDR_MIN_VERSION) {
+		pr_err("bzImage: boot protocol %#x, kavm needs %#x or later", hdr.version,
+		       SETUP_HDR_MIN_VERSION);
+		return -EINVAL;
+	}
+	if (!(hdr.xloadflags & XLF_KERNEL_64)) {
+		pr_err("bzImage: no 64-bit entry point (XLF_KERNEL_64 clear)");
+		return -EINVAL;
+	}
+	/* The header ends where the jump at 0x200 says (byte 0x201 is its offset). */
+	hdr_len = 0x202 + p[0x201] - SETUP_HDR_OFFSET;
+	if (hdr_len > sizeof(hdr))
+		hdr_len = sizeof(hdr);
+	setup_len = ((uint64_t)(hdr.setup_sects ? hdr.setup_sects : 4) + 1) * 512;
+	if (setup_len >= size) {
+		pr_err("bzImage: truncated (%zu bytes, setup alone is %llu)", size,
+		       (unsigned long long)setup_len);
+		return -EINVAL;
+	}
+	pm_len = size - setup_len;
+	if (hdr.syssize && pm_len < (uint64_t)hdr.syssize * 16) {
+		pr_err("bzImage: truncated (%llu bytes of kernel, header says %llu)",
+		       (unsigned long long)pm_len, (unsigned long long)hdr.syssize * 16);
+		return -EINVAL;
+	}
+	need = max(pm_len, (uint64_t)hdr.init_size);
+	dst = guest_mem_ptr(mem, BOOT_KERNEL_ADDR, need);
+	if (!dst) {
+		pr_err("bzImage: kernel needs %llu MiB at 1 MiB, more than guest RAM",
+		       (unsigned long long)(need >> 20) + 1);
+		return -ENOSPC;
+	}
+	memcpy(dst, p + setup_len, pm_len);
+	memset(img, 0, sizeof(*img));
+	img->is_bzimage = true;
+	img->hdr = hdr;
+	img->hdr_len = hdr_len;
+	/* The 64-bit entry is 0x200 past the 32-bit one (boot.rst, "64-bit boot protocol"). */
+	img->entry = BOOT_KERNEL_ADDR + 0x200;
+	img->kernel_end = BOOT_KERNEL_ADDR + need;
+	return 0;
+}

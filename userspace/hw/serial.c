@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kavm 16550A UART model. Transmission is instantaneous: a byte written to
+ * THR goes straight to the backend, so THR is empty again at once and the
+ * THRE interrupt fires (lowered, then raised, so an edge-triggered IOAPIC pin
+ * sees every one; Linux's tty layer transmits from that interrupt).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kavm/serial.h>
+
+enum {
+	UART_RX = 0,
+	UART_TX = 0,
+	UART_DLL = 0,
+	UART_IER = 1,
+	UART_DLM = 1,
+	UART_IIR = 2,
+	UART_FCR = 2,
+	UART_LCR = 3,
+	UART_MCR = 4,
+	UART_LSR = 5,
+	UART_MSR = 6,
+	UART_SCR = 7,
+};
+
+#define IER_RDI 0x01
+#define IER_THRI 0x02
+#define IER_RLSI 0x04
+#define IER_MSI 0x08
+#define IIR_NO_INT 0x01
+#define IIR_MSI 0x00
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define IIR_RLSI 0x06
+#define IIR_RX_TIMEOUT 0x0c
+#define IIR_FIFO_ENABLED 0xc0
+#define FCR_ENABLE 0x01
+#define FCR_CLEAR_RX 0x02
+#define LCR_DLAB 0x80
+#define MCR_DTR 0x01
+#define MCR_RTS 0x02
+#define MCR_OUT1 0x04
+#define MCR_OUT2 0x08
+#define MCR_LOOP 0x10
+#define LSR_DR 0x01
+#define LSR_OE 0x02
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define MSR_CTS 0x10
+#define MSR_DSR 0x20
+#define MSR_RI 0x40
+#define MSR_DCD 0x80
+
+struct serial {
+	struct serial_params p;
+	pthread_mutex_t lock; /* every field below: vCPU threads and the loop thread */
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	bool overrun;
+	bool thr_ipending;
+	bool rx_full_seen; /* the FIFO filled up: tell rx_ready when it drains */
+	int irq_level;
+	unsigned long tx_lost;
+	uint8_t rx[SERIAL_FIFO_SIZE];
+	unsigned int rx_head, rx_count;
+};
+
+static const unsigned int rx_trigger_levels[4] = { 1, 4, 8, 14 };
+
+static unsigned int serial_rx_capacity(const struct serial *s)
+{
+	return s->fcr & FCR_ENABLE ? SERIAL_FIFO_SIZE : 1;
+}
+
+static uint8_t serial_iir(const struct serial *s)
+{
+	if ((s->ier & IER_RLSI) && s->overrun)
+		return IIR_RLSI;
+	if ((s->ier & IER_RDI) && s->rx_count) {
+		if ((s->fcr & FCR_ENABLE) && s->rx_count < rx_trigger_levels[s->fcr >> 6])
+			return IIR_RX_TIMEOUT;
+		return IIR_RDI;
+	}
+	if ((s->ier & IER_THRI) && s->thr_ipending)
+		return IIR_THRI;
+	return IIR_NO_INT;
+}
+
+static void serial_update_irq(struct serial *s)
+{
+	int level = serial_iir(s) != IIR_NO_INT;
+
+	if (level == s->irq_level)
+		return;
+	s->irq_level = level;
+	if (s->p.set_irq)
+		s->p.set_irq(s->p.opaque, level);
+}
+
+static bool serial_rx_push(struct serial *s, uint8_t c)
+{
+	if (s->rx_count == serial_rx_capacity(s)) {
+		s->overrun = true;
+		return false;
+	}
+	s->rx[(s->rx_head + s->rx_count++) % SERIAL_FIFO_SIZE] = c;
+	if (s->rx_count == serial_rx_capacity(s))
+		s->rx_full_seen = true;
+	return true;
+}
+
+static uint8_t serial_rx_pop(struct serial *s)
+{
+	uint8_t c;
+
+	if (!s->rx_count)
+		return 0;
+	c = s->rx[s->rx_head];
+	s->rx_head = (s->rx_head + 1) % SERIAL_FIFO_SIZE;
+	s->rx_count--;
+	if (s->rx_full_seen && s->p.rx_ready) {
+		s->rx_full_seen = false;
+		s->p.rx_ready(s->p.opaque);
+	}
+	return c;
+}
+
+static void serial_transmit(struct serial *s, uint8_t c)
+{
+	s->thr_ipending = false;
+	serial_update_irq(s);
+	/* A gone console must not stop the guest: the byte is lost, as on a wire. */
+	if (s->mcr & MCR_LOOP)
+		serial_rx_push(s, c);
+	else if (s->p.out_fd >= 0 && write(s->p.out_fd, &c, 1) < 0)
+		s->tx_lost++;
+	s->thr_ipending = true;
+}
+
+static uint8_t serial_msr(const struct serial *s)
+{
+	uint8_t m = s->mcr;
+
+	if (!(m & MCR_LOOP))
+		return MSR_DCD | MSR_DSR | MSR_CTS;
+	/* Loopback wires the modem outputs to the inputs (Linux's probe checks this). */
+	return (m & MCR_RTS ? MSR_CTS : 0) | (m & MCR_DTR ? MSR_DSR : 0) |
+	       (m & MCR_OUT1 ? MSR_RI : 0) | (m & MCR_OUT2 ? MSR_DCD : 0);
+}
+
+static uint8_t serial_read(struct serial *s, unsigned int reg)
+{
+	uint8_t v, iir;
+
+	switch (reg) {
+	case UART_RX:
+		return s->lcr & LCR_DLAB ? s->dll : serial_rx_pop(s);
+	case UART_IER:
+		return s->lcr & LCR_DLAB ? s->dlm : s->ier;
+	case UART_IIR:
+		iir = serial_iir(s);
+		/* Reading IIR acknowledges a THRE interrupt. */
+		if (iir == IIR_THRI)
+			s->thr_ipending = false;
+		return iir | (s->fcr & FCR_ENABLE ? IIR_FIFO_ENABLED : 0);
+	case UART_LCR:
+		return s->lcr;
+	case UART_MCR:
+		return s->mcr;
+	case UART_LSR:
+		v = LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0) | (s->overrun ? LSR_OE : 0);
+		s->overrun = false;
+		return v;
+	case UART_MSR:
+		return serial_msr(s);
+	default:
+		return s->scr;
+	}
+}
+
+static void serial_write_fcr(struct serial *s, uint8_t v)
+{
+	/* Turning the FIFO on or off empties it, as does the clear bit. */
+	if ((v ^ s->fcr) & FCR_ENABLE || v & FCR_CLEAR_RX) {
+		s->rx_head = s->rx_count = 0;
+		s->overrun = false;
+	}
+	s->fcr = v & (FCR_ENABLE | 0xc0);
+}
+
+static void serial_write(struct serial *s, unsigned int reg, uint8_t v)
+{
+	switch (reg) {
+	case UART_TX:
+		if (s->lcr & LCR_DLAB)
+			s->dll = v;
+		else
+			serial_transmit(s, v);
+		break;
+	case UART_IER:
+		if (s->lcr & LCR_DLAB) {
+			s->dlm = v;
+			break;
+		}
+		/* Enabling THRI while THR is empty raises it at once, as real parts do. */
+		if ((v & IER_THRI) && !(s->ier & IER_THRI))
+			s->thr_ipending = true;
+		s->ier = v & 0x0f;
+		break;
+	case UART_FCR:
+		serial_write_fcr(s, v);
+		break;
+	case UART_LCR:
+		s->lcr = v;
+		break;
+	case UART_MCR:
+		s->mcr = v & 0x1f;
+		break;
+	case UART_SCR:
+		s->scr = v;
+		break;
+	default: /* LSR and MSR writes are factory-test only */
+		break;
+	}
+}
+
+static void serial_access(void *opaque, uint64_t off, void *data, unsigned int len, bool is_write)
+{
+	struct serial *s = opaque;
+	uint8_t *p = data;
+
+	pthread_mutex_lock(&s->lock);
+	/* The UART has byte registers; a wider access touches the first only. */
+	if (is_write)
+		serial_write(s, off, p[0]);
+	else {
+		memset(data, 0, len);
+		p[0] = serial_read(s, off);
+	}
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	/* In loopback the line is disconnected from the outside world. */
+	while (!(s->mcr & MCR_LOOP) && n < len && s->rx_count < serial_rx_capacity(s))
+		serial_rx_push(s, buf[n++]);
+	if (n < len)
+		s->rx_full_seen = true;
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+int serial_create(const struct serial_params *p, struct serial **out)
+{
+	struct serial *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->p = *p;
+	pthread_mutex_init(&s->lock, NULL);
+	s->dll = 12; /* 9600 baud, what a BIOS leaves */
+	s->lcr = 0x03; /* 8N1 */
+	s->mcr = MCR_OUT2;
+	s->thr_ipending = false;
+	*out = s;
+	return 0;
+}
+
+void serial_destroy(struct serial *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int serial_attach(struct serial *s, struct bus *bus, uint64_t base)
+{
+	return bus_register(bus, base, SERIAL_NR_REGS, serial_access, s, "serial");
+}

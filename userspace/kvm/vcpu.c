@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kavm vCPUs: one thread per vCPU running KVM_RUN and dispatching its exits. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include <kavm/init.h>
+#include <kavm/kvm.h>
+#include <kavm/log.h>
+#include <kavm/loop.h>
+
+/* The kick signal: its only job is to make KVM_RUN return -EINTR. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+static void vcpu_kick_handler(int sig)
+{
+}
+
+static int kvm_vcpu_create_one(struct kvm_vm *vm, struct kvm_vcpu *vcpu, unsigned int id)
+{
+	int ret;
+
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0) {
+		ret = -errno;
+		pr_err("vCPU %u: KVM_CREATE_VCPU: %s", id, strerror(errno));
+		return ret;
+	}
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		ret = -errno;
+		vcpu->run = NULL;
+		pr_err("vCPU %u: mmap kvm_run: %s", id, strerror(errno));
+		return ret;
+	}
+	return kvm_cpuid_apply(vm, vcpu);
+}
+
+int kvm_vcpus_create(struct kvm_vm *vm)
+{
+	unsigned int i;
+	int ret;
+
+	ret = kvm_cpuid_get(vm);
+	if (ret)
+		return ret;
+	vm->vcpus = calloc(vm->cfg->nr_cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (i = 0; i < vm->cfg->nr_cpus; i++) {
+		vm->vcpus[i].fd = -1;
+		vm->nr_vcpus++;
+		ret = kvm_vcpu_create_one(vm, &vm->vcpus[i], i);
+		if (ret)
+			goto err_destroy;
+	}
+	return 0;
+
+err_destroy:
+	kvm_vcpus_destroy(vm);
+	return ret;
+}
+
+void kvm_vcpus_destroy(struct kvm_vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_vcpu *vcpu = &vm->vcpus[i];
+
+		if (vcpu->run)
+			munmap(vcpu->run, vm->run_size);
+		if (vcpu->fd >= 0)
+			close(vcpu->fd);
+	}
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->nr_vcpus = 0;
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+}
+
+int kvm_vcpu_setup_real_mode(struct kvm_vcpu *vcpu, uint16_t ip)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = ip, .rflags = 2 };
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs))
+		return -errno;
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	sregs.ds = sregs.es = sregs.ss = sregs.fs = sregs.gs = sregs.cs;
+	sregs.ds.type = sregs.es.type = sregs.ss.type = 3;
+	sregs.fs.type = sregs.gs.type = 3;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs))
+		return -errno;
+	regs.rsp = 0x1000;
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs))
+		return -errno;
+	return 0;
+}
+
+static bool vm_stopping(struct kvm_vm *vm)
+{
+	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) != VM_RUNNING;
+}
+
+void kvm_vcpus_kick(struct kvm_vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_vcpu *vcpu = &vm->vcpus[i];
+
+		/*
+		 * immediate_exit covers a vCPU between its stop check and
+		 * KVM_RUN; the signal covers one already inside KVM_RUN.
+		 */
+		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+		if (vcpu->started)
+			pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+	}
+}
+
+static uint64_t vcpu_rip(struct kvm_vcpu *vcpu)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs))
+		return ~0ULL;
+	return regs.rip;
+}
+
+static void vcpu_handle_io(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+	uint32_t i;
+
+	for (i = 0; i < run->io.count; i++, data += run->io.size) {
+		if (bus_dispatch(&vcpu->vm->pio_bus, run->io.port, data, run->io.size, is_write))
+			pr_debug("vCPU %u: unclaimed port %s %#x/%u", vcpu->id,
+				 is_write ? "write" : "read", run->io.port, run->io.size);
+	}
+}
+
+static void vcpu_handle_mmio(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	unsigned int len = run->mmio.len;
+
+	if (len > sizeof(run->mmio.data))
+		len = sizeof(run->mmio.data);
+	if (bus_dispatch(&vcpu->vm->mmio_bus, run->mmio.phys_addr, run->mmio.data, len,
+			 run->mmio.is_write))
+		log_ratelimited(LOG_LEVEL_DEBUG, "vCPU %u: unclaimed MMIO %s %#llx/%u", vcpu->id,
+				run->mmio.is_write ? "write" : "read",
+				(unsigned long long)run->mmio.phys_addr, len);
+}
+
+static void vcpu_report_internal(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	char data[160] = "";
+	size_t off = 0;
+	uint32_t i;
+
+	for (i = 0; i < run->internal.ndata && i < ARRAY_SIZE(run->internal.data); i++)
+		off += snprintf(data + off, sizeof(data) - min(off, sizeof(data)), " %#llx",
+				(unsigned long long)run->internal.data[i]);
+	kvm_vm_request_stop(vcpu->vm, VM_STOP_ERROR,
+			    "vCPU %u: KVM internal error, suberror %u, at rip %#llx, data:%s",
+			    vcpu->id, run->internal.suberror, (unsigned long long)vcpu_rip(vcpu),
+			    off ? data : " none");
+}
+
+static void vcpu_handle_system_event(struct kvm_vcpu *vcpu)
+{
+	switch (vcpu->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		kvm_vm_request_stop(vcpu->vm, VM_STOP_POWEROFF, "guest powered off");
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		kvm_vm_request_stop(vcpu->vm, VM_STOP_REBOOT, "guest reset");
+		break;
+	default:
+		kvm_vm_request_stop(vcpu->vm, VM_STOP_ERROR,
+				    "vCPU %u: guest system event %u (crash) at rip %#llx", vcpu->id,
+				    vcpu->run->system_event.type,
+				    (unsigned long long)vcpu_rip(vcpu));
+	}
+}
+
+/* One KVM exit. Returns false once the vCPU must stop running. */
+static bool vcpu_handle_exit(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu_handle_io(vcpu);
+		return true;
+	case KVM_EXIT_MMIO:
+		vcpu_handle_mmio(vcpu);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC: nothing can wake the vCPU. */
+		kvm_vm_request_stop(vcpu->vm, VM_STOP_HALT, "vCPU %u halted at rip %#llx", vcpu->id,
+				    (unsigned long long)vcpu_rip(vcpu));
+		return false;
+	case KVM_EXIT_SHUTDOWN:
+		/* A triple fault: like QEMU -no-reboot, a reset ends kavm. */
+		kvm_vm_request_stop(vcpu->vm, VM_STOP_REBOOT, "guest reset (triple fault)");
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu_handle_system_event(vcpu);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vcpu_report_internal(vcpu);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		kvm_vm_request_stop(
+			vcpu->vm, VM_STOP_ERROR,
+			"vCPU %u: VM entry failed, reason %#llx on host CPU %u at rip %#llx",
+			vcpu->id, (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+			run->fail_entry.cpu, (unsigned long long)vcpu_rip(vcpu));
+		return false;
+	default:
+		kvm_vm_request_stop(vcpu->vm, VM_STOP_ERROR,
+				    "vCPU %u: unexpected KVM exit %u at rip %#llx", vcpu->id,
+				    run->exit_reason, (unsigned long long)vcpu_rip(vcpu));
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	char name[16];
+	sigset_t set;
+
+	snprintf(name, sizeof(name), "kavm-vcpu%u", vcpu->id);
+	pthread_setname_np(pthread_self(), name);
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!vm_stopping(vcpu->vm)) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			kvm_vm_request_stop(vcpu->vm, VM_STOP_ERROR, "vCPU %u: KVM_RUN: %s",
+					    vcpu->id, strerror(errno));
+			break;
+		}
+		if (!vcpu_handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+static int vcpu_signals_setup(void)
+{
+	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+	sigset_t set;
+
+	/* No SA_RESTART: KVM_RUN must come back with EINTR. */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL))
+		return -errno;
+	/* Only vCPU threads take the kick; they unblock it themselves. */
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void kvm_vcpus_join(struct kvm_vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		if (!vm->vcpus[i].started)
+			continue;
+		pthread_join(vm->vcpus[i].thread, NULL);
+		vm->vcpus[i].started = false;
+	}
+}
+
+enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
+{
+	unsigned int i;
+	int ret;
+
+	ret = vcpu_signals_setup();
+	if (ret) {
+		kvm_vm_request_stop(vm, VM_STOP_ERROR, "vCPU signals: %s", strerror(-ret));
+		return vm->stop_reason;
+	}
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		ret = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+		if (ret) {
+			kvm_vm_request_stop(vm, VM_STOP_ERROR, "vCPU %u thread: %s", i,
+					    strerror(ret));
+			break;
+		}
+		vm->vcpus[i].started = true;
+	}
+	if (!vm_stopping(vm)) {
+		ret = loop_run(vm->loop);
+		if (ret < 0)
+			kvm_vm_request_stop(vm, VM_STOP_ERROR, "event loop: %s", strerror(-ret));
+	}
+	kvm_vcpus_kick(vm);
+	kvm_vcpus_join(vm);
+	return vm->stop_reason;
+}
+
+/* Core: the boot code and the devices need the vCPUs (LAPIC state, MP table). */
+static int vcpus_init(struct kvm_vm *vm)
+{
+	int ret = kvm_vcpus_create(vm);
+
+	/* kvm_vcpus_create names its failures, except running out of memory. */
+	return ret && ret != -ENOMEM ? -ECANCELED : ret;
+}
+core_init(vcpus_init, kvm_vcpus_destroy);

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kavm: parse the command line, build the VM through the init lists, run it. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <kavm/init.h>
+#include <kavm/kvm.h>
+#include <kavm/log.h>
+#include <kavm/loop.h>
+#include <kavm/options.h>
+
+static void on_signal(int fd, uint32_t events, void *opaque)
+{
+	struct kvm_vm *vm = opaque;
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	kvm_vm_request_stop(vm, VM_STOP_SIGNAL, "terminated by %s", strsignal(si.ssi_signo));
+}
+
+/* SIGINT/SIGTERM are blocked in every thread and read by the loop: an orderly stop. */
+static int signals_setup(struct kvm_vm *vm, int *sfd)
+{
+	sigset_t set;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -EINVAL;
+	*sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (*sfd < 0)
+		return -errno;
+	ret = loop_add_fd(vm->loop, *sfd, EPOLLIN, on_signal, vm);
+	if (ret)
+		close(*sfd);
+	return ret;
+}
+
+static int report(struct kvm_vm *vm, enum vm_stop_reason why)
+{
+	switch (why) {
+	case VM_STOP_REBOOT:
+	case VM_STOP_POWEROFF:
+		pr_info("%s", vm->stop_msg);
+		return 0;
+	default:
+		pr_err("%s", vm->stop_msg);
+		return 1;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	struct kvm_vm vm;
+	int ret, sfd = -1;
+
+	log_init(argv[0]);
+	ret = options_parse(argc, argv, &cfg);
+	if (ret)
+		return ret > 0 ? 0 : 1;
+	/* A console peer that goes away must not kill kavm. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (kvm_vm_create(&vm, &cfg))
+		return 1;
+	ret = signals_setup(&vm, &sfd);
+	if (ret) {
+		pr_err("signal handling: %s", strerror(-ret));
+		goto out_destroy;
+	}
+	ret = init_list_run(&vm);
+	if (ret)
+		goto out_destroy;
+	ret = report(&vm, kvm_vm_run(&vm));
+	init_list_exit(&vm);
+out_destroy:
+	if (sfd >= 0) {
+		loop_del_fd(vm.loop, sfd);
+		close(sfd);
+	}
+	kvm_vm_destroy(&vm);
+	return ret ? 1 : 0;
+}
