@@ -6,7 +6,8 @@
 # layer writes only on THRE interrupts, so seeing it proves the UART, the
 # IOAPIC routing and the in-kernel irqchip. nproc proves --cpus 2 reaches the
 # guest (CPUID topology, MP table); reboot -f with reboot=k must end kavm with
-# status 0 through the i8042 reset. Bad input is checked in the same host run.
+# status 0 through the i8042 reset. Bad input and SIGTERM are checked in the
+# same host run.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-testhost.sh"
 
@@ -55,6 +56,26 @@ rc=$?
 check "not a kernel image: non-zero exit" test "$rc" -ne 0 -a "$rc" -ne 143
 check_match "not a kernel image: the error names the file" "$err" '/test/lib.sh'
 echo "# kavm said: $err"
+
+# SIGTERM while the guest kernel boots: an orderly stop of its own (not death
+# by the signal, 143), soon, non-zero, with a message naming the cause.
+kavm --cpus 2 --memory 256M --kernel /guest/vmlinuz --initrd /test/guest.cpio.gz \
+	--cmdline "$GUEST_CMDLINE" >/tmp/term.log 2>&1 </dev/null &
+pid=$!
+sleep 3
+t0=$(uptime_ms)
+kill -TERM "$pid"
+(sleep 30 && kill -KILL "$pid") 2>/dev/null &
+watchdog=$!
+wait "$pid"
+rc=$?
+dt=$(($(uptime_ms) - t0))
+kill "$watchdog" 2>/dev/null
+echo "# SIGTERM: kavm exited $rc after $dt ms: $(grep -v '^\[' /tmp/term.log | tail -n 1)"
+check "SIGTERM: kavm stops itself with a non-zero status" \
+	test "$rc" -ne 0 -a "$rc" -ne 143 -a "$rc" -ne 137
+check "SIGTERM: kavm stops within 10 s" test "$dt" -lt 10000
+check_match "SIGTERM: the message names the signal" "$(cat /tmp/term.log)" '[Tt]erminated|SIGTERM'
 finish
 EOF
 testhost_check "$TH_TMP/inside.sh" "$TH_TMP/guest.cpio.gz"
