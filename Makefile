@@ -134,9 +134,11 @@ $(BUILD)/kavm-trace: $(TRACE_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Every tests/unit/foo.c and tests/native/foo.c is one harness program.
+# Whole archive here too, so a test's init_list_run() sees the same devices as kavm.
 $(UNIT_BINS) $(NATIVE_BINS): $(BUILD)/%: $(BUILD)/%.o $(HARNESS_OBJ) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB),$^) -Wl,--whole-archive $(LIB) \
+		-Wl,--no-whole-archive $(LDLIBS)
 
 $(BENCH_BINS): $(BUILD)/%: $(BUILD)/%.o $(LIB)
 	$(call msg,LINK,$@)

@@ -36,7 +36,8 @@ struct cpuid_table;
 #define KVM_IDENTITY_MAP_ADDR 0xfeffb000ULL
 
 #define KVM_MAX_CPUS 255 /* 8-bit xAPIC ids in the MP table */
-#define KVM_MIN_MEM (16ULL << 20)
+#define KVM_MIN_MEM (16ULL << 20) /* what a Linux guest needs */
+#define KVM_MIN_VM_MEM (64ULL << 10) /* what kvm_vm_create accepts */
 
 /* One CPUID feature bit a user may remove with --cpu-features -name. */
 struct cpu_feature_mask {
@@ -128,6 +129,9 @@ int kvm_vm_load_flat(struct kvm_vm *vm, const char *path, uint64_t gpa);
 /* CPUID (cpuid.c) */
 int kvm_cpuid_get(struct kvm_vm *vm);
 int kvm_cpuid_apply(struct kvm_vm *vm, struct kvm_vcpu *vcpu);
+/* What kavm gives vCPU vcpu_id for a leaf: eax, ebx, ecx, edx. */
+int kvm_cpuid_lookup(struct kvm_vm *vm, unsigned int vcpu_id, uint32_t function, uint32_t index,
+		     uint32_t regs[4]);
 /* Parse "-cx16,+avx,..." into cfg->features; -EINVAL names the bad token in *bad. */
 int cpu_features_parse(struct vm_config *cfg, const char *spec, const char **bad);
 

@@ -19,7 +19,11 @@
 #define STR_OBF 0x01
 #define STR_SYSFLAG 0x04
 #define STR_CMDDAT 0x08
+#define STR_KEYLOCK 0x10 /* set: the keyboard is not locked */
 #define STR_AUXDATA 0x20
+
+#define CTR_KBDDIS 0x10
+#define CTR_AUXDIS 0x20
 
 #define CMD_READ_CTR 0x20
 #define CMD_WRITE_CTR 0x60
@@ -118,7 +122,7 @@ static void i8042_access(struct i8042 *k, bool cmd_port, uint8_t *p, unsigned in
 	} else if (is_write) {
 		i8042_command(k, p[0]);
 	} else {
-		p[0] = STR_SYSFLAG | (k->out_full ? STR_OBF : 0) |
+		p[0] = STR_SYSFLAG | STR_KEYLOCK | (k->out_full ? STR_OBF : 0) |
 		       (k->out_full && k->out_aux ? STR_AUXDATA : 0) |
 		       (k->pending_cmd ? STR_CMDDAT : 0);
 	}

@@ -253,3 +253,22 @@ int kvm_cpuid_apply(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 	free(t);
 	return ret;
 }
+
+int kvm_cpuid_lookup(struct kvm_vm *vm, unsigned int vcpu_id, uint32_t function, uint32_t index,
+		     uint32_t regs[4])
+{
+	struct kvm_cpuid_entry2 e, *found;
+
+	if (!vm->cpuid)
+		return -ENOENT;
+	found = cpuid_find(vm->cpuid, function, index);
+	if (!found)
+		return -ENOENT;
+	e = *found;
+	cpuid_set_topology(&e, vcpu_id, vm->cfg->nr_cpus);
+	regs[0] = e.eax;
+	regs[1] = e.ebx;
+	regs[2] = e.ecx;
+	regs[3] = e.edx;
+	return 0;
+}

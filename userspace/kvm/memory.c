@@ -80,8 +80,9 @@ int guest_mem_add_ram(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 		goto err_close;
 	}
 	r = &mem->regions[mem->nr_regions];
-	*r = (struct guest_mem_region){ .gpa = gpa, .size = size, .hva = hva, .fd = fd,
-					.slot = mem->nr_regions };
+	*r = (struct guest_mem_region){
+		.gpa = gpa, .size = size, .hva = hva, .fd = fd, .slot = mem->nr_regions
+	};
 	ret = guest_mem_announce(mem, r);
 	if (ret)
 		goto err_unmap;

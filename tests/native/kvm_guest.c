@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Native KVM tests: tiny guests (tests/guests/, assembled by the build) run on this machine's
+ * /dev/kvm with kavm's real devices from the init lists, checking what the
+ * devices return, how exits end the VM, and the vCPUs' CPUID.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include <kavm/boot.h>
+#include <kavm/init.h>
+#include <kavm/kvm.h>
+#include <kavm/log.h>
+
+#include "../harness.h"
+
+#define TEST_PORT 0xf4
+#define MMIO_DEV 0xd0000
+#define GUEST_MEM (512 << 10)
+
+struct test_port {
+	uint8_t vals[16];
+	unsigned int n;
+};
+
+static void test_port_access(void *opaque, uint64_t off, void *data, unsigned int len,
+			     bool is_write)
+{
+	struct test_port *t = opaque;
+
+	if (is_write && t->n < ARRAY_SIZE(t->vals))
+		t->vals[t->n++] = *(uint8_t *)data;
+}
+
+struct mmio_dev {
+	uint32_t reg;
+	unsigned int accesses;
+};
+
+static void mmio_dev_access(void *opaque, uint64_t off, void *data, unsigned int len, bool is_write)
+{
+	struct mmio_dev *d = opaque;
+	uint32_t v = off == 0 ? 0x4b41564d : d->reg;
+
+	d->accesses++;
+	if (is_write && off == 4 && len == 4)
+		memcpy(&d->reg, data, 4);
+	else if (!is_write)
+		memcpy(data, &v, min(len, 4u));
+}
+
+static void guest_path(const char *name, char *out, size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	exe[n > 0 ? n : 0] = 0;
+	/* build[/san]/tests/native/kvm_guest -> build[/san]/tests/guests/NAME.bin */
+	snprintf(out, size, "%s/../guests/%s.bin", dirname(exe), name);
+}
+
+FIXTURE(guest)
+{
+	struct vm_config cfg;
+	struct kvm_vm vm;
+	struct test_port port;
+	struct mmio_dev mmio;
+	char console[64];
+	bool inited;
+};
+
+FIXTURE_SETUP(guest)
+{
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP("needs /dev/kvm");
+	log_level = LOG_LEVEL_ERR;
+	strcpy(self->console, "/tmp/kavm-console-XXXXXX");
+	close(mkstemp(self->console));
+	memset(&self->cfg, 0, sizeof(self->cfg));
+	memset(&self->port, 0, sizeof(self->port));
+	memset(&self->mmio, 0, sizeof(self->mmio));
+	self->cfg.mem_size = GUEST_MEM;
+	self->cfg.nr_cpus = 1;
+	self->cfg.no_irqchip = true; /* HLT exits to userspace */
+	self->inited = false;
+}
+
+FIXTURE_TEARDOWN(guest)
+{
+	if (self->inited) {
+		init_list_exit(&self->vm);
+		kvm_vm_destroy(&self->vm);
+	}
+	unlink(self->console);
+	free((void *)self->cfg.serial);
+}
+
+/* The VM as kavm builds it (init lists: vCPUs, console, RTC, i8042), plus test devices. */
+static void start_vm(struct _kt_fixture_guest *self, const char *guest)
+{
+	char path[PATH_MAX + 32], serial[128];
+
+	snprintf(serial, sizeof(serial), "file:%s", self->console);
+	self->cfg.serial = strdup(serial);
+	ASSERT_EQ(kvm_vm_create(&self->vm, &self->cfg), 0);
+	ASSERT_EQ(init_list_run(&self->vm), 0);
+	self->inited = true;
+	ASSERT_EQ(bus_register(&self->vm.pio_bus, TEST_PORT, 1, test_port_access, &self->port,
+			       "test-port"),
+		  0);
+	ASSERT_EQ(bus_register(&self->vm.mmio_bus, MMIO_DEV, 0x100, mmio_dev_access, &self->mmio,
+			       "test-mmio"),
+		  0);
+	guest_path(guest, path, sizeof(path));
+	ASSERT_EQ(kvm_vm_load_flat(&self->vm, path, 0x1000), 0);
+	ASSERT_EQ(kvm_vcpu_setup_real_mode(&self->vm.vcpus[0], 0x1000), 0);
+}
+
+static void read_console(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+
+	buf[n > 0 ? n : 0] = 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+TEST_F_TIMEOUT(guest, devices_answer_port_io_and_mmio, 120)
+{
+	char out[64];
+
+	start_vm(self, "devices");
+	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_HALT);
+	ASSERT_EQ(self->port.n, 1u);
+	/* 0: all ten checks in the guest passed; otherwise the failed check's number. */
+	EXPECT_EQ(self->port.vals[0], 0);
+	EXPECT_EQ(self->mmio.reg, 0x12345678u);
+	EXPECT_GE(self->mmio.accesses, 3u);
+	read_console(self->console, out, sizeof(out));
+	EXPECT_STREQ(out, "ok\n");
+}
+
+TEST_F_TIMEOUT(guest, hlt_without_irqchip_stops_the_vm, 60)
+{
+	start_vm(self, "hlt");
+	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_HALT);
+	ASSERT_EQ(self->port.n, 1u);
+	EXPECT_EQ(self->port.vals[0], 0x42);
+	EXPECT_TRUE(strstr(self->vm.stop_msg, "halted at rip 0x100") != NULL);
+}
+
+TEST_F_TIMEOUT(guest, triple_fault_is_a_reset, 60)
+{
+	start_vm(self, "triple_fault");
+	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_REBOOT);
+	EXPECT_STREQ(self->vm.stop_msg, "guest reset (triple fault)");
+}
+
+TEST_F_TIMEOUT(guest, i8042_reset_command_is_a_reboot, 60)
+{
+	start_vm(self, "i8042_reset");
+	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_REBOOT);
+	EXPECT_STREQ(self->vm.stop_msg, "guest reset (i8042)");
+}
+
+static void *stop_later(void *arg)
+{
+	struct kvm_vm *vm = arg;
+
+	usleep(300 * 1000);
+	kvm_vm_request_stop(vm, VM_STOP_SIGNAL, "stopped by the test");
+	return NULL;
+}
+
+TEST_F_TIMEOUT(guest, a_spinning_vcpu_is_kicked_out_on_stop, 30)
+{
+	pthread_t t;
+
+	start_vm(self, "spin");
+	pthread_create(&t, NULL, stop_later, &self->vm);
+	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_SIGNAL);
+	pthread_join(t, NULL);
+	EXPECT_STREQ(self->vm.stop_msg, "stopped by the test");
+}
+
+static struct kvm_cpuid_entry2 *find_leaf(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == idx)
+			return &c->entries[i];
+	return NULL;
+}
+
+static struct kvm_cpuid2 *vcpu_cpuid(struct kvm_vcpu *vcpu)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 256 * sizeof(c->entries[0]));
+
+	c->nent = 256;
+	if (ioctl(vcpu->fd, KVM_GET_CPUID2, c)) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+TEST_F(guest, cpuid_topology_and_feature_masks)
+{
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 *c;
+	uint32_t r[4];
+	const char *bad;
+	unsigned int i;
+
+	self->cfg.nr_cpus = 3;
+	ASSERT_EQ(cpu_features_parse(&self->cfg, "-cx16,-xsave,-avx2", &bad), 0);
+	start_vm(self, "hlt");
+	ASSERT_EQ(self->vm.nr_vcpus, 3u);
+	for (i = 0; i < 3; i++) {
+		/* The table kavm hands to KVM_SET_CPUID2 for this vCPU. */
+		ASSERT_EQ(kvm_cpuid_lookup(&self->vm, i, 1, 0, r), 0);
+		EXPECT_EQ(r[1] >> 24, i); /* initial APIC id */
+		EXPECT_EQ((r[1] >> 16) & 0xff, 3u); /* logical processors */
+		EXPECT_NE(r[3] & (1U << 28), 0u); /* HTT: that count is valid */
+		EXPECT_EQ(r[2] & (1U << 13), 0u); /* cx16 masked */
+		EXPECT_EQ(r[2] & (1U << 26), 0u); /* xsave masked */
+		EXPECT_NE(r[2] & (1U << 31), 0u); /* hypervisor */
+		if (!kvm_cpuid_lookup(&self->vm, i, 7, 0, r))
+			EXPECT_EQ(r[1] & (1U << 5), 0u); /* avx2 masked */
+		if (!kvm_cpuid_lookup(&self->vm, i, 0xb, 1, r)) {
+			EXPECT_EQ(r[1] & 0xffff, 3u); /* CPUs at core level */
+			EXPECT_EQ(r[0] & 0x1f, 2u); /* APIC id bits for 3 cores */
+			EXPECT_EQ(r[3], i); /* x2APIC id */
+		}
+		if (!kvm_cpuid_lookup(&self->vm, i, 0x80000008, 0, r))
+			EXPECT_EQ(r[2] & 0xff, 2u); /* AMD: cores - 1 */
+
+		/*
+		 * What KVM took. This host's PVM rewrites most of leaf 1 ECX
+		 * and leaf 7 itself, so only the APIC id and cx16 are read back.
+		 */
+		c = vcpu_cpuid(&self->vm.vcpus[i]);
+		ASSERT_TRUE(c != NULL);
+		e = find_leaf(c, 1, 0);
+		ASSERT_TRUE(e != NULL);
+		EXPECT_EQ(e->ebx >> 24, i);
+		EXPECT_EQ(e->ecx & (1U << 13), 0u);
+		free(c);
+	}
+}
+
+TEST(cpu_feature_that_kvm_lacks_cannot_be_required)
+{
+	struct vm_config cfg = { .mem_size = GUEST_MEM, .nr_cpus = 1, .no_irqchip = true };
+	struct kvm_vm vm;
+	const char *bad;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP("needs /dev/kvm");
+	log_level = LOG_LEVEL_ERR - 1;
+	/* svm inside this VM: PVM offers no nested virtualisation. */
+	ASSERT_EQ(cpu_features_parse(&cfg, "+svm", &bad), 0);
+	ASSERT_EQ(kvm_vm_create(&vm, &cfg), 0);
+	EXPECT_EQ(kvm_vcpus_create(&vm), -EOPNOTSUPP);
+	kvm_vm_destroy(&vm);
+}
+
+TEST(too_many_cpus_for_kvm_are_refused)
+{
+	struct vm_config cfg = { .mem_size = GUEST_MEM, .nr_cpus = 0, .no_irqchip = true };
+	struct kvm_vm vm;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP("needs /dev/kvm");
+	log_level = LOG_LEVEL_ERR - 1;
+	EXPECT_EQ(kvm_vm_create(&vm, &cfg), -EINVAL);
+	cfg.nr_cpus = KVM_MAX_CPUS + 1;
+	EXPECT_EQ(kvm_vm_create(&vm, &cfg), -EINVAL);
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests: the kavm command line, good and bad. */
+#include <kavm/log.h>
+
+/* options.c belongs to the kavm binary, not libkavm.a: test it as is. */
+#include "../../userspace/options.c"
+
+#include "../harness.h"
+
+#define PARSE(cfg, ...)                                         \
+	({                                                      \
+		char *argv[] = { "kavm", __VA_ARGS__, NULL };   \
+		options_parse(ARRAY_SIZE(argv) - 1, argv, cfg); \
+	})
+
+static void quiet(void)
+{
+	log_level = LOG_LEVEL_ERR - 1;
+}
+
+TEST(defaults_and_a_full_command_line)
+{
+	struct vm_config cfg;
+
+	quiet();
+	ASSERT_EQ(PARSE(&cfg, "--kernel", "/k"), 0);
+	EXPECT_STREQ(cfg.kernel_path, "/k");
+	EXPECT_EQ(cfg.mem_size, 512ULL << 20);
+	EXPECT_EQ(cfg.nr_cpus, 1u);
+	EXPECT_TRUE(cfg.initrd_path == NULL);
+	ASSERT_EQ(PARSE(&cfg, "-k", "/k", "--initrd", "/i", "--cmdline", "console=ttyS0",
+			"--memory", "2G", "--cpus", "4", "--serial", "file:/tmp/x",
+			"--cpu-features", "-cx16,-xsave"),
+		  0);
+	EXPECT_STREQ(cfg.initrd_path, "/i");
+	EXPECT_STREQ(cfg.cmdline, "console=ttyS0");
+	EXPECT_EQ(cfg.mem_size, 2ULL << 30);
+	EXPECT_EQ(cfg.nr_cpus, 4u);
+	EXPECT_STREQ(cfg.serial, "file:/tmp/x");
+	ASSERT_EQ(cfg.nr_features, 2u);
+	EXPECT_STREQ(cfg.features[0].name, "cx16");
+	EXPECT_EQ(cfg.features[0].function, 1u);
+	EXPECT_EQ(cfg.features[0].bit, 13);
+	EXPECT_FALSE(cfg.features[0].set);
+	EXPECT_STREQ(cfg.features[1].name, "xsave");
+}
+
+TEST(memory_sizes_and_suffixes)
+{
+	unsigned long long b;
+
+	EXPECT_EQ(parse_mem_size("512M", &b), 0);
+	EXPECT_EQ(b, 512ULL << 20);
+	EXPECT_EQ(parse_mem_size("3g", &b), 0);
+	EXPECT_EQ(b, 3ULL << 30);
+	EXPECT_EQ(parse_mem_size("65536K", &b), 0);
+	EXPECT_EQ(b, 64ULL << 20);
+	EXPECT_EQ(parse_mem_size("256", &b), 0);
+	EXPECT_EQ(b, 256ULL << 20);
+	EXPECT_EQ(parse_mem_size("", &b), -EINVAL);
+	EXPECT_EQ(parse_mem_size("-1G", &b), -EINVAL);
+	EXPECT_EQ(parse_mem_size("12X", &b), -EINVAL);
+	EXPECT_EQ(parse_mem_size("1GB", &b), -EINVAL);
+	EXPECT_EQ(parse_mem_size("99999999999999999999", &b), -ERANGE);
+	EXPECT_EQ(parse_mem_size("99999999999T", &b), -ERANGE);
+}
+
+TEST(bad_values_are_refused)
+{
+	struct vm_config cfg;
+
+	quiet();
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--memory", "0"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--memory", "1M"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--memory", "4T"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--memory", "lots"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpus", "0"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpus", "256"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpus", "-1"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpus", "2x"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpu-features", "-nosuch"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpu-features", "cx16"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--serial", "tcp:1"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--serial", "file:"), -EINVAL);
+}
+
+TEST(unknown_options_missing_arguments_and_no_kernel_are_refused)
+{
+	struct vm_config cfg;
+
+	quiet();
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--bogus"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "-Z"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--cpus", "2"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "stray"), -EINVAL);
+}
+
+TEST(help_asks_to_exit_zero)
+{
+	struct vm_config cfg;
+	FILE *old = stdout;
+
+	stdout = fopen("/dev/null", "w");
+	EXPECT_EQ(PARSE(&cfg, "--help"), 1);
+	fclose(stdout);
+	stdout = old;
+}
