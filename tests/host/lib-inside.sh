@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 # Helpers for scripts that run inside the test host (busybox sh, not bash).
 # The harness installs this file as /test/lib.sh:  . /test/lib.sh
 #

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # kavm test host: a real Linux host (Debian's kernel, modules, nested KVM) in QEMU TCG.
 #
 # The build machines cannot boot a Linux guest on their own /dev/kvm and have no
@@ -129,6 +130,9 @@ testhost_init() {
 	TH_BUSYBOX=$(_th_busybox) || return 1
 	TH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kavm-testhost.XXXXXX") || return 1
 	at_exit rm -rf "$TH_TMP"
+	# Run the EXIT cleanups (stop QEMU, remove TH_TMP) on interruption too.
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 }
 
 # Copy MODULES and everything they depend on from the extracted tree into the
@@ -364,12 +368,21 @@ _th_qemu() {	# initrd log
 		-cpu EPYC,+svm -smp 2 -m 2048 -nographic -no-reboot -net none
 		-kernel "$TH_VMLINUZ" -initrd "$1"
 		-append "console=ttyS0 panic=-1 quiet")
+	local pid rc
+	# In the background so that an interrupted test stops its QEMU too
+	# (timeout passes the TERM on); never two test hosts from one test.
+	"${cmd[@]}" </dev/null >"$2" 2>&1 &
+	pid=$!
+	TH_QEMU_PID=$pid
+	at_exit '[ -n "$TH_QEMU_PID" ] && kill "$TH_QEMU_PID"'
 	if [ "${KAVM_TESTHOST_SHOW:-0}" = 1 ]; then
-		"${cmd[@]}" </dev/null 2>&1 | tee "$2" | sed -u -n -e 's/\r$//' \
+		tail -n +1 -f --pid="$pid" "$2" | sed -u -n -e 's/\r$//' \
 			-e '/^KAVM-TESTHOST-BEGIN$/,/^KAVM-TESTHOST-STATUS=/{/^KAVM-TESTHOST-/!p}'
-		return "${PIPESTATUS[0]}"
 	fi
-	"${cmd[@]}" </dev/null >"$2" 2>&1
+	wait "$pid"
+	rc=$?
+	TH_QEMU_PID=
+	return "$rc"
 }
 
 # testhost_check [--qemu] SCRIPT [FILE...]: run SCRIPT in the host and report
@@ -377,8 +390,11 @@ _th_qemu() {	# initrd log
 # "#" lines as they are, anything else as a comment; then one more check that
 # the script itself exited 0.
 testhost_check() {
-	local out rc line
-	out=$(KAVM_TESTHOST_SHOW=0 testhost_run "$@")
+	local rc line
+	# Not in $(...): the QEMU cleanup registered by testhost_run must reach
+	# this shell's exit trap.
+	testhost_init || { not_ok "- test host prepared"; return 125; }
+	KAVM_TESTHOST_SHOW=0 testhost_run "$@" >"$TH_TMP/check.out"
 	rc=$?
 	while IFS= read -r line; do
 		case "$line" in
@@ -387,7 +403,7 @@ testhost_check() {
 		"#"*) echo "$line" ;;
 		*) echo "#   $line" ;;
 		esac
-	done <<<"$out"
+	done <"$TH_TMP/check.out"
 	check_eq "- test host script exited 0" "$rc" 0
 	return "$rc"
 }
