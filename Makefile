@@ -180,7 +180,7 @@ bench: all
 	$(Q)tests/bench/run.sh
 
 demo: all
-	$(Q)tests/host/demo.sh
+	$(Q)tests/host/_demo.sh
 
 deps:
 	$(Q)tests/install-deps.sh

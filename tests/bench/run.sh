@@ -1,22 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Run every benchmark under tests/bench/ and print its figures.
-# Each *.sh here is one benchmark driver; benchmark programs built from
-# tests/bench/*.c without a driver of the same name are run directly.
+# Run kavm's benchmarks and print their figures (make bench).
+#
+#   tests/bench/run.sh [NAME]...     (default: every benchmark)
+#
+# A benchmark is a program built from tests/bench/*.c or a tests/bench/*.sh
+# script (not run.sh, lib*.sh, _*.sh). Each prints its own figures, as ratios
+# against a baseline measured in the same run; a non-zero exit means the
+# benchmark could not measure, and the run fails.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
-rc=0
-for b in tests/bench/*.sh; do
-	case "$(basename "$b")" in run.sh|lib*.sh|_*.sh) continue;; esac
-	echo "=== $b"
-	bash "$b" || rc=1
+failed=()
+run_one() {	# name cmd...
+	local name=$1 start=$SECONDS
+	shift
+	printf '== %s\n' "$name"
+	"$@" </dev/null || failed+=("$name")
+	printf '   (%ds)\n' $((SECONDS - start))
+}
+for t in "$BUILD"/tests/bench/* tests/bench/*.sh; do
+	[ -f "$t" ] || continue
+	case "$(basename "$t")" in run.sh|lib*.sh|_*.sh|*.o|*.d) continue ;; esac
+	case "$t" in *.sh) ;; *) [ -x "$t" ] || continue ;; esac
+	[ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$(basename "${t%.sh}")" && continue
+	case "$t" in *.sh) run_one "$t" bash "$t" ;; *) run_one "$t" "$t" ;; esac
 done
-for p in "$BUILD"/tests/bench/*; do
-	[ -x "$p" ] && [ -f "$p" ] || continue
-	case "$p" in *.o|*.d) continue;; esac
-	[ -e "tests/bench/$(basename "$p").sh" ] && continue
-	echo "=== $p"
-	"$p" || rc=1
-done
-exit $rc
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "benchmarks that could not measure: ${failed[*]}"
+	exit 1
+fi

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# kavm boots Debian's own kernel inside the test host, to userspace and back.
+#
+# The guest's first userspace line reaches us through the 16550A: the tty
+# layer writes only on THRE interrupts, so seeing it proves the UART, the
+# IOAPIC routing and the in-kernel irqchip. nproc proves --cpus 2 reaches the
+# guest (CPUID topology, MP table); reboot -f with reboot=k must end kavm with
+# status 0 through the i8042 reset. Bad input and SIGTERM are checked in the
+# same host run.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-testhost.sh"
+
+require_cmd qemu-system-x86_64
+if [ ! -x "$BUILD/kavm" ]; then
+	not_ok "- build/kavm exists (run make)"
+	done_testing
+fi
+testhost_init || { not_ok "- test host prepared"; done_testing; }
+
+cat >"$TH_TMP/guest.sh" <<'EOF'
+echo "guest-nproc=$(nproc)"
+echo "guest-online=$(cat /sys/devices/system/cpu/online)"
+echo "guest-kernel=$(uname -r)"
+# Interrupts taken by the UART so far: all of this output went through them.
+awk '/ttyS0/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i;
+	print "guest-serial-irqs=" n }' /proc/interrupts
+EOF
+testhost_guest_initramfs "$TH_TMP/guest.cpio.gz" "$TH_TMP/guest.sh" ||
+	{ not_ok "- guest initramfs built"; done_testing; }
+
+cat >"$TH_TMP/inside.sh" <<'EOF'
+. /test/lib.sh
+GUEST_CPUS=2
+boot_kavm /tmp/kavm.log 300 /test/guest.cpio.gz
+echo "# kavm: first userspace line after ${VM_UP_MS:-never} ms, exit after $VM_MS ms"
+check_eq "kavm exits 0 after the guest's reboot -f" "$VM_RC" 0
+check "guest's first userspace line arrived on the serial console" \
+	grep -q KAVM-GUEST-UP /tmp/kavm.log
+out=$(guest_output /tmp/kavm.log)
+check_match "guest nproc shows --cpus 2" "$out" '^guest-nproc=2$'
+check_match "guest brought both CPUs online" "$out" '^guest-online=0-1$'
+check_match "guest runs Debian's kernel" "$out" "^guest-kernel=$(uname -r)\$"
+check_match "guest's UART took interrupts" "$out" '^guest-serial-irqs=[1-9][0-9]*$'
+check_eq "guest script ran to the end" "$(guest_status /tmp/kavm.log)" 0
+sed 's/^/# kavm: /' /tmp/kavm.log | tail -n 40
+
+# Bad input: a clear one-line error naming the cause, non-zero exit.
+err=$(timeout 30 kavm --cpus 1 --memory 64M --kernel /nonexistent 2>&1 </dev/null)
+rc=$?
+check "missing kernel: non-zero exit" test "$rc" -ne 0 -a "$rc" -ne 143
+check_match "missing kernel: the error names the path" "$err" '/nonexistent'
+echo "# kavm said: $err"
+err=$(timeout 30 kavm --cpus 1 --memory 64M --kernel /test/lib.sh 2>&1 </dev/null)
+rc=$?
+check "not a kernel image: non-zero exit" test "$rc" -ne 0 -a "$rc" -ne 143
+check_match "not a kernel image: the error names the file" "$err" '/test/lib.sh'
+echo "# kavm said: $err"
+
+# SIGTERM while the guest kernel boots: an orderly stop of its own (not death
+# by the signal, 143), soon, non-zero, with a message naming the cause.
+kavm --cpus 2 --memory 256M --kernel /guest/vmlinuz --initrd /test/guest.cpio.gz \
+	--cmdline "$GUEST_CMDLINE" >/tmp/term.log 2>&1 </dev/null &
+pid=$!
+sleep 3
+t0=$(uptime_ms)
+kill -TERM "$pid"
+(sleep 30 && kill -KILL "$pid") 2>/dev/null &
+watchdog=$!
+wait "$pid"
+rc=$?
+dt=$(($(uptime_ms) - t0))
+kill "$watchdog" 2>/dev/null
+echo "# SIGTERM: kavm exited $rc after $dt ms: $(grep -v '^\[' /tmp/term.log | tail -n 1)"
+check "SIGTERM: kavm stops itself with a non-zero status" \
+	test "$rc" -ne 0 -a "$rc" -ne 143 -a "$rc" -ne 137
+check "SIGTERM: kavm stops within 10 s" test "$dt" -lt 10000
+check_match "SIGTERM: the message names the signal" "$(cat /tmp/term.log)" '[Tt]erminated|SIGTERM'
+finish
+EOF
+testhost_check "$TH_TMP/inside.sh" "$TH_TMP/guest.cpio.gz"
+done_testing

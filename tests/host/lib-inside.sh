@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+# Helpers for scripts that run inside the test host (busybox sh, not bash).
+# The harness installs this file as /test/lib.sh:  . /test/lib.sh
+#
+#   ok DESC / not_ok DESC        one result line ("ok - DESC"), turned into
+#                                TAP by testhost_check on the build host
+#   check DESC CMD...            CMD must succeed
+#   check_fail DESC CMD...       CMD must fail
+#   check_eq DESC GOT WANT
+#   check_match DESC TEXT ERE
+#   vm_run LOG SECS CMD...       run a VMM with its console in LOG; sets VM_RC,
+#                                VM_MS (wall ms to exit), VM_UP_MS (ms from
+#                                start to the guest's KAVM-GUEST-UP line, "" if
+#                                never) and, VM_SAMPLE_DELAY s after that line,
+#                                copies /proc/PID/status to LOG.mem and
+#                                /proc/PID/smaps to LOG.smaps
+#                                (VM_SHOW=1: also echo the console as it comes)
+#   boot_kavm LOG SECS INITRD [ARG...]   vm_run kavm on /guest/vmlinuz with
+#   boot_qemu LOG SECS INITRD [ARG...]   GUEST_CPUS, GUEST_MEM (MiB) and
+#                                GUEST_CMDLINE; QEMU as the reference VMM
+#                                (-accel kvm, guest RAM in a memfd like kavm's)
+#   guest_output LOG             what the guest script printed
+#   guest_status LOG             its exit status, "" if it never finished
+#   finish                       exit 1 if anything failed
+
+_in_fail=0
+CR=$(printf '\r')
+GUEST_CPUS=${GUEST_CPUS:-2}
+GUEST_MEM=${GUEST_MEM:-256}
+GUEST_CMDLINE=${GUEST_CMDLINE:-console=ttyS0 reboot=k panic=-1 quiet}
+
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $*"
+	_in_fail=$((_in_fail + 1))
+}
+
+check() {
+	_d=$1
+	shift
+	if _o=$("$@" 2>&1); then
+		ok "$_d"
+	else
+		not_ok "$_d"
+		printf '%s\n' "$_o" | tail -n 20 | sed 's/^/# /'
+	fi
+}
+
+check_fail() {
+	_d=$1
+	shift
+	if _o=$("$@" 2>&1); then
+		not_ok "$_d (succeeded)"
+		printf '%s\n' "$_o" | tail -n 20 | sed 's/^/# /'
+	else
+		ok "$_d"
+	fi
+}
+
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "# got:  $2"
+		echo "# want: $3"
+	fi
+}
+
+check_match() {
+	if printf '%s\n' "$2" | grep -qE -- "$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "# no match for /$3/ in:"
+		printf '%s\n' "$2" | tail -n 20 | sed 's/^/#   /'
+	fi
+}
+
+# Milliseconds of uptime (10 ms resolution; busybox date has no %N).
+uptime_ms() {
+	read -r _up _idle </proc/uptime
+	_s=${_up%.*}
+	_c=${_up#*.}
+	echo $((_s * 1000 + ${_c#0} * 10))
+}
+
+vm_run() {
+	_log=$1
+	_tmo=$2
+	shift 2
+	rm -f "$_log" "$_log.mem" "$_log.smaps" "$_log.fifo"
+	mkfifo "$_log.fifo" || return 1
+	VM_UP_MS=
+	_t0=$(uptime_ms)
+	# busybox timeout execs CMD in this pid (a grandchild watches), so $! is
+	# the VMM itself.
+	timeout "$_tmo" "$@" >"$_log.fifo" 2>&1 </dev/null &
+	_pid=$!
+	while IFS= read -r _line; do
+		_line=${_line%"$CR"}
+		printf '%s\n' "$_line" >>"$_log"
+		[ "${VM_SHOW:-0}" = 1 ] && printf '%s\n' "$_line"
+		case "$_line" in
+		*KAVM-GUEST-UP*)
+			[ -n "$VM_UP_MS" ] && continue
+			VM_UP_MS=$(($(uptime_ms) - _t0))
+			(
+				sleep "${VM_SAMPLE_DELAY:-1}"
+				cat "/proc/$_pid/status" >"$_log.mem" 2>/dev/null
+				cat "/proc/$_pid/smaps" >"$_log.smaps" 2>/dev/null
+			) &
+			;;
+		esac
+	done <"$_log.fifo"
+	wait "$_pid"
+	VM_RC=$?
+	VM_MS=$(($(uptime_ms) - _t0))
+	wait
+	rm -f "$_log.fifo"
+	return 0
+}
+
+boot_kavm() {
+	_bl=$1
+	_bs=$2
+	_bi=$3
+	shift 3
+	vm_run "$_bl" "$_bs" kavm --cpus "$GUEST_CPUS" --memory "${GUEST_MEM}M" \
+		--kernel /guest/vmlinuz --initrd "$_bi" --cmdline "$GUEST_CMDLINE" "$@"
+}
+
+boot_qemu() {
+	_bl=$1
+	_bs=$2
+	_bi=$3
+	shift 3
+	vm_run "$_bl" "$_bs" qemu-system-x86_64 -accel kvm -cpu host \
+		-smp "$GUEST_CPUS" -m "${GUEST_MEM}M" \
+		-object "memory-backend-memfd,id=ram,size=${GUEST_MEM}M" \
+		-machine pc,memory-backend=ram -L /usr/share/seabios -L /usr/share/qemu \
+		-nographic -no-reboot -net none -vga none \
+		-kernel /guest/vmlinuz -initrd "$_bi" -append "$GUEST_CMDLINE" "$@"
+}
+
+guest_output() {
+	sed -n '/KAVM-GUEST-BEGIN/,/KAVM-GUEST-STATUS=/p' "$1" |
+		sed -e '1d' -e '/KAVM-GUEST-STATUS=/d'
+}
+
+guest_status() {
+	sed -n 's/.*KAVM-GUEST-STATUS=\([0-9]*\).*/\1/p' "$1" | tail -n 1
+}
+
+# A field of /proc/PID/status as saved by vm_run, in KiB.
+mem_kib() {	# file field
+	sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB$/\1/p" "$1" | head -n 1
+}
+
+# Resident KiB in memfd mappings (guest RAM) and in everything else (the
+# VMM's own heap, stacks, binary and libraries), from vm_run's LOG.smaps. Not
+# RssShmem/RssFile: the initramfs is a tmpfs, so the binaries count as shmem.
+# Prints "GUEST OWN".
+vmm_rss_split() {	# log
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { memfd = ($6 ~ /^\/memfd:/) }
+		/^Rss:/ { if (memfd) g += $2; else o += $2 }
+		END { printf "%d %d\n", g, o }' "$1.smaps"
+}
+
+finish() {
+	[ "$_in_fail" -eq 0 ]
+	exit $?
+}

@@ -1,0 +1,409 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# kavm test host: a real Linux host (Debian's kernel, modules, nested KVM) in QEMU TCG.
+#
+# The build machines cannot boot a Linux guest on their own /dev/kvm and have no
+# modules (Documentation/testhost.md), so tests that need kvm_amd, vhost-net,
+# tun or bridge run a script inside a QEMU-emulated AMD host with SVM:
+#
+#   . tests/lib.sh; . tests/host/lib-testhost.sh
+#   testhost_init                                  fetch + extract (cached)
+#   testhost_guest_initramfs OUT GUEST_SCRIPT [FILE...]
+#                                                  a busybox initramfs for a
+#                                                  nested guest (see below)
+#   testhost_run [--qemu] SCRIPT [FILE...]         boot the host, run SCRIPT in
+#                                                  it as root, print its output,
+#                                                  return its status
+#   testhost_check [--qemu] SCRIPT [FILE...]       the same, turning the inner
+#                                                  "ok - x"/"not ok - x" lines
+#                                                  into this test's TAP
+#
+# Inside the host: SCRIPT runs under busybox sh as /test/run.sh, with cwd /test,
+# the FILEs in /test (FILE may be SRC:NAME to rename), /test/lib.sh
+# (tests/host/lib-inside.sh: ok, check, check_eq, vm_run, ...), kavm's binaries
+# on PATH, the guest kernel at /guest/vmlinuz, and with --qemu QEMU itself
+# (firmware with -L /usr/share/seabios -L /usr/share/qemu).
+#
+# Environment:
+#   KAVM_TESTHOST_TIMEOUT  seconds before the test host is killed (default 900)
+#   KAVM_TESTHOST_CACHE    download/extract cache (default build/testhost)
+#   KAVM_TESTHOST_KVER     kernel version, e.g. 6.1.0-56-amd64 (default: the one
+#                          linux-headers-amd64 depends on, as kmod/ builds for it)
+#   KAVM_TESTHOST_MODULES  extra modules to load in the host
+#   KAVM_TESTHOST_SHOW=1   stream the host console while it runs (make demo)
+#   KAVM_TESTHOST_QEMU     QEMU binary (default qemu-system-x86_64)
+# Every run's full console is kept in build/test-logs/testhost-NAME.console.log.
+
+TH_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TH_BUILD=${BUILD:-$TH_TOP/build}
+case "$TH_BUILD" in /*) ;; *) TH_BUILD=$TH_TOP/$TH_BUILD ;; esac
+TH_CACHE=${KAVM_TESTHOST_CACHE:-$TH_BUILD/testhost}
+TH_LOGDIR=$TH_BUILD/test-logs
+TH_TIMEOUT=${KAVM_TESTHOST_TIMEOUT:-900}
+TH_QEMU=${KAVM_TESTHOST_QEMU:-qemu-system-x86_64}
+
+# What the host loads at boot; modprobe pulls dependencies (ccp, irqbypass,
+# vhost, vhost_iotlb, stp, llc, virtio, virtio_ring, ...) from modules.dep.
+TH_HOST_MODULES="kvm kvm_amd vhost vhost_iotlb vhost_net tun tap bridge veth \
+virtio_net virtio_pci $KAVM_TESTHOST_MODULES"
+
+# kavm's binaries copied into the host when they exist.
+TH_KAVM_BINS="kavm kavmctl kavm-trace"
+
+_th_err() { echo "testhost: $*" >&2; }
+
+# The kernel version: pinned, else what linux-headers-amd64 depends on (so an
+# out-of-tree module built against the installed headers loads), else the
+# newest linux-image-*-amd64 apt knows, else the newest one already cached.
+_th_resolve_kver() {
+	local v
+	if [ -n "${KAVM_TESTHOST_KVER:-}" ]; then
+		echo "$KAVM_TESTHOST_KVER"
+		return 0
+	fi
+	v=$(apt-cache depends linux-headers-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-headers-\([0-9].*-amd64\)$/\1/p' | head -n 1)
+	[ -z "$v" ] && v=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n 1)
+	[ -z "$v" ] && v=$(apt-cache pkgnames linux-image- 2>/dev/null |
+		sed -n 's/^linux-image-\([0-9.]*-[0-9]*-amd64\)$/\1/p' | sort -V | tail -n 1)
+	[ -z "$v" ] && v=$(ls -d "$TH_CACHE"/linux-*-amd64 2>/dev/null |
+		sed 's|.*/linux-||' | sort -V | tail -n 1)
+	[ -n "$v" ] || { _th_err "cannot tell which linux-image to use (apt-get update?)"; return 1; }
+	echo "$v"
+}
+
+# apt-get download PKG into the cache and extract it to DIR once.
+_th_fetch_deb() {	# pkg dir
+	local pkg=$1 dir=$2 deb
+	[ -f "$dir/.extracted" ] && return 0
+	mkdir -p "$TH_CACHE/debs" || return 1
+	deb=$(ls "$TH_CACHE/debs/${pkg}_"*.deb 2>/dev/null | sort -V | tail -n 1)
+	if [ -z "$deb" ]; then
+		echo "# testhost: apt-get download $pkg" >&2
+		# _apt cannot write into a root-owned cache: that warning is harmless.
+		(cd "$TH_CACHE/debs" && apt-get download -q "$pkg" 2>&1 |
+			grep -v 'unsandboxed as root' >&2)
+		deb=$(ls "$TH_CACHE/debs/${pkg}_"*.deb 2>/dev/null | sort -V | tail -n 1)
+		[ -n "$deb" ] || { _th_err "apt-get download $pkg failed"; return 1; }
+	fi
+	rm -rf "$dir.tmp"
+	dpkg-deb -x "$deb" "$dir.tmp" || { _th_err "dpkg-deb -x $deb failed"; return 1; }
+	rm -rf "$dir" && mv "$dir.tmp" "$dir" && touch "$dir/.extracted"
+}
+
+# A static busybox: the installed busybox-static if that is what /bin/busybox
+# is, else the package's binary extracted into the cache.
+_th_busybox() {
+	local b
+	for b in /bin/busybox /usr/bin/busybox; do
+		if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then
+			echo "$b"
+			return 0
+		fi
+	done
+	_th_fetch_deb busybox-static "$TH_CACHE/busybox-static" >&2 || return 1
+	echo "$TH_CACHE/busybox-static/bin/busybox"
+}
+
+# testhost_init: resolve and fetch everything that can be cached; sets
+# TH_KVER, TH_KTREE (extracted linux-image), TH_VMLINUZ, TH_BUSYBOX.
+testhost_init() {
+	local k
+	[ -n "${TH_VMLINUZ:-}" ] && return 0
+	for k in "$TH_QEMU" apt-get dpkg-deb cpio gzip depmod modinfo ldd timeout; do
+		command -v "$k" >/dev/null 2>&1 || PATH=$PATH:/sbin:/usr/sbin
+		command -v "$k" >/dev/null 2>&1 || { _th_err "needs $k"; return 1; }
+	done
+	mkdir -p "$TH_CACHE" "$TH_LOGDIR" || return 1
+	TH_KVER=$(_th_resolve_kver) || return 1
+	TH_KTREE=$TH_CACHE/linux-$TH_KVER
+	(
+		flock 9
+		_th_fetch_deb "linux-image-$TH_KVER" "$TH_KTREE" || exit 1
+		if [ ! -f "$TH_KTREE/.depmod" ]; then
+			depmod -b "$TH_KTREE" "$TH_KVER" && touch "$TH_KTREE/.depmod"
+		fi
+	) 9>"$TH_CACHE/.lock" || return 1
+	TH_VMLINUZ=$TH_KTREE/boot/vmlinuz-$TH_KVER
+	[ -f "$TH_VMLINUZ" ] || { _th_err "no $TH_VMLINUZ in linux-image-$TH_KVER"; return 1; }
+	TH_BUSYBOX=$(_th_busybox) || return 1
+	TH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kavm-testhost.XXXXXX") || return 1
+	at_exit rm -rf "$TH_TMP"
+	# Run the EXIT cleanups (stop QEMU, remove TH_TMP) on interruption too.
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# Copy MODULES and everything they depend on from the extracted tree into the
+# initramfs tree ROOT, then index them there so busybox modprobe resolves deps.
+_th_stage_modules() {	# root module...
+	local root=$1 m f deps
+	shift
+	local todo=("$@") seen=" "
+	while [ ${#todo[@]} -gt 0 ]; do
+		m=${todo[0]}
+		todo=("${todo[@]:1}")
+		[ -z "$m" ] && continue
+		case "$seen" in *" $m "*) continue ;; esac
+		seen="$seen$m "
+		f=$(modinfo -b "$TH_KTREE" -k "$TH_KVER" -n "$m" 2>/dev/null) || {
+			_th_err "module $m not in linux-image-$TH_KVER"
+			return 1
+		}
+		case "$f" in /*) ;; *) continue ;; esac	# built in
+		f=${f#"$TH_KTREE"}
+		mkdir -p "$root${f%/*}" && cp "$TH_KTREE$f" "$root$f" || return 1
+		IFS=, read -r -a deps <<<"$(modinfo -b "$TH_KTREE" -k "$TH_KVER" -F depends "$m")"
+		todo+=("${deps[@]}")
+	done
+	cp "$TH_KTREE/lib/modules/$TH_KVER"/modules.{order,builtin,builtin.modinfo} \
+		"$root/lib/modules/$TH_KVER/" 2>/dev/null
+	depmod -b "$root" "$TH_KVER"
+}
+
+# Copy executables with their shared libraries and the dynamic loader, at the
+# paths ldd reports, so they run unchanged in ROOT.
+_th_stage_bins() {	# root destdir bin...
+	local root=$1 dest=$2 b lib
+	shift 2
+	mkdir -p "$root$dest"
+	for b in "$@"; do
+		cp -L "$b" "$root$dest/" || return 1
+		for lib in $(ldd "$b" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3}
+				$1 ~ /^\// {print $1}'); do
+			[ -e "$root$lib" ] && continue
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib" || return 1
+		done
+	done
+}
+
+# Files for the initramfs: FILE or SRC:NAME into DIR.
+_th_stage_files() {	# dir file...
+	local dir=$1 f src name
+	shift
+	mkdir -p "$dir"
+	for f in "$@"; do
+		src=${f%%:*}
+		name=$(basename "$src")
+		[ "$src" != "$f" ] && name=${f#*:}
+		cp -rL "$src" "$dir/$name" || { _th_err "cannot copy $src"; return 1; }
+	done
+}
+
+_th_stage_busybox() {	# root
+	mkdir -p "$1"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,root,etc}
+	cp "$TH_BUSYBOX" "$1/bin/busybox" || return 1
+	ln -s busybox "$1/bin/sh"
+	# The kernel's built-in cpio has /dev/console too; this covers kernels without.
+	[ "$(id -u)" -eq 0 ] && mknod -m 600 "$1/dev/console" c 5 1 2>/dev/null
+	return 0
+}
+
+_th_cpio() {	# root out
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$2"
+}
+
+# A guest initramfs for kavm or QEMU to boot inside the host: busybox, an /init
+# that prints KAVM-GUEST-UP as its first userspace line (before any fork, so it
+# times the boot), loads GUEST_MODULES, runs GUEST_SCRIPT as /guest.sh, prints
+# KAVM-GUEST-STATUS=<rc> and reboots (cmdline reboot=k: through the i8042).
+# FILEs land in /; GUEST_MODULES (env) are copied with their dependencies.
+testhost_guest_initramfs() {	# out script [file...]
+	local out=$1 script=$2 root
+	shift 2
+	root=$(mktemp -d "$TH_TMP/guest.XXXXXX") || return 1
+	_th_stage_busybox "$root" || return 1
+	cp "$script" "$root/guest.sh" || return 1
+	_th_stage_files "$root" "$@" || return 1
+	if [ -n "${GUEST_MODULES:-}" ]; then
+		# shellcheck disable=SC2086
+		_th_stage_modules "$root" $GUEST_MODULES || return 1
+		echo "$GUEST_MODULES" >"$root/etc/modules"
+	fi
+	cat >"$root/init" <<-'EOF'
+		#!/bin/sh
+		echo KAVM-GUEST-UP
+		/bin/busybox --install -s
+		mount -t proc proc /proc
+		mount -t sysfs sysfs /sys
+		mount -t devtmpfs devtmpfs /dev 2>/dev/null
+		for m in $(cat /etc/modules 2>/dev/null); do modprobe "$m"; done
+		echo KAVM-GUEST-BEGIN
+		sh /guest.sh
+		echo "KAVM-GUEST-STATUS=$?"
+		sync
+		reboot -f
+		echo KAVM-GUEST-REBOOT-FAILED
+		poweroff -f
+	EOF
+	chmod 755 "$root/init"
+	_th_cpio "$root" "$out"
+}
+
+# The host's /init: mount, load modules, run /test/run.sh between markers,
+# power off. Kernel messages are kept off the console while the script runs
+# (they would split TAP lines) and shown after the status marker on failure.
+_th_host_init() {	# root
+	cat >"$1/init" <<-'EOF'
+		#!/bin/sh
+		/bin/busybox --install -s
+		mount -t proc proc /proc
+		mount -t sysfs sysfs /sys
+		mount -t devtmpfs devtmpfs /dev
+		mkdir -p /dev/pts /dev/shm
+		mount -t devpts devpts /dev/pts
+		mount -t tmpfs tmpfs /dev/shm
+		mount -t tmpfs tmpfs /tmp
+		mount -t tmpfs tmpfs /run
+		mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+		mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+		mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+		hostname testhost
+		ip link set lo up
+		for m in $(cat /etc/testhost-modules); do
+			modprobe "$m" || echo "KAVM-TESTHOST: modprobe $m failed"
+		done
+		echo 1 >/proc/sys/kernel/printk
+		export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+		echo "KAVM-TESTHOST-UP uptime=$(cut -d' ' -f1 /proc/uptime)s"
+		echo KAVM-TESTHOST-BEGIN
+		cd /test && sh /test/run.sh </dev/null 2>&1
+		rc=$?
+		echo "KAVM-TESTHOST-STATUS=$rc"
+		if [ "$rc" -ne 0 ]; then dmesg | tail -n 60; fi
+		sync
+		poweroff -f
+	EOF
+	chmod 755 "$1/init"
+}
+
+_th_stage_qemu() {	# root
+	local q f
+	q=$(command -v "$TH_QEMU") || { _th_err "needs $TH_QEMU"; return 1; }
+	_th_stage_bins "$1" /usr/bin "$q" || return 1
+	[ "$(basename "$q")" = qemu-system-x86_64 ] ||
+		mv "$1/usr/bin/$(basename "$q")" "$1/usr/bin/qemu-system-x86_64"
+	mkdir -p "$1/usr/share/qemu"
+	cp -rL /usr/share/seabios "$1/usr/share/" || return 1
+	for f in linuxboot.bin linuxboot_dma.bin kvmvapic.bin multiboot.bin \
+		multiboot_dma.bin pvh.bin; do
+		[ -e "/usr/share/qemu/$f" ] && cp -L "/usr/share/qemu/$f" "$1/usr/share/qemu/"
+	done
+	return 0
+}
+
+# Build the host initramfs for this run (never cached: kavm changes).
+_th_host_initramfs() {	# out with_qemu script file...
+	local out=$1 with_qemu=$2 script=$3 root b bins=()
+	shift 3
+	root=$(mktemp -d "$TH_TMP/host.XXXXXX") || return 1
+	_th_stage_busybox "$root" || return 1
+	# shellcheck disable=SC2086
+	_th_stage_modules "$root" $TH_HOST_MODULES || return 1
+	echo $TH_HOST_MODULES >"$root/etc/testhost-modules"
+	for b in $TH_KAVM_BINS; do
+		[ -x "$TH_BUILD/$b" ] && bins+=("$TH_BUILD/$b")
+	done
+	if [ ${#bins[@]} -gt 0 ]; then
+		_th_stage_bins "$root" /usr/local/bin "${bins[@]}" || return 1
+	fi
+	[ "$with_qemu" = 1 ] && { _th_stage_qemu "$root" || return 1; }
+	mkdir -p "$root/guest"
+	cp "$TH_VMLINUZ" "$root/guest/vmlinuz" || return 1
+	_th_stage_files "$root/test" "$script:run.sh" \
+		"$TH_TOP/tests/host/lib-inside.sh:lib.sh" "$@" || return 1
+	_th_host_init "$root"
+	_th_cpio "$root" "$out"
+}
+
+# testhost_run [--qemu] [--name NAME] SCRIPT [FILE...]: the script's output on
+# stdout, its exit status as ours; 124 if the host timed out, 125 if it died
+# without reporting a status (the console tail then goes to stderr).
+testhost_run() {
+	local with_qemu=0 name="" script initrd log rc t0 status
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--qemu) with_qemu=1 ;;
+		--name) name=$2; shift ;;
+		*) break ;;
+		esac
+		shift
+	done
+	script=$1
+	shift
+	[ -n "$name" ] || name=$(basename "${0%.sh}")
+	testhost_init || return 125
+	initrd=$TH_TMP/host-$name.cpio.gz
+	t0=$SECONDS
+	_th_host_initramfs "$initrd" "$with_qemu" "$script" "$@" || return 125
+	echo "# testhost: linux $TH_KVER, initramfs $(($(stat -c %s "$initrd") / 1024)) KiB" \
+		"built in $((SECONDS - t0))s" >&2
+	log=$TH_LOGDIR/testhost-$name.console.log
+	t0=$SECONDS
+	_th_qemu "$initrd" "$log"
+	rc=$?
+	echo "# testhost: $name: QEMU exited $rc after $((SECONDS - t0))s" \
+		"($(grep -a -o 'KAVM-TESTHOST-UP uptime=[0-9.]*s' "$log" | cut -d= -f2) to /init)," \
+		"console in ${log#"$TH_TOP"/}" >&2
+	# KAVM_TESTHOST_SHOW=1 has streamed it already.
+	[ "${KAVM_TESTHOST_SHOW:-0}" = 1 ] || tr -d '\r' <"$log" |
+		sed -n '/^KAVM-TESTHOST-BEGIN$/,/^KAVM-TESTHOST-STATUS=/p' |
+		sed -e '1d' -e '/^KAVM-TESTHOST-STATUS=/d'
+	status=$(tr -d '\r' <"$log" | sed -n 's/^KAVM-TESTHOST-STATUS=\([0-9]*\)$/\1/p' | tail -n 1)
+	if [ -z "$status" ]; then
+		[ "$rc" -eq 124 ] && _th_err "$name: timed out after ${TH_TIMEOUT}s (KAVM_TESTHOST_TIMEOUT)"
+		[ "$rc" -ne 124 ] && _th_err "$name: the host died without a status"
+		tr -d '\r' <"$log" | tail -n 30 | sed 's/^/# console: /' >&2
+		[ "$rc" -eq 124 ] && return 124
+		return 125
+	fi
+	return "$status"
+}
+
+_th_qemu() {	# initrd log
+	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
+	local cmd=(timeout -k 10 "$TH_TIMEOUT" "$TH_QEMU" -accel tcg,thread=multi
+		-cpu EPYC,+svm -smp 2 -m 2048 -nographic -no-reboot -net none
+		-kernel "$TH_VMLINUZ" -initrd "$1"
+		-append "console=ttyS0 panic=-1 quiet")
+	local pid rc
+	# In the background so that an interrupted test stops its QEMU too
+	# (timeout passes the TERM on); never two test hosts from one test.
+	"${cmd[@]}" </dev/null >"$2" 2>&1 &
+	pid=$!
+	TH_QEMU_PID=$pid
+	at_exit '[ -n "$TH_QEMU_PID" ] && kill "$TH_QEMU_PID"'
+	if [ "${KAVM_TESTHOST_SHOW:-0}" = 1 ]; then
+		tail -n +1 -f --pid="$pid" "$2" | sed -u -n -e 's/\r$//' \
+			-e '/^KAVM-TESTHOST-BEGIN$/,/^KAVM-TESTHOST-STATUS=/{/^KAVM-TESTHOST-/!p}'
+	fi
+	wait "$pid"
+	rc=$?
+	TH_QEMU_PID=
+	return "$rc"
+}
+
+# testhost_check [--qemu] SCRIPT [FILE...]: run SCRIPT in the host and report
+# each inner "ok - desc" / "not ok - desc" as a TAP line of this test, inner
+# "#" lines as they are, anything else as a comment; then one more check that
+# the script itself exited 0.
+testhost_check() {
+	local rc line
+	# Not in $(...): the QEMU cleanup registered by testhost_run must reach
+	# this shell's exit trap.
+	testhost_init || { not_ok "- test host prepared"; return 125; }
+	KAVM_TESTHOST_SHOW=0 testhost_run "$@" >"$TH_TMP/check.out"
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) ok "${line#ok }" ;;
+		"not ok - "*) not_ok "${line#not ok }" ;;
+		"#"*) echo "$line" ;;
+		*) echo "#   $line" ;;
+		esac
+	done <"$TH_TMP/check.out"
+	check_eq "- test host script exited 0" "$rc" 0
+	return "$rc"
+}

@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The test host's reference: QEMU with -accel kvm boots Debian's kernel nested.
+#
+# Proves the harness (modules, /dev/kvm on the emulated SVM, vhost-net, tun)
+# and that the guest initramfs reaches userspace under a known-good VMM, so a
+# kavm failure in boot.sh is kavm's, not the rig's. It is also the baseline
+# tests/bench/boot-time.sh measures kavm against.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-testhost.sh"
+
+require_cmd qemu-system-x86_64
+testhost_init || { not_ok "- test host prepared"; done_testing; }
+
+cat >"$TH_TMP/guest.sh" <<'EOF'
+echo "guest-nproc=$(nproc)"
+echo "guest-online=$(cat /sys/devices/system/cpu/online)"
+echo "guest-kernel=$(uname -r)"
+awk '/ttyS0/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i;
+	print "guest-serial-irqs=" n }' /proc/interrupts
+EOF
+testhost_guest_initramfs "$TH_TMP/guest.cpio.gz" "$TH_TMP/guest.sh" ||
+	{ not_ok "- guest initramfs built"; done_testing; }
+
+cat >"$TH_TMP/inside.sh" <<'EOF'
+. /test/lib.sh
+check "kvm_amd loaded in the test host" grep -q '^kvm_amd ' /proc/modules
+check "/dev/kvm is a character device" test -c /dev/kvm
+check "/dev/vhost-net is a character device" test -c /dev/vhost-net
+check "/dev/net/tun is a character device" test -c /dev/net/tun
+check "bridge module loaded" grep -q '^bridge ' /proc/modules
+
+boot_qemu /tmp/qemu.log 300 /test/guest.cpio.gz
+echo "# qemu -accel kvm: first userspace line after ${VM_UP_MS:-never} ms, exit after $VM_MS ms"
+check_eq "QEMU exits 0 when the guest reboots" "$VM_RC" 0
+check "guest printed its first userspace line" grep -q KAVM-GUEST-UP /tmp/qemu.log
+out=$(guest_output /tmp/qemu.log)
+check_match "guest sees 2 CPUs" "$out" '^guest-nproc=2$'
+check_match "guest brought both CPUs online" "$out" '^guest-online=0-1$'
+check_match "guest runs the host's kernel" "$out" "^guest-kernel=$(uname -r)\$"
+check_match "guest's UART took interrupts" "$out" '^guest-serial-irqs=[1-9][0-9]*$'
+check_eq "guest script exited 0" "$(guest_status /tmp/qemu.log)" 0
+[ "$_in_fail" -eq 0 ] || sed 's/^/# qemu: /' /tmp/qemu.log | tail -n 40
+finish
+EOF
+testhost_check --qemu "$TH_TMP/inside.sh" "$TH_TMP/guest.cpio.gz"
+done_testing
