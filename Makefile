@@ -72,6 +72,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 NATIVE_SRCS := $(sort $(wildcard tests/native/*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libkavm.a
@@ -83,6 +84,7 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 NATIVE_BINS := $(NATIVE_SRCS:%.c=$(BUILD)/%)
 BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
 GUEST_BINS := $(GUEST_SRCS:%.S=$(BUILD)/%.bin)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 PROGS := $(if $(KAVM_SRCS),$(BUILD)/kavm) $(if $(KAVMCTL_SRCS),$(BUILD)/kavmctl) \
 	$(if $(TRACE_SRCS),$(BUILD)/kavm-trace)
@@ -157,6 +159,15 @@ $(GUEST_BINS): $(BUILD)/%.bin: %.S
 
 .PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o
 
+# libFuzzer targets: clang, with the library built into each (coverage needs it).
+fuzz: $(FUZZ_BINS)
+$(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard tests/lib/*.c) | $(SKELS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+		-Iinclude -Iinclude/uapi -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+		$(filter %.c,$^) -o $@ $(LDLIBS)
+
 # --- kernel module (kbuild)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 kmod:
@@ -205,11 +216,12 @@ help:
 	@echo '  demo           VMs talking over a kavm-made bridge, in the QEMU test host'
 	@echo '  deps           apt-get the Debian 12 packages (as root)'
 	@echo '  kmod           build kmod/ against KDIR'
+	@echo '  fuzz           libFuzzer targets under tests/fuzz/ (clang) into build/fuzz/'
 	@echo '  format | format-check   clang-format'
 	@echo '  clean'
 	@echo 'Variables: V=1 WERROR=0 SAN=1 KDIR=...'
 
-.PHONY: all check check-unit check-native check-host bench demo deps kmod format \
+.PHONY: all check check-unit check-native check-host bench demo deps kmod fuzz format \
 	format-check clean help
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

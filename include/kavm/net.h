@@ -131,6 +131,9 @@ int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errle
 /* "virtio-net-pci,netdev=n0[,mac=52:54:00:12:34:56]" */
 int net_device_parse(const char *arg, struct net_device_opts *o, char *err, size_t errlen);
 
+/* QEMU's default for a NIC without mac=: 52:54:00:12:34:56, then :57, ... */
+void net_device_default_mac(unsigned int index, uint8_t mac[6]);
+
 /* Backends: one file each, registered by one line in net.c's table. */
 struct net_backend_ops {
 	const char *type;

@@ -476,7 +476,7 @@ TEST(tx_backpressure_tap_eagain_loses_nothing)
 		ASSERT_GE(vdrv_net_tx(&E.d, &hdr, frame, 1514, false), 0);
 	}
 	vdrv_kick(&E.d, TXQ);
-	while (next < 100 && idle < 50) {
+	while (next < 100 && idle < 250) {
 		if (loop_run_once(E.loop, 20) == 0)
 			idle++;
 		while (vdrv_used(&E.d, TXQ, &head, &ulen))

@@ -87,3 +87,15 @@ BAD_DEVICE(short_mac, "virtio-net-pci,netdev=n0,mac=52:54:00:12:34", "not a unic
 BAD_DEVICE(mac_trailing, "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56:7", "not a unicast")
 BAD_DEVICE(mac_garbage, "virtio-net-pci,netdev=n0,mac=zz:54:00:12:34:56", "not a unicast")
 BAD_DEVICE(unknown_key, "virtio-net-pci,netdev=n0,romfile=x", "unknown option romfile")
+
+TEST(default_macs_count_up_from_qemus)
+{
+	uint8_t mac[6];
+
+	net_device_default_mac(0, mac);
+	EXPECT_MEMEQ(mac, "\x52\x54\x00\x12\x34\x56", 6);
+	net_device_default_mac(1, mac);
+	EXPECT_MEMEQ(mac, "\x52\x54\x00\x12\x34\x57", 6);
+	net_device_default_mac(0xaa, mac);
+	EXPECT_MEMEQ(mac, "\x52\x54\x00\x12\x35\x00", 6);
+}

@@ -982,3 +982,36 @@ TEST_F_TIMEOUT(vp, random_guest_writes_are_contained, 120)
 		;
 	EXPECT_EQ(self->t.notified[1], 1u);
 }
+
+TEST_F(vp, external_call_signals_are_not_lost)
+{
+	uint64_t one = 1;
+	int kick_fd, call_fd;
+
+	ASSERT_EQ(negotiate(self, GOOD_FEATURES), ST_FOK);
+	cfg_wr(self, self->msix_cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	msix_entry(self, 1, 0x31, true);
+	setup_queue(self, 0, 256, 1);
+	ASSERT_EQ(self->t.vdev.transport->queue_eventfds(&self->t.vdev, 0, &kick_fd, &call_fd), 0);
+	/* vhost signals the call eventfd while vector 1 is masked: held in the PBA. */
+	ASSERT_EQ(write(call_fd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	while (loop_run_once(self->loop, 0) > 0)
+		;
+	EXPECT_EQ(self->irqs.msi_sent, 0u);
+	{
+		uint32_t pba = 0;
+
+		bus_dispatch(&self->mmio, self->msix_bar + 2048, &pba, 4, false);
+		EXPECT_EQ(pba, 1u << 1);
+	}
+	msix_entry(self, 1, 0x31, false);
+	EXPECT_EQ(self->irqs.msi_sent, 1u);
+	EXPECT_EQ(self->irqs.last_data, 0x31u);
+	/* MSI-X off: the same signal becomes INTx with ISR bit 0. */
+	cfg_wr(self, self->msix_cap + PCI_MSIX_FLAGS, 2, 0);
+	ASSERT_EQ(write(call_fd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	while (loop_run_once(self->loop, 0) > 0)
+		;
+	EXPECT_EQ(self->irqs.intx_level, 1);
+	EXPECT_EQ(isr_read(self), 1u);
+}

@@ -172,3 +172,14 @@ int net_device_parse(const char *arg, struct net_device_opts *o, char *err, size
 		return opt_err(err, errlen, "%s: netdev= is required", o->driver);
 	return 0;
 }
+
+void net_device_default_mac(unsigned int index, uint8_t mac[6])
+{
+	static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	uint32_t low = (base[3] << 16 | base[4] << 8 | base[5]) + index;
+
+	memcpy(mac, base, 3);
+	mac[3] = low >> 16;
+	mac[4] = low >> 8;
+	mac[5] = low;
+}

@@ -72,6 +72,20 @@ static void vpci_intx_raise(struct virtio_pci *vpci, uint8_t bit)
 	pci_intx_set(&vpci->pdev, 1);
 }
 
+/* Interrupt for queue vq without its call eventfd: PBA/MSI or INTx. irq_lock held. */
+static int vpci_raise_slow(struct virtio_pci *vpci, struct virtio_pci_queue *vq)
+{
+	if (!pci_msix_enabled(&vpci->pdev)) {
+		vpci_intx_raise(vpci, VIRTIO_PCI_ISR_QUEUE);
+		return 0;
+	}
+	/* NO_VECTOR: the driver asked for no interrupt on this queue. */
+	if (vq->vector == VIRTIO_MSI_NO_VECTOR)
+		return 0;
+	STAT_INC(vpci, irqs_msix_slow);
+	return pci_msix_notify(&vpci->pdev, vq->vector);
+}
+
 static int vpci_notify_queue(struct virtio_dev *vdev, unsigned int q)
 {
 	struct virtio_pci *vpci = vdev->transport_priv;
@@ -83,20 +97,37 @@ static int vpci_notify_queue(struct virtio_dev *vdev, unsigned int q)
 		return -EINVAL;
 	vq = &vpci->queues[q];
 	pthread_mutex_lock(&vpci->irq_lock);
-	if (!pci_msix_enabled(&vpci->pdev)) {
-		vpci_intx_raise(vpci, VIRTIO_PCI_ISR_QUEUE);
-	} else if (vq->vector == VIRTIO_MSI_NO_VECTOR) {
-		/* The driver asked for no interrupt on this queue. */
-	} else if (vq->bound_route != NO_ROUTE) {
+	if (vq->bound_route != NO_ROUTE) {
 		STAT_INC(vpci, irqs_irqfd);
 		if (write(vq->call_fd, &one, sizeof(one)) != sizeof(one))
 			ret = -errno;
 	} else {
-		STAT_INC(vpci, irqs_msix_slow);
-		ret = pci_msix_notify(&vpci->pdev, vq->vector);
+		ret = vpci_raise_slow(vpci, vq);
 	}
 	pthread_mutex_unlock(&vpci->irq_lock);
 	return ret;
+}
+
+/*
+ * Loop thread: someone else (vhost) signalled q's call eventfd while no
+ * irqfd consumed it (vector masked, MSI-X off): take the slow path, so the
+ * interrupt is held pending or raised as INTx instead of lost. While an
+ * irqfd is bound, KVM's priority waiter takes the signal first and this
+ * handler is not even woken (Linux 5.11+).
+ */
+static void vpci_call_fn(int fd, uint32_t events, void *opaque)
+{
+	struct virtio_pci_queue *vq = opaque;
+	struct virtio_pci *vpci = vq->vpci;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	if (!__atomic_load_n(&vq->enabled, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&vpci->irq_lock);
+	vpci_raise_slow(vpci, vq);
+	pthread_mutex_unlock(&vpci->irq_lock);
 }
 
 static int vpci_notify_config(struct virtio_dev *vdev)
@@ -393,6 +424,8 @@ static void vpci_queues_exit(struct virtio_pci *vpci)
 
 		if (vq->kick_fd >= 0 && vpci->vdev->loop)
 			loop_del_fd(vpci->vdev->loop, vq->kick_fd);
+		if (vq->call_fd >= 0 && vpci->vdev->loop)
+			loop_del_fd(vpci->vdev->loop, vq->call_fd);
 		if (vq->kick_fd >= 0)
 			close(vq->kick_fd);
 		if (vq->call_fd >= 0)
@@ -411,6 +444,9 @@ static int vpci_loop_add(struct virtio_pci *vpci)
 	for (q = 0; q < vpci->nr_queues; q++) {
 		ret = loop_add_fd(vpci->vdev->loop, vpci->queues[q].kick_fd, EPOLLIN, vpci_kick_fn,
 				  &vpci->queues[q]);
+		if (!ret)
+			ret = loop_add_fd(vpci->vdev->loop, vpci->queues[q].call_fd, EPOLLIN,
+					  vpci_call_fn, &vpci->queues[q]);
 		if (ret)
 			return ret;
 	}
