@@ -241,6 +241,9 @@ ssize_t net_engine_rx(struct net_engine *e, const struct iovec *iov, int iovcnt,
 		e->stats.rx_too_big++;
 		return size;
 	}
+	/* Virtio 1.x 5.1.6.4.1: without GUEST_CSUM the device sets flags to zero. */
+	if (!has(e, VIRTIO_NET_F_GUEST_CSUM))
+		hdr.flags = 0;
 	ret = net_rx_fill(e, &hdr, data, datacnt, need);
 	if (ret == 0 && vq_enable_notify(e->rx)) {
 		/* Buffers raced in while we re-armed the kick: one more try. */
