@@ -337,3 +337,22 @@ TEST(too_many_cpus_for_kvm_are_refused)
 	cfg.nr_cpus = KVM_MAX_CPUS + 1;
 	EXPECT_EQ(kvm_vm_create(&vm, &cfg), -EINVAL);
 }
+
+TEST(ram_above_3g_moves_above_4g_leaving_the_pci_hole)
+{
+	struct vm_config cfg = { .mem_size = (3ULL << 30) + (512ULL << 20), .nr_cpus = 1 };
+	struct kvm_vm vm;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP("needs /dev/kvm");
+	ASSERT_EQ(kvm_vm_create(&vm, &cfg), 0);
+	ASSERT_EQ(vm.mem.nr_regions, 2u);
+	EXPECT_EQ(vm.mem.regions[0].gpa, 0u);
+	EXPECT_EQ(vm.mem.regions[0].size, KVM_LOW_RAM_MAX);
+	EXPECT_EQ(vm.mem.regions[1].gpa, KVM_HIGH_RAM_BASE);
+	EXPECT_EQ(vm.mem.regions[1].size, 512ULL << 20);
+	EXPECT_TRUE(guest_mem_ptr(&vm.mem, KVM_PCI_MMIO_BASE, 1) == NULL);
+	EXPECT_TRUE(guest_mem_ptr(&vm.mem, KVM_HIGH_RAM_BASE - 1, 1) == NULL);
+	EXPECT_GE(guest_mem_ram_size(&vm.mem), cfg.mem_size);
+	kvm_vm_destroy(&vm);
+}
