@@ -56,6 +56,8 @@ struct net_engine {
 	struct net_engine_stats stats;
 	struct vq_elem elem; /* scratch, not stack: 1 KiB */
 	struct net_used used[VIRTQUEUE_MAX_SIZE];
+	struct iovec hdr_iov[NET_HDR_LEN]; /* RX header split over segments */
+	unsigned int hdr_iovcnt;
 };
 
 /*

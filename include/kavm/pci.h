@@ -128,7 +128,8 @@ struct pci_dev {
 	uint8_t cap_end; /* next free byte for a capability */
 	struct pci_bar bars[PCI_NR_BARS];
 	unsigned int irq; /* INTx line (GSI) */
-	int intx_level; /* protected by msix_lock */
+	int intx_level; /* what the device asks for (STATUS.INTERRUPT); msix_lock */
+	int intx_out; /* what the hypervisor was told (0 under INTX_DISABLE); msix_lock */
 	pthread_mutex_t msix_lock;
 	struct pci_msix msix;
 };
@@ -176,7 +177,10 @@ bool pci_msix_enabled(struct pci_dev *pdev);
  * returned. -EAGAIN when masked or disabled, -ENOTSUP without fast path.
  */
 int pci_msix_route(struct pci_dev *pdev, unsigned int vec, uint32_t *route);
-/* Drive pin A to level (the hypervisor is told only on a change). */
+/*
+ * Drive pin A to level. The line follows level unless COMMAND.INTX_DISABLE
+ * is set; the hypervisor is told only on a change.
+ */
 void pci_intx_set(struct pci_dev *pdev, int level);
 
 /* KVM implementation of pci_irq_ops; irq_opaque is a struct kvm_irq *. */

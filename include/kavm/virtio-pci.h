@@ -11,8 +11,12 @@
  * queue_enable, start and reset run on vCPU threads with vdev->lock held;
  * queue_notify runs on the loop thread with no lock held. The transport
  * ops (notify_queue, notify_config, queue_eventfds) take only the
- * transport's interrupt lock, so the device may call them with or without
+ * transport's own locks, so the device may call them with or without
  * vdev->lock held.
+ *
+ * queue_eventfds(q) hands queue q to vhost for good: the kick eventfd it
+ * returns is signalled by KVM and by trapped kicks instead of the loop's, so
+ * queue_notify is no longer called for q.
  */
 #ifndef KAVM_VIRTIO_PCI_H
 #define KAVM_VIRTIO_PCI_H

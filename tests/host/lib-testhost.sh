@@ -207,7 +207,8 @@ _th_cpio() {	# root out
 
 # A guest initramfs for kavm or QEMU to boot inside the host: busybox, an /init
 # that prints KAVM-GUEST-UP as its first userspace line (before any fork, so it
-# times the boot), loads GUEST_MODULES, runs GUEST_SCRIPT as /guest.sh, prints
+# times the boot) and KAVM-GUEST-UPTIME=<seconds on the guest's clock>, loads
+# GUEST_MODULES, runs GUEST_SCRIPT as /guest.sh, prints
 # KAVM-GUEST-STATUS=<rc> and reboots (cmdline reboot=k: through the i8042).
 # FILEs land in /; GUEST_MODULES (env) are copied with their dependencies.
 testhost_guest_initramfs() {	# out script [file...]
@@ -227,6 +228,8 @@ testhost_guest_initramfs() {	# out script [file...]
 		echo KAVM-GUEST-UP
 		/bin/busybox --install -s
 		mount -t proc proc /proc
+		read -r up idle </proc/uptime
+		echo "KAVM-GUEST-UPTIME=$up"
 		mount -t sysfs sysfs /sys
 		mount -t devtmpfs devtmpfs /dev 2>/dev/null
 		for m in $(cat /etc/modules 2>/dev/null); do modprobe "$m"; done

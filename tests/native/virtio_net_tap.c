@@ -367,7 +367,7 @@ TEST(tso_tap_to_guest_segmented_without_guest_offloads)
 	while (have < 8000 && (r = guest_rx_wait(&hdr, got, sizeof(got))) > 0) {
 		ASSERT_LE(r, 1514);
 		EXPECT_EQ(hdr.gso_type, VIRTIO_NET_HDR_GSO_NONE);
-		EXPECT_EQ(hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM, 0);
+		EXPECT_EQ(hdr.flags, 0); /* not even DATA_VALID without GUEST_CSUM */
 		ASSERT_LE(have + r - 54, sizeof(payload));
 		memcpy(payload + have, got + 54, r - 54);
 		have += r - 54;

@@ -416,6 +416,24 @@ TEST_F_TIMEOUT(kvm, guest_notify_write_is_absorbed_by_the_ioeventfd, 20)
 	EXPECT_EQ(self->d.notified[0], 0u);
 	ASSERT_GT(loop_run_once(self->loop, 1000), 0);
 	EXPECT_EQ(self->d.notified[0], 1u);
+	/* Handed to vhost: the same guest store now signals the handed-out eventfd only. */
+	{
+		int kick, call;
+		uint64_t n = 0;
+		struct kvm_regs regs = { .rip = CODE_GPA, .rflags = 2, .rsp = 0x8000 };
+
+		ASSERT_EQ(self->d.vdev.transport->queue_eventfds(&self->d.vdev, 0, &kick, &call),
+			  0);
+		ASSERT_EQ(ioctl(self->vcpu, KVM_SET_REGS, &regs), 0);
+		do
+			ASSERT_EQ(ioctl(self->vcpu, KVM_RUN, 0), 0);
+		while (self->run->exit_reason == KVM_EXIT_INTR);
+		ASSERT_EQ(self->run->exit_reason, (uint32_t)KVM_EXIT_IO);
+		ASSERT_EQ(read(kick, &n, sizeof(n)), (ssize_t)sizeof(n));
+		EXPECT_EQ(n, 1u);
+		EXPECT_EQ(loop_run_once(self->loop, 0), 0);
+		EXPECT_EQ(self->d.notified[0], 1u);
+	}
 	{
 		struct virtio_pci_stats st;
 

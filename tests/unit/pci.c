@@ -552,14 +552,41 @@ TEST_F(pci, msix_fast_path_routes_follow_the_table)
 TEST_F(pci, intx_line_changes_only_on_edges)
 {
 	ASSERT_EQ(add_test_dev(self, 4), 0);
+	EXPECT_FALSE(cfg_read(&self->pio, 1, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 	pci_intx_set(&self->dev, 1);
 	pci_intx_set(&self->dev, 1);
 	EXPECT_EQ(self->rec.intx_changes, 1u);
 	EXPECT_EQ(self->rec.intx_irq, 17u);
 	EXPECT_EQ(self->rec.intx_level, 1);
+	EXPECT_TRUE(cfg_read(&self->pio, 1, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	EXPECT_TRUE(cfg_read(&self->pio, 1, PCI_COMMAND, 4) & (PCI_STATUS_INTERRUPT << 16));
 	pci_intx_set(&self->dev, 0);
 	EXPECT_EQ(self->rec.intx_changes, 2u);
 	EXPECT_EQ(self->rec.intx_level, 0);
+	EXPECT_FALSE(cfg_read(&self->pio, 1, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+}
+
+TEST_F(pci, intx_disable_masks_the_line)
+{
+	ASSERT_EQ(add_test_dev(self, 4), 0);
+	pci_intx_set(&self->dev, 1);
+	ASSERT_EQ(self->rec.intx_level, 1);
+	/* The driver disables INTx: the line drops, the status bit still shows the request. */
+	cfg_write(&self->pio, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE);
+	EXPECT_EQ(self->rec.intx_level, 0);
+	EXPECT_TRUE(cfg_read(&self->pio, 1, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	pci_intx_set(&self->dev, 0);
+	pci_intx_set(&self->dev, 1);
+	EXPECT_EQ(self->rec.intx_level, 0);
+	EXPECT_EQ(self->rec.intx_changes, 2u);
+	/* Enabled again with the request still up: the line comes back. */
+	cfg_write(&self->pio, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	EXPECT_EQ(self->rec.intx_level, 1);
+	EXPECT_EQ(self->rec.intx_changes, 3u);
+	/* STATUS.INTERRUPT is not writable. */
+	cfg_write(&self->pio, 1, PCI_STATUS, 2, 0xffff);
+	pci_intx_set(&self->dev, 0);
+	EXPECT_FALSE(cfg_read(&self->pio, 1, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 }
 
 struct route_rec {

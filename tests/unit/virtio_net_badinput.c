@@ -713,3 +713,35 @@ TEST(rx_filter_follows_the_control_queue)
 	EXPECT_EQ(stat(STAT(ctrl_ok)), 5u);
 	ASSERT_EQ(roundtrip(), 0);
 }
+
+/* A legal but unusual RX buffer: the 12-byte header split over two segments. */
+TEST(rx_header_split_over_segments)
+{
+	struct vdrv_seg segs[2] = { { NULL, 4, true }, { NULL, 4092, true } };
+	static uint8_t in[12 + 300], frame[300];
+	struct virtio_net_hdr_v1 hdr;
+	uint8_t *a, *b;
+	uint16_t head;
+	uint32_t len;
+	int h;
+
+	ASSERT_EQ(ctx_setup(ALL_FEATURES), 0);
+	h = vdrv_post(&C.d, RXQ, segs, 2, false);
+	ASSERT_GE(h, 0);
+	vdrv_kick(&C.d, RXQ);
+	memset(in, 0, 12);
+	make_frame(in + 12, 300, 8);
+	memcpy(frame, in + 12, 300);
+	ASSERT_EQ(net_send(&C.peer.nc, in, sizeof(in), NULL), (ssize_t)sizeof(in));
+	vdrv_run(&C.d);
+	a = vdrv_ptr(&C.d, vdrv_buf_gpa(&C.d, RXQ, C.d.q[RXQ].chain[h][0]), 4);
+	b = vdrv_ptr(&C.d, vdrv_buf_gpa(&C.d, RXQ, C.d.q[RXQ].chain[h][1]), 4092);
+	ASSERT_EQ(vdrv_used(&C.d, RXQ, &head, &len), 1);
+	EXPECT_EQ(head, h);
+	EXPECT_EQ(len, 312u);
+	memcpy(&hdr, a, 4);
+	memcpy((uint8_t *)&hdr + 4, b, 8);
+	EXPECT_EQ(hdr.num_buffers, 1);
+	EXPECT_MEMEQ(b + 8, frame, 300);
+	ASSERT_EQ(roundtrip(), 0);
+}

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 
 #include <linux/pci_regs.h>
@@ -839,6 +840,8 @@ TEST(init_refuses_bad_devices)
 	ops.max_queue_size = t_num_queues_bad_size;
 	EXPECT_EQ(virtio_pci_init(&vpci, &host, &t.vdev), -EINVAL);
 	EXPECT_EQ(t.vdev.transport, NULL);
+	/* The unwind closed only what it opened: stdin is still there. */
+	EXPECT_EQ(fcntl(0, F_GETFD), 0);
 	loop_destroy(loop);
 	pci_host_exit(&host);
 	bus_exit(&mmio);
@@ -1014,4 +1017,35 @@ TEST_F(vp, external_call_signals_are_not_lost)
 		;
 	EXPECT_EQ(self->irqs.intx_level, 1);
 	EXPECT_EQ(isr_read(self), 1u);
+}
+
+TEST_F(vp, handed_out_kick_eventfd_takes_the_kicks)
+{
+	int kick_fd, call_fd;
+	uint64_t n = 0;
+
+	ASSERT_EQ(negotiate(self, GOOD_FEATURES), ST_FOK);
+	setup_queue(self, 0, 256, VIRTIO_MSI_NO_VECTOR);
+	ASSERT_EQ(self->irqs.io_added, 1u);
+	/* vhost asks for the queue's eventfds: the ioeventfd moves to the handed-out fd. */
+	ASSERT_EQ(self->t.vdev.transport->queue_eventfds(&self->t.vdev, 0, &kick_fd, &call_fd), 0);
+	EXPECT_EQ(self->irqs.io_added, 2u);
+	EXPECT_EQ(self->irqs.io_deleted, 1u);
+	EXPECT_EQ(self->irqs.io_addr, region(self, VIRTIO_PCI_CAP_NOTIFY_CFG));
+	/* A trapped kick lands there too, and the loop (the userspace device) keeps out. */
+	kick(self, 0);
+	while (loop_run_once(self->loop, 0) > 0)
+		;
+	EXPECT_EQ(self->t.notified[0], 0u);
+	ASSERT_EQ(read(kick_fd, &n, sizeof(n)), (ssize_t)sizeof(n));
+	EXPECT_EQ(n, 1u);
+	/* Asking again hands out the same fds and changes nothing. */
+	{
+		int k2, c2;
+
+		ASSERT_EQ(self->t.vdev.transport->queue_eventfds(&self->t.vdev, 0, &k2, &c2), 0);
+		EXPECT_EQ(k2, kick_fd);
+		EXPECT_EQ(c2, call_fd);
+		EXPECT_EQ(self->irqs.io_added, 2u);
+	}
 }

@@ -9,5 +9,9 @@ struct pci_dev;
 void pci_msix_control_written(struct pci_dev *pdev);
 /* Drop the routes and the table (no lock held, device unregistered). */
 void pci_msix_exit(struct pci_dev *pdev);
+/* COMMAND was written: INTX_DISABLE may have changed (host lock held). */
+void pci_intx_command_written(struct pci_dev *pdev);
+/* The device's INTx request, for STATUS.INTERRUPT. */
+int pci_intx_status(struct pci_dev *pdev);
 
 #endif /* KAVM_PCI_INTERNAL_H */

@@ -280,15 +280,40 @@ void pci_msix_exit(struct pci_dev *pdev)
 	pthread_mutex_unlock(&pdev->msix_lock);
 }
 
-void pci_intx_set(struct pci_dev *pdev, int level)
+/* Tell the hypervisor what the line should be now. msix_lock held. */
+static void intx_update(struct pci_dev *pdev)
 {
 	const struct pci_irq_ops *ops = irq_ops(pdev);
+	uint8_t cmd_hi = READ_ONCE(pdev->cfg[PCI_COMMAND + 1]);
+	int out = pdev->intx_level && !(cmd_hi & (PCI_COMMAND_INTX_DISABLE >> 8));
 
-	level = !!level;
+	if (out == pdev->intx_out || !ops || !ops->intx_set || !pdev->cfg[PCI_INTERRUPT_PIN])
+		return;
+	pdev->intx_out = out;
+	ops->intx_set(pdev->host->p.irq_opaque, pdev->irq, out);
+}
+
+void pci_intx_set(struct pci_dev *pdev, int level)
+{
 	pthread_mutex_lock(&pdev->msix_lock);
-	if (level != pdev->intx_level && ops && ops->intx_set && pdev->cfg[PCI_INTERRUPT_PIN]) {
-		pdev->intx_level = level;
-		ops->intx_set(pdev->host->p.irq_opaque, pdev->irq, level);
-	}
+	pdev->intx_level = !!level;
+	intx_update(pdev);
 	pthread_mutex_unlock(&pdev->msix_lock);
+}
+
+void pci_intx_command_written(struct pci_dev *pdev)
+{
+	pthread_mutex_lock(&pdev->msix_lock);
+	intx_update(pdev);
+	pthread_mutex_unlock(&pdev->msix_lock);
+}
+
+int pci_intx_status(struct pci_dev *pdev)
+{
+	int level;
+
+	pthread_mutex_lock(&pdev->msix_lock);
+	level = pdev->intx_level;
+	pthread_mutex_unlock(&pdev->msix_lock);
+	return level;
 }

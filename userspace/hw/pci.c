@@ -189,6 +189,9 @@ void pci_cfg_access(struct pci_dev *pdev, uint32_t off, void *data, unsigned int
 	}
 	if (!is_write) {
 		memcpy(data, &pdev->cfg[off], len);
+		/* STATUS.INTERRUPT is live state, kept by the INTx code. */
+		if (overlaps(off, len, PCI_STATUS, PCI_STATUS + 1) && pci_intx_status(pdev))
+			((uint8_t *)data)[PCI_STATUS - off] |= PCI_STATUS_INTERRUPT;
 		return;
 	}
 	for (i = 0; i < len; i++)
@@ -197,6 +200,8 @@ void pci_cfg_access(struct pci_dev *pdev, uint32_t off, void *data, unsigned int
 	if (overlaps(off, len, PCI_COMMAND, PCI_COMMAND + 2) ||
 	    overlaps(off, len, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5 + 4))
 		pci_dev_update_bars(pdev);
+	if (overlaps(off, len, PCI_COMMAND, PCI_COMMAND + 2))
+		pci_intx_command_written(pdev);
 	if (pdev->msix.nr && overlaps(off, len, pdev->msix.cap + PCI_MSIX_FLAGS,
 				      pdev->msix.cap + PCI_MSIX_FLAGS + 2))
 		pci_msix_control_written(pdev);

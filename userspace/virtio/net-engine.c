@@ -183,8 +183,8 @@ static void net_rx_copy(const struct vq_elem *el, const struct virtio_net_hdr_v1
 static int net_rx_fill(struct net_engine *e, struct virtio_net_hdr_v1 *hdr,
 		       const struct iovec *data, int datacnt, uint64_t need)
 {
-	struct iovec first[NET_HDR_LEN] = { 0 };
-	unsigned int nbufs = 0, nfirst = 0;
+	uint8_t *num_buffers = NULL; /* a header in one segment (Linux) */
+	unsigned int nbufs = 0;
 	uint64_t off = 0;
 	int ret;
 
@@ -202,8 +202,15 @@ static int net_rx_fill(struct net_engine *e, struct virtio_net_hdr_v1 *hdr,
 			off = 0;
 			continue;
 		}
-		if (!nbufs)
-			nfirst = iov_skip(e->elem.iov, e->elem.nr_in, 0, first, NET_HDR_LEN);
+		if (!nbufs && e->elem.iov[0].iov_len >= NET_HDR_LEN) {
+			num_buffers = (uint8_t *)e->elem.iov[0].iov_base +
+				      offsetof(struct virtio_net_hdr_v1, num_buffers);
+		} else if (!nbufs) {
+			/* A header split over segments: keep where its pieces went. */
+			num_buffers = NULL;
+			e->hdr_iovcnt =
+				iov_skip(e->elem.iov, e->elem.nr_in, 0, e->hdr_iov, NET_HDR_LEN);
+		}
 		e->used[nbufs].head = e->elem.head;
 		e->used[nbufs].len = min(e->elem.in_len, need - off);
 		net_rx_copy(&e->elem, hdr, data, datacnt, off, e->used[nbufs].len);
@@ -211,8 +218,12 @@ static int net_rx_fill(struct net_engine *e, struct virtio_net_hdr_v1 *hdr,
 		nbufs++;
 	}
 	hdr->num_buffers = nbufs;
-	iov_from_buf(first, nfirst, offsetof(struct virtio_net_hdr_v1, num_buffers),
-		     &hdr->num_buffers, sizeof(hdr->num_buffers));
+	if (num_buffers)
+		memcpy(num_buffers, &hdr->num_buffers, sizeof(hdr->num_buffers));
+	else
+		iov_from_buf(e->hdr_iov, e->hdr_iovcnt,
+			     offsetof(struct virtio_net_hdr_v1, num_buffers), &hdr->num_buffers,
+			     sizeof(hdr->num_buffers));
 	for (unsigned int i = 0; i < nbufs; i++)
 		vq_fill(e->rx, e->used[i].head, e->used[i].len, i);
 	vq_flush(e->rx, nbufs);
@@ -241,6 +252,9 @@ ssize_t net_engine_rx(struct net_engine *e, const struct iovec *iov, int iovcnt,
 		e->stats.rx_too_big++;
 		return size;
 	}
+	/* Virtio 1.x 5.1.6.4.1: without GUEST_CSUM the device sets flags to zero. */
+	if (!has(e, VIRTIO_NET_F_GUEST_CSUM))
+		hdr.flags = 0;
 	ret = net_rx_fill(e, &hdr, data, datacnt, need);
 	if (ret == 0 && vq_enable_notify(e->rx)) {
 		/* Buffers raced in while we re-armed the kick: one more try. */

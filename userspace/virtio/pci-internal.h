@@ -24,10 +24,12 @@ struct virtio_pci_queue {
 	uint16_t max_size;
 	struct virtio_queue_config cfg; /* as written; vdev->lock */
 	bool enabled; /* vdev->lock; read atomically by the loop */
-	uint64_t ioeventfd_addr; /* 0: none; vdev->lock */
+	uint64_t ioeventfd_addr; /* 0: none; io_lock */
+	int ioeventfd_fd; /* the eventfd registered there; io_lock */
 	uint16_t vector; /* latched at enable; irq_lock */
 	uint32_t bound_route; /* route call_fd is attached to; irq_lock */
-	int kick_fd, call_fd;
+	int kick_fd, call_fd; /* the loop's; call_fd is also handed out */
+	int ext_kick_fd; /* kick eventfd handed to vhost, -1 none; io_lock */
 };
 
 struct virtio_pci {
@@ -39,7 +41,8 @@ struct virtio_pci {
 	uint32_t dfselect, gfselect;
 	uint64_t driver_features; /* as written, applied at FEATURES_OK */
 	uint16_t queue_sel;
-	uint64_t bar_addr; /* where the virtio BAR decodes, 0 none; vdev->lock */
+	pthread_mutex_t io_lock; /* innermost: ioeventfds and kick fds */
+	uint64_t bar_addr; /* where the virtio BAR decodes, 0 none; io_lock */
 	pthread_mutex_t irq_lock;
 	uint8_t isr; /* irq_lock */
 	uint16_t config_vector; /* irq_lock */
@@ -60,7 +63,7 @@ void vpci_common_access(struct virtio_pci *vpci, uint64_t off, void *data, unsig
 			bool is_write);
 /* Attach/detach vq's call eventfd to match its vector (irq_lock held). */
 void vpci_bind_queue(struct virtio_pci *vpci, struct virtio_pci_queue *vq);
-/* Register/drop vq's notify ioeventfd to match its state (vdev->lock held). */
+/* Register/drop vq's notify ioeventfd to match its state (takes io_lock). */
 void vpci_sync_ioeventfd(struct virtio_pci *vpci, struct virtio_pci_queue *vq);
 
 #endif /* KAVM_VIRTIO_PCI_INTERNAL_H */

@@ -151,15 +151,35 @@ static int vpci_notify_config(struct virtio_dev *vdev)
 	return ret;
 }
 
+static void vpci_sync_ioeventfd_locked(struct virtio_pci *vpci, struct virtio_pci_queue *vq,
+				       bool force);
+
+/*
+ * vhost takes the queue over: from now on KVM's ioeventfd and the trapped
+ * path signal a kick eventfd the loop does not read (the loop would steal
+ * vhost's kicks). Kicks stay with that eventfd for the device's life.
+ */
 static int vpci_queue_eventfds(struct virtio_dev *vdev, unsigned int q, int *kick_fd, int *call_fd)
 {
 	struct virtio_pci *vpci = vdev->transport_priv;
+	struct virtio_pci_queue *vq;
+	int ret = 0;
 
 	if (q >= vpci->nr_queues)
 		return -EINVAL;
-	*kick_fd = vpci->queues[q].kick_fd;
-	*call_fd = vpci->queues[q].call_fd;
-	return 0;
+	vq = &vpci->queues[q];
+	pthread_mutex_lock(&vpci->io_lock);
+	if (vq->ext_kick_fd < 0) {
+		vq->ext_kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (vq->ext_kick_fd < 0)
+			ret = -errno;
+		else
+			vpci_sync_ioeventfd_locked(vpci, vq, true);
+	}
+	*kick_fd = vq->ext_kick_fd;
+	*call_fd = vq->call_fd;
+	pthread_mutex_unlock(&vpci->io_lock);
+	return ret;
 }
 
 static const struct virtio_transport_ops virtio_pci_transport_ops = {
@@ -180,10 +200,18 @@ static uint64_t vpci_notify_addr(struct virtio_pci *vpci, unsigned int q)
 	return vpci->bar_addr + VIRTIO_PCI_NOTIFY_OFF + q * VIRTIO_PCI_NOTIFY_MULTIPLIER;
 }
 
-/* Register q's ioeventfd where its notify register now is, or drop it. vdev->lock held. */
-void vpci_sync_ioeventfd(struct virtio_pci *vpci, struct virtio_pci_queue *vq)
+/* The eventfd a kick for vq goes to now. io_lock held. */
+static int vpci_kick_target(struct virtio_pci_queue *vq)
 {
-	uint64_t want = vq->enabled && vpci->bar_addr ? vpci_notify_addr(vpci, vq->index) : 0;
+	return vq->ext_kick_fd >= 0 ? vq->ext_kick_fd : vq->kick_fd;
+}
+
+/* Register q's ioeventfd where its notify register now is, or drop it. io_lock held. */
+static void vpci_sync_ioeventfd_locked(struct virtio_pci *vpci, struct virtio_pci_queue *vq,
+				       bool force)
+{
+	bool enabled = __atomic_load_n(&vq->enabled, __ATOMIC_ACQUIRE);
+	uint64_t want = enabled && vpci->bar_addr ? vpci_notify_addr(vpci, vq->index) : 0;
 	const struct pci_irq_ops *ops;
 	void *opaque;
 	int ret;
@@ -192,21 +220,30 @@ void vpci_sync_ioeventfd(struct virtio_pci *vpci, struct virtio_pci_queue *vq)
 		return;
 	ops = vpci->pdev.host->p.irq_ops;
 	opaque = vpci->pdev.host->p.irq_opaque;
-	if (!ops->ioeventfd_add || want == vq->ioeventfd_addr)
+	if (!ops->ioeventfd_add || (want == vq->ioeventfd_addr && !force))
 		return;
 	if (vq->ioeventfd_addr)
-		ops->ioeventfd_del(opaque, vq->ioeventfd_addr, 2, vq->kick_fd);
+		ops->ioeventfd_del(opaque, vq->ioeventfd_addr, 2, vq->ioeventfd_fd);
 	vq->ioeventfd_addr = 0;
 	if (!want)
 		return;
 	/* 2 bytes, no datamatch: Linux's vp_notify() is an iowrite16 of the index. */
-	ret = ops->ioeventfd_add(opaque, want, 2, vq->kick_fd);
-	if (ret)
+	ret = ops->ioeventfd_add(opaque, want, 2, vpci_kick_target(vq));
+	if (ret) {
 		pr_warn_ratelimited("virtio-pci %s: queue %u ioeventfd at %#llx: %s",
 				    vpci->vdev->ops->name, vq->index, (unsigned long long)want,
 				    strerror(-ret));
-	else
-		vq->ioeventfd_addr = want;
+		return;
+	}
+	vq->ioeventfd_addr = want;
+	vq->ioeventfd_fd = vpci_kick_target(vq);
+}
+
+void vpci_sync_ioeventfd(struct virtio_pci *vpci, struct virtio_pci_queue *vq)
+{
+	pthread_mutex_lock(&vpci->io_lock);
+	vpci_sync_ioeventfd_locked(vpci, vq, false);
+	pthread_mutex_unlock(&vpci->io_lock);
 }
 
 static void vpci_bar_moved(struct pci_dev *pdev, unsigned int bar, uint64_t addr)
@@ -216,11 +253,11 @@ static void vpci_bar_moved(struct pci_dev *pdev, unsigned int bar, uint64_t addr
 
 	if (bar != VIRTIO_PCI_BAR)
 		return;
-	pthread_mutex_lock(&vpci->vdev->lock);
+	pthread_mutex_lock(&vpci->io_lock);
 	vpci->bar_addr = addr;
 	for (q = 0; q < vpci->nr_queues; q++)
-		vpci_sync_ioeventfd(vpci, &vpci->queues[q]);
-	pthread_mutex_unlock(&vpci->vdev->lock);
+		vpci_sync_ioeventfd_locked(vpci, &vpci->queues[q], false);
+	pthread_mutex_unlock(&vpci->io_lock);
 }
 
 static const struct pci_dev_ops virtio_pci_dev_ops = {
@@ -250,6 +287,7 @@ static void vpci_notify_access(struct virtio_pci *vpci, uint64_t off, void *data
 {
 	unsigned int q = off / VIRTIO_PCI_NOTIFY_MULTIPLIER;
 	uint64_t one = 1;
+	int fd;
 
 	if (!is_write) {
 		memset(data, 0, len);
@@ -260,8 +298,11 @@ static void vpci_notify_access(struct virtio_pci *vpci, uint64_t off, void *data
 		return;
 	}
 	STAT_INC(vpci, kicks_trapped);
-	/* Through the eventfd so the device always sees kicks on the loop thread. */
-	if (write(vpci->queues[q].kick_fd, &one, sizeof(one)) != sizeof(one))
+	/* Through the eventfd so the device always sees kicks on the loop thread (or vhost). */
+	pthread_mutex_lock(&vpci->io_lock);
+	fd = vpci_kick_target(&vpci->queues[q]);
+	pthread_mutex_unlock(&vpci->io_lock);
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
 		pr_warn_ratelimited("virtio-pci %s: kick queue %u: %s", vpci->vdev->ops->name, q,
 				    strerror(errno));
 }
@@ -394,6 +435,12 @@ static int vpci_queues_init(struct virtio_pci *vpci)
 	struct virtio_dev *vdev = vpci->vdev;
 	unsigned int q;
 
+	/* All closed first: the unwind must not close fd 0 of a queue never reached. */
+	for (q = 0; q < vpci->nr_queues; q++) {
+		struct virtio_pci_queue *vq = &vpci->queues[q];
+
+		vq->kick_fd = vq->call_fd = vq->ext_kick_fd = vq->ioeventfd_fd = -1;
+	}
 	for (q = 0; q < vpci->nr_queues; q++) {
 		struct virtio_pci_queue *vq = &vpci->queues[q];
 
@@ -404,7 +451,6 @@ static int vpci_queues_init(struct virtio_pci *vpci)
 		vq->bound_route = NO_ROUTE;
 		vq->cfg = (struct virtio_queue_config){ .size = vq->max_size,
 							.msix_vector = VIRTIO_MSI_NO_VECTOR };
-		vq->kick_fd = vq->call_fd = -1;
 		if (!is_pow2_u16(vq->max_size) || vq->max_size > 32768)
 			return -EINVAL;
 		vq->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -430,6 +476,8 @@ static void vpci_queues_exit(struct virtio_pci *vpci)
 			close(vq->kick_fd);
 		if (vq->call_fd >= 0)
 			close(vq->call_fd);
+		if (vq->ext_kick_fd >= 0)
+			close(vq->ext_kick_fd);
 	}
 	free(vpci->queues);
 }
@@ -491,6 +539,7 @@ int virtio_pci_init(struct virtio_pci **out, struct pci_host *host, struct virti
 	vpci->nr_queues = nq;
 	vpci->config_vector = VIRTIO_MSI_NO_VECTOR;
 	pthread_mutex_init(&vpci->irq_lock, NULL);
+	pthread_mutex_init(&vpci->io_lock, NULL);
 	vpci->queues = calloc(nq, sizeof(*vpci->queues));
 	if (!vpci->queues) {
 		ret = -ENOMEM;
@@ -517,6 +566,7 @@ err_queues:
 	vpci_queues_exit(vpci);
 	free(vpci->pdev.msix.table);
 err_free:
+	pthread_mutex_destroy(&vpci->io_lock);
 	pthread_mutex_destroy(&vpci->irq_lock);
 	free(vpci);
 	return ret;
@@ -539,6 +589,7 @@ void virtio_pci_exit(struct virtio_pci *vpci)
 	vpci_queues_exit(vpci);
 	vdev->transport = NULL;
 	vdev->transport_priv = NULL;
+	pthread_mutex_destroy(&vpci->io_lock);
 	pthread_mutex_destroy(&vpci->irq_lock);
 	free(vpci);
 }

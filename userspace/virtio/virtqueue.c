@@ -262,6 +262,12 @@ size_t iov_to_buf(const struct iovec *iov, unsigned int cnt, size_t off, void *b
 	size_t done = 0;
 	unsigned int i;
 
+	/* The common case: it all lies in the first segment. */
+	if (likely(cnt && off <= iov[0].iov_len && len <= iov[0].iov_len - off)) {
+		memcpy(buf, (char *)iov[0].iov_base + off, len);
+		return len;
+	}
+
 	for (i = 0; i < cnt && done < len; i++) {
 		size_t n;
 
@@ -282,6 +288,11 @@ size_t iov_from_buf(const struct iovec *iov, unsigned int cnt, size_t off, const
 {
 	size_t done = 0;
 	unsigned int i;
+
+	if (likely(cnt && off <= iov[0].iov_len && len <= iov[0].iov_len - off)) {
+		memcpy((char *)iov[0].iov_base + off, buf, len);
+		return len;
+	}
 
 	for (i = 0; i < cnt && done < len; i++) {
 		size_t n;
@@ -339,6 +350,11 @@ size_t iov_copy(const struct iovec *dst, unsigned int dcnt, size_t doff, const s
 	unsigned int di, si;
 	size_t dp, sp, done = 0;
 
+	if (likely(dcnt && scnt && doff <= dst[0].iov_len && len <= dst[0].iov_len - doff &&
+		   soff <= src[0].iov_len && len <= src[0].iov_len - soff)) {
+		memcpy((char *)dst[0].iov_base + doff, (const char *)src[0].iov_base + soff, len);
+		return len;
+	}
 	if (!iov_seek(dst, dcnt, doff, &di, &dp) || !iov_seek(src, scnt, soff, &si, &sp))
 		return 0;
 	while (done < len && di < dcnt && si < scnt) {
