@@ -111,6 +111,9 @@ TEST(tap_is_made_enslaved_up_with_the_bridges_mtu_and_gone_on_close)
 	EXPECT_STREQ(li.master_name, "br0");
 	EXPECT_TRUE(li.flags & IFF_UP);
 	EXPECT_EQ(li.mtu, 1400u);
+	/* A high address, so that the bridge's own does not follow the tap's. */
+	EXPECT_EQ(li.addr_len, 6u);
+	EXPECT_EQ(li.addr[0], 0xfe);
 	netdev_close(nc);
 	EXPECT_EQ(kavm_rtnl_link_get(E.r, want, &li), -ENODEV);
 	/* Not ours: the bridge stays. */

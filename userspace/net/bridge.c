@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 
 #include <kavm/bridge-acl.h>
 #include <kavm/log.h>
@@ -102,7 +103,23 @@ static void bridge_tap_name(const struct netdev_opts *o, char name[IFNAMSIZ])
 		snprintf(name, IFNAMSIZ, "kavm%%d");
 }
 
-/* Tap made, sized to the bridge, enslaved and up: returns its fd. */
+/*
+ * A bridge without an address of its own takes its ports' lowest: a random
+ * tap address could change the bridge's under the host's feet whenever a VM
+ * joins. 0xfe (locally administered, unicast) sorts above nearly every other,
+ * as qemu-bridge-helper does.
+ */
+static int bridge_tap_address(struct bridge_port *p)
+{
+	uint8_t mac[6];
+
+	if (getrandom(mac, sizeof(mac), 0) != sizeof(mac))
+		return -EIO;
+	mac[0] = 0xfe;
+	return kavm_rtnl_set_address(p->r, p->ifname, mac);
+}
+
+/* Tap made, sized to the bridge, given a high address, enslaved and up: returns its fd. */
 static int bridge_make_tap(struct bridge_port *p, const struct netdev_opts *o, unsigned int mtu)
 {
 	unsigned int flags = TUN_CREATE | (o->vnet_hdr != 0 ? TUN_VNET_HDR : 0);
@@ -117,6 +134,9 @@ static int bridge_make_tap(struct bridge_port *p, const struct netdev_opts *o, u
 		return fd;
 	}
 	ret = kavm_rtnl_set_mtu(p->r, p->ifname, mtu);
+	if (ret)
+		goto err_fail;
+	ret = bridge_tap_address(p);
 	if (ret)
 		goto err_fail;
 	ret = kavm_rtnl_enslave(p->r, p->ifname, p->br);

@@ -446,6 +446,7 @@ static int tap_open(const struct netdev_opts *o, struct loop *loop, struct net_c
 err_close:
 	pr_err("netdev %s: tap %s: %s", o->id, t->ifname, strerror(-ret));
 err_close_quiet:
+	tap_stop(t); /* out of the loop while the fd is still open */
 	close(t->fd);
 	tap_free(t);
 	return ret;
