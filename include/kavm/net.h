@@ -117,6 +117,9 @@ struct netdev_opts {
 	char ifname[IFNAMSIZ];
 	int fd; /* inherited fd, -1 if none */
 	int vnet_hdr; /* -1 auto, 0 off, 1 on (required) */
+	char br[IFNAMSIZ]; /* bridge: the bridge to join */
+	int create; /* bridge: 1 creates a missing bridge (create=on) */
+	char sw[33]; /* tap, bridge: eBPF switch to join (BPF_SWITCH_NAME_MAX + 1) */
 };
 
 struct net_device_opts {
@@ -126,7 +129,11 @@ struct net_device_opts {
 	bool has_mac;
 };
 
-/* "tap,id=n0,ifname=tap0[,fd=N][,vnet_hdr=on|off]"; -EINVAL with a message in err. */
+/*
+ * "tap,id=n0,ifname=tap0[,fd=N][,vnet_hdr=on|off][,switch=SW]" or
+ * "bridge,id=n0,br=br0[,ifname=NAME][,create=on|off][,vnet_hdr=on|off][,switch=SW]";
+ * -EINVAL with a message in err.
+ */
 int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errlen);
 /* "virtio-net-pci,netdev=n0[,mac=52:54:00:12:34:56]" */
 int net_device_parse(const char *arg, struct net_device_opts *o, char *err, size_t errlen);
@@ -142,6 +149,7 @@ struct net_backend_ops {
 };
 
 extern const struct net_backend_ops net_tap_backend;
+extern const struct net_backend_ops net_bridge_backend;
 
 const struct net_backend_ops *net_backend_find(const char *type);
 int netdev_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out);

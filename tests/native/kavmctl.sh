@@ -11,6 +11,8 @@ require_cmd bridge
 K=$BUILD/kavmctl
 [ -x "$K" ] || skip_all "build $K first"
 netns_new NS
+# No IPv6 chatter (DAD, MLD, RS): br0 would count the frames it drops between two reads.
+ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 
 k() { "$K" -n "$NS" "$@"; }
 ipd() { ip -n "$NS" -j -d link show "$@" 2>/dev/null; }

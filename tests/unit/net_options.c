@@ -53,6 +53,57 @@ BAD_NETDEV(ifname_too_long, "tap,id=n0,ifname=abcdefghijklmnopq", "ifname: empty
 BAD_NETDEV(no_value, "tap,id", "option id has no value")
 BAD_NETDEV(empty, "", "missing type")
 BAD_NETDEV(type_is_a_key, "id=n0", "missing type")
+BAD_NETDEV(bridge_without_br, "bridge,id=n0", "br= is required")
+BAD_NETDEV(bridge_with_fd, "bridge,id=n0,br=br0,fd=3", "fd= is for tap netdevs")
+BAD_NETDEV(br_on_tap, "tap,id=n0,br=br0", "br= is for bridge netdevs")
+BAD_NETDEV(create_on_tap, "tap,id=n0,create=on", "create= is for bridge netdevs")
+BAD_NETDEV(bad_create, "bridge,id=n0,br=br0,create=yes", "create: want on or off, not yes")
+BAD_NETDEV(br_too_long, "bridge,id=n0,br=abcdefghijklmnop", "br: empty or longer than 15")
+BAD_NETDEV(empty_switch, "tap,id=n0,switch=", "switch: empty or longer than 32")
+BAD_NETDEV(switch_too_long, "tap,id=n0,switch=abcdefghijklmnopqrstuvwxyz0123456",
+	   "switch: empty or longer than 32")
+
+TEST(netdev_bridge_full)
+{
+	struct netdev_opts o;
+
+	ASSERT_EQ(netdev_parse("bridge,id=n0,br=br0,ifname=vm0,create=on,switch=sw1", &o, err,
+			       sizeof(err)),
+		  0);
+	EXPECT_STREQ(o.type, "bridge");
+	EXPECT_STREQ(o.id, "n0");
+	EXPECT_STREQ(o.br, "br0");
+	EXPECT_STREQ(o.ifname, "vm0");
+	EXPECT_EQ(o.create, 1);
+	EXPECT_STREQ(o.sw, "sw1");
+	EXPECT_EQ(o.fd, -1);
+	EXPECT_EQ(o.vnet_hdr, -1);
+}
+
+TEST(netdev_bridge_defaults)
+{
+	struct netdev_opts o;
+
+	ASSERT_EQ(netdev_parse("bridge,br=br-vm,id=n1", &o, err, sizeof(err)), 0);
+	EXPECT_STREQ(o.br, "br-vm");
+	EXPECT_STREQ(o.ifname, "");
+	EXPECT_EQ(o.create, 0);
+	EXPECT_STREQ(o.sw, "");
+	ASSERT_EQ(netdev_parse("bridge,id=n1,br=b,create=off", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.create, 0);
+}
+
+TEST(netdev_tap_switch)
+{
+	struct netdev_opts o;
+
+	/* 32 characters: the longest switch name. */
+	ASSERT_EQ(netdev_parse("tap,id=n0,switch=abcdefghijklmnopqrstuvwxyz012345", &o, err,
+			       sizeof(err)),
+		  0);
+	EXPECT_STREQ(o.sw, "abcdefghijklmnopqrstuvwxyz012345");
+	EXPECT_STREQ(o.br, "");
+}
 
 TEST(device_with_mac)
 {

@@ -13,6 +13,7 @@
 /* One line per backend. */
 static const struct net_backend_ops *const net_backends[] = {
 	&net_tap_backend,
+	&net_bridge_backend,
 };
 
 static ssize_t net_deliver(struct net_client *sender, const struct iovec *iov, int iovcnt,

@@ -69,7 +69,34 @@ static int netdev_parse_kv(struct netdev_opts *o, char *key, char *val, char *er
 		return opt_onoff(val, &o->vnet_hdr) ?
 			       opt_err(err, errlen, "vnet_hdr: want on or off, not %s", val) :
 			       0;
+	if (!strcmp(key, "br"))
+		return opt_copy(o->br, sizeof(o->br), val, key, err, errlen);
+	if (!strcmp(key, "create"))
+		return opt_onoff(val, &o->create) ?
+			       opt_err(err, errlen, "create: want on or off, not %s", val) :
+			       0;
+	if (!strcmp(key, "switch"))
+		return opt_copy(o->sw, sizeof(o->sw), val, key, err, errlen);
 	return opt_err(err, errlen, "unknown option %s", key);
+}
+
+/* Keys that belong to one type only are refused on the others. */
+static int netdev_check_type(const struct netdev_opts *o, char *err, size_t errlen)
+{
+	bool bridge = !strcmp(o->type, "bridge");
+
+	if (!bridge && o->br[0])
+		return opt_err(err, errlen, "netdev %s: br= is for bridge netdevs", o->id);
+	if (!bridge && o->create)
+		return opt_err(err, errlen, "netdev %s: create= is for bridge netdevs", o->id);
+	if (bridge && !o->br[0])
+		return opt_err(err, errlen, "netdev %s: br= is required", o->id);
+	if (bridge && o->fd >= 0)
+		return opt_err(err, errlen, "netdev %s: fd= is for tap netdevs", o->id);
+	if (o->sw[0] && !bridge && strcmp(o->type, "tap"))
+		return opt_err(err, errlen, "netdev %s: switch= is for tap and bridge netdevs",
+			       o->id);
+	return 0;
 }
 
 /* Walks "type,k=v,k=v" calling fn for each pair; the first item is the type. */
@@ -123,7 +150,7 @@ int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errle
 		return opt_err(err, errlen, "netdev %s: id= is required", o->type);
 	if (o->fd >= 0 && o->ifname[0])
 		return opt_err(err, errlen, "netdev %s: fd= and ifname= exclude each other", o->id);
-	return 0;
+	return netdev_check_type(o, err, errlen);
 }
 
 static int mac_parse(const char *s, uint8_t mac[6])

@@ -22,10 +22,12 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include <kavm/bpf-switch.h>
 #include <kavm/compiler.h>
 #include <kavm/log.h>
 #include <kavm/loop.h>
 #include <kavm/net.h>
+#include <kavm/tap.h>
 #include <kavm/virtqueue.h>
 
 /* Frames read per readiness event: bounded work per loop turn. */
@@ -42,13 +44,17 @@ struct tap {
 	int nlfd; /* rtnetlink RTMGRP_LINK: our tap deleted or set down/up */
 	int ifindex;
 	char ifname[IFNAMSIZ];
-	bool created; /* kavm made it: closing the fd removes it */
-	bool vnet_hdr; /* IFF_VNET_HDR */
-	bool read_on; /* not paused by a full receiver */
-	bool write_on; /* a write hit EAGAIN: wait for EPOLLOUT */
-	bool polled; /* fd is in the loop */
-	bool up; /* the interface is up (IFF_UP) */
-	bool gone; /* deleted: the fd is dead for good */
+	bool created;	/* kavm made it: closing the fd removes it */
+	bool vnet_hdr;	/* IFF_VNET_HDR */
+	bool read_on;	/* not paused by a full receiver */
+	bool write_on;	/* a write hit EAGAIN: wait for EPOLLOUT */
+	bool polled;	/* fd is in the loop */
+	bool up;	/* the interface is up (IFF_UP) */
+	bool gone;	/* deleted: the fd is dead for good */
+	bool sw_joined; /* a port of eBPF switch sw: leave it on close */
+	char sw[BPF_SWITCH_NAME_MAX + 1];
+	void (*release)(void *opaque, int fd); /* the fd's owner, when another backend */
+	void *opaque;
 	uint8_t buf[TAP_BUF_SIZE];
 };
 
@@ -246,23 +252,51 @@ static int tap_set_offload(struct net_client *nc, const struct net_offload *o)
 	return ioctl(t->fd, TUNSETOFFLOAD, f) ? -errno : 0;
 }
 
+/* Out of the loop for good: no fd or netlink event reaches the tap after this. */
+static void tap_stop(struct tap *t)
+{
+	t->gone = true;
+	tap_update_poll(t);
+	if (t->nlfd >= 0) {
+		loop_del_fd(t->loop, t->nlfd);
+		close(t->nlfd);
+		t->nlfd = -1;
+	}
+}
+
+static void tap_switch_leave(struct tap *t)
+{
+	int ret;
+
+	if (!t->sw_joined)
+		return;
+	/* Before the fd closes: a tap kavm made is gone after, and its port by name with it. */
+	ret = bpf_switch_detach(t->sw, t->ifname);
+	if (ret)
+		pr_warn("tap %s: leave switch %s: %s\n", t->ifname, t->sw, strerror(-ret));
+	t->sw_joined = false;
+}
+
+static void tap_release_fd(struct tap *t)
+{
+	if (t->release)
+		t->release(t->opaque, t->fd);
+	else
+		close(t->fd); /* a tap we created is not persistent: this removes it */
+}
+
 static void tap_cleanup(struct net_client *nc)
 {
 	struct tap *t = to_tap(nc);
 
 	/*
-	 * Unlink first: purging our frames from the peer's queue calls
-	 * tap_sent(), which must find the tap already out of the loop.
+	 * Unlink after leaving the loop: purging our frames from the peer's
+	 * queue calls tap_sent(), which must find the tap already out of it.
 	 */
-	t->gone = true;
-	tap_update_poll(t);
+	tap_stop(t);
 	net_client_exit(&t->nc);
-	if (t->nlfd >= 0) {
-		loop_del_fd(t->loop, t->nlfd);
-		close(t->nlfd);
-	}
-	/* A tap we created is not persistent: closing its last fd removes it. */
-	close(t->fd);
+	tap_switch_leave(t);
+	tap_release_fd(t);
 	free(t);
 }
 
@@ -350,38 +384,107 @@ static int tap_setup(struct tap *t)
 	return 0;
 }
 
-static int tap_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out)
+static int tap_switch_join(struct tap *t, const char *id, const char *sw)
+{
+	int ret;
+
+	if (!sw || !sw[0])
+		return 0;
+	snprintf(t->sw, sizeof(t->sw), "%s", sw);
+	ret = bpf_switch_attach(t->sw, t->ifname, NULL);
+	if (ret == -ENOENT)
+		pr_err("netdev %s: switch %s: no such switch (make it with kavmctl switch add %s)",
+		       id, t->sw, t->sw);
+	else if (ret)
+		pr_err("netdev %s: switch %s: attach %s: %s", id, t->sw, t->ifname, strerror(-ret));
+	t->sw_joined = !ret;
+	return ret;
+}
+
+static struct tap *tap_alloc(const char *id, struct loop *loop)
 {
 	struct tap *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	if (net_client_init(&t->nc, &tap_client_ops, id)) {
+		free(t);
+		return NULL;
+	}
+	t->loop = loop;
+	t->nlfd = -1;
+	t->fd = -1;
+	return t;
+}
+
+/* Undo tap_setup() and free; the fd stays with the caller. */
+static void tap_free(struct tap *t)
+{
+	tap_stop(t);
+	net_client_exit(&t->nc);
+	free(t);
+}
+
+static int tap_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out)
+{
+	struct tap *t = tap_alloc(o->id, loop);
 	int ret;
 
 	if (!t)
 		return -ENOMEM;
-	ret = net_client_init(&t->nc, &tap_client_ops, o->id);
-	if (ret)
-		goto err_free;
-	t->loop = loop;
-	t->nlfd = -1;
 	ret = o->fd >= 0 ? tap_attach_fd(t, o) : tap_attach_name(t, o);
 	if (ret)
-		goto err_exit_client;
+		goto err_free;
 	ret = tap_setup(t);
 	if (ret)
 		goto err_close;
+	ret = tap_switch_join(t, o->id, o->sw);
+	if (ret)
+		goto err_close_quiet;
 	*out = &t->nc;
 	return 0;
 err_close:
-	if (t->nlfd >= 0) {
-		loop_del_fd(loop, t->nlfd);
-		close(t->nlfd);
-	}
+	pr_err("netdev %s: tap %s: %s", o->id, t->ifname, strerror(-ret));
+err_close_quiet:
+	tap_stop(t); /* out of the loop while the fd is still open */
 	close(t->fd);
-err_exit_client:
-	net_client_exit(&t->nc);
+	tap_free(t);
+	return ret;
 err_free:
-	pr_err("netdev %s: tap %s: %s\n", o->id, o->ifname[0] ? o->ifname : "(new)",
-	       strerror(-ret));
-	free(t);
+	pr_err("netdev %s: tap %s: %s", o->id, o->ifname[0] ? o->ifname : "(new)", strerror(-ret));
+	tap_free(t);
+	return ret;
+}
+
+int tap_client_new_fd(const struct tap_fd_args *a, struct loop *loop, struct net_client **out)
+{
+	struct tap *t = tap_alloc(a->id, loop);
+	struct ifreq ifr = { 0 };
+	int ret;
+
+	if (!t)
+		return -ENOMEM;
+	if (ioctl(a->fd, TUNGETIFF, &ifr)) {
+		ret = -errno;
+		goto err_free;
+	}
+	t->fd = a->fd;
+	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
+	t->vnet_hdr = a->vnet_hdr;
+	ret = tap_setup(t);
+	if (ret)
+		goto err_free;
+	ret = tap_switch_join(t, a->id, a->switch_name);
+	if (ret)
+		goto err_free_quiet;
+	t->release = a->release;
+	t->opaque = a->opaque;
+	*out = &t->nc;
+	return 0;
+err_free:
+	pr_err("netdev %s: tap %s: %s", a->id, t->ifname[0] ? t->ifname : "(fd)", strerror(-ret));
+err_free_quiet:
+	tap_free(t);
 	return ret;
 }
 
