@@ -112,6 +112,12 @@ static __always_inline void learn(const __u8 *src, __u32 in, const struct kavm_s
 	struct kavm_sw_fdb_entry *e, n = {};
 	struct kavm_sw_fdb_key k;
 
+	/*
+	 * The VMM declared this port's MAC: the loader made it a static entry,
+	 * so the hash lookup would find nothing to do.
+	 */
+	if ((port->flags & KAVM_SW_PORT_HAS_MAC) && mac_eq(src, port->mac))
+		return;
 	fdb_key(&k, src);
 	e = bpf_map_lookup_elem(&fdb, &k);
 	if (e) {

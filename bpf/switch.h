@@ -31,12 +31,13 @@
 #define KAVM_SW_PORT_NO_SPOOF (1U << 1) /* drop frames whose source is not .mac */
 #define KAVM_SW_PORT_XDP (1U << 2) /* an XDP program runs on this port */
 #define KAVM_SW_PORT_OWN_CLSACT (1U << 3) /* the loader created the clsact qdisc */
+#define KAVM_SW_PORT_HAS_MAC (1U << 4) /* .mac is the VM's: a static fdb entry, never learned */
 
 /* ports: ifindex -> port */
 struct kavm_sw_port {
 	__u32 slot; /* index into slots[] and stats[] */
 	__u32 flags; /* KAVM_SW_PORT_* */
-	__u8 mac[6]; /* the VM's MAC, for --no-spoof */
+	__u8 mac[6]; /* the VM's MAC (--mac), for --no-spoof and learning */
 	__u8 dev_mac[6]; /* the device's own MAC: frames to it go to the host */
 	__u32 pad;
 };

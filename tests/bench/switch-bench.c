@@ -232,28 +232,21 @@ static int setup_one(struct bench *b)
 	return bpf_tc_attach(&hook, &o);
 }
 
+/* Both ports declare their VM's MAC, as a VMM attaching its tap does. */
 static int setup_kavm(struct bench *b)
 {
 	struct bpf_switch_create_opts o = { .xdp = b->path == KAVM_XDP };
-	struct bpf_switch *sw;
+	struct bpf_switch_port_opts pa = { .has_mac = true }, pb = { .has_mac = true };
 	int ret;
 
+	memcpy(pa.mac, mac_a, 6);
+	memcpy(pb.mac, mac_b, 6);
 	sw_test_name(b->sw, sizeof(b->sw), "bench");
 	ret = bpf_switch_create(b->sw, &o);
 	if (ret)
 		return ret;
-	ret = bpf_switch_attach(b->sw, b->a, NULL);
-	if (!ret)
-		ret = bpf_switch_attach(b->sw, b->b, NULL);
-	if (ret)
-		return ret;
-	/* The reader's MAC, known as a VMM would declare it. */
-	ret = bpf_switch_open(b->sw, &sw);
-	if (ret)
-		return ret;
-	ret = bpf_switch_fdb_add(sw, mac_b, b->b);
-	bpf_switch_close(sw);
-	return ret;
+	ret = bpf_switch_attach(b->sw, b->a, &pa);
+	return ret ? ret : bpf_switch_attach(b->sw, b->b, &pb);
 }
 
 static int setup_path(struct bench *b)

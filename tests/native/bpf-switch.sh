@@ -106,6 +106,12 @@ drops=$(kc -s -j switch show "$SW" | jq '.[0].ports[] | select(.ifname == "pc") 
 check "drop_spoof counted ($drops)" test "$drops" -ge 1
 check "reattach pc with its MAC" kc switch detach "$SW" pc
 check "attach pc --mac $MAC_C --no-spoof" kc switch attach "$SW" pc --mac "$MAC_C" --no-spoof
+# Neighbour entries the spoofing phase left FAILED would only add delay.
+ip -n "$Na" neigh flush all
+ip -n "$Nc" neigh flush all
+check_eq "fdb: a port's --mac is a static entry" \
+	"$(kc -j fdb show "$SW" | jq -r ".[] | select(.mac == \"$MAC_C\") | \"\(.dev) \(.static)\"")" \
+	"pc true"
 check "c reachable with anti-spoofing on" ping_from "$Na" 10.9.0.3
 
 check "switch del" kc switch del "$SW"

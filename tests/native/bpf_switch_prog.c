@@ -200,7 +200,7 @@ static int expect_flooded(struct _kt_fixture_sw *self, const uint8_t *f, size_t 
 	int i;
 
 	for (i = 1; i < NPORTS; i++) {
-		ssize_t n = tapdev_recv(self->fd[i], got, sizeof(got), 1000);
+		ssize_t n = tapdev_recv(self->fd[i], got, sizeof(got), 3000);
 
 		if (n != (ssize_t)len || memcmp(got, f, len))
 			return -EIO;
@@ -237,15 +237,25 @@ TEST_F(sw, broadcast_floods_and_reaches_the_host)
 
 TEST_F(sw, detached_port_leaves_the_flooding_set)
 {
+	char other[BPF_SWITCH_NAME_MAX + 1];
 	uint8_t f[60];
 
-	ASSERT_EQ(bpf_switch_port_del(self->sw, self->ifname[2]), 0);
 	frame_make(f, sizeof(f), bcast, mac_a, 8);
 	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_OK);
-	EXPECT_GE(tapdev_recv(self->fd[1], f, sizeof(f), 1000), 0);
+	EXPECT_EQ(port_counter(self->sw, self->ifindex[2], KAVM_SW_TX), 1);
+	tapdev_drain(self->fd[1]);
+	tapdev_drain(self->fd[2]);
+	ASSERT_EQ(bpf_switch_port_del(self->sw, self->ifname[2]), 0);
+	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_OK);
+	EXPECT_GE(tapdev_recv(self->fd[1], f, sizeof(f), 3000), 0);
 	EXPECT_EQ(tapdev_drain(self->fd[2]), 0);
 	/* And its program is gone: frames from it are no longer switched. */
 	EXPECT_EQ(port_counter(self->sw, self->ifindex[2], KAVM_SW_RX), -1);
+	/* Back in its old slot, it starts from zero counters. */
+	ASSERT_EQ(bpf_switch_port_add(self->sw, self->ifname[2], &(struct bpf_switch_port_opts){},
+				      other),
+		  0);
+	EXPECT_EQ(port_counter(self->sw, self->ifindex[2], KAVM_SW_TX), 0);
 }
 
 TEST_F(sw, frames_for_the_device_go_to_the_host)
@@ -364,6 +374,7 @@ FIXTURE_TEARDOWN(spoof)
 
 TEST_F(spoof, only_the_ports_mac_may_send)
 {
+	bool st = false;
 	uint8_t f[64];
 
 	frame_make(f, sizeof(f), bcast, mac_x, 16);
@@ -373,7 +384,10 @@ TEST_F(spoof, only_the_ports_mac_may_send)
 	EXPECT_EQ(tapdev_drain(self->fd[1]), 0);
 	frame_make(f, sizeof(f), bcast, mac_a, 17);
 	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_OK);
-	EXPECT_EQ(fdb_port(self->sw, mac_a, NULL), self->ifindex[0]);
+	/* The port's --mac was made static at attach: there is nothing to learn. */
+	EXPECT_EQ(fdb_port(self->sw, mac_a, &st), self->ifindex[0]);
+	EXPECT_TRUE(st);
+	EXPECT_EQ(port_counter(self->sw, self->ifindex[0], KAVM_SW_LEARN), 0);
 	/* Ports without --no-spoof may carry any source. */
 	frame_make(f, sizeof(f), bcast, mac_x, 18);
 	EXPECT_EQ(run_tc(self->sw, self->ifindex[1], f, sizeof(f)), TC_ACT_OK);

@@ -153,10 +153,28 @@ static void tc_unclaim(uint32_t ifindex, const struct kavm_sw_port *p)
 		bpf_tc_hook_destroy(&hook);
 }
 
+/* A new port starts from zero, not from the last one in its slot. */
+static int zero_counters(struct bpf_switch *sw, uint32_t slot)
+{
+	int ncpu = libbpf_num_possible_cpus(), ret = 0;
+	struct kavm_sw_stats *per;
+
+	if (ncpu < 0)
+		return ncpu;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_update_elem(sw->stats_fd, &slot, per, BPF_ANY))
+		ret = -errno;
+	free(per);
+	return ret;
+}
+
 static int alloc_slot(struct bpf_switch *sw, uint32_t ifindex, uint32_t *slot)
 {
 	struct kavm_sw_config cfg;
 	uint32_t i, v, zero = 0;
+	int ret;
 
 	for (i = 0; i < KAVM_SW_MAX_PORTS; i++) {
 		if (bpf_map_lookup_elem(sw->slots_fd, &i, &v))
@@ -166,6 +184,9 @@ static int alloc_slot(struct bpf_switch *sw, uint32_t ifindex, uint32_t *slot)
 	}
 	if (i == KAVM_SW_MAX_PORTS)
 		return -ENOSPC;
+	ret = zero_counters(sw, i);
+	if (ret)
+		return ret;
 	if (bpf_map_lookup_elem(sw->config_fd, &zero, &cfg))
 		return -errno;
 	if (bpf_map_update_elem(sw->slots_fd, &i, &ifindex, BPF_ANY))
@@ -247,8 +268,12 @@ static int port_init(struct bpf_switch *sw, const char *ifname,
 			return -EINVAL;
 		p->flags |= KAVM_SW_PORT_NO_SPOOF;
 	}
-	if (opts->has_mac)
+	if (opts->has_mac) {
+		if (opts->mac[0] & 1)
+			return -EINVAL;
 		memcpy(p->mac, opts->mac, 6);
+		p->flags |= KAVM_SW_PORT_HAS_MAC;
+	}
 	return 0;
 }
 
@@ -260,6 +285,18 @@ static bool want_xdp(struct bpf_switch *sw, const char *ifname, const struct kav
 	if (bpf_map_lookup_elem(sw->config_fd, &zero, &cfg) || !(cfg.flags & KAVM_SW_CFG_XDP))
 		return false;
 	return !(p->flags & KAVM_SW_PORT_UPLINK) && dev_is_tun(ifname);
+}
+
+/* The port's declared MAC: the datapath never learns it, so it must be static. */
+static int fdb_static(struct bpf_switch *sw, const uint8_t mac[6], uint32_t ifindex, uint32_t slot)
+{
+	struct kavm_sw_fdb_entry e = { .ifindex = ifindex,
+				       .slot = slot,
+				       .flags = KAVM_SW_FDB_STATIC };
+	struct kavm_sw_fdb_key k = {};
+
+	memcpy(k.mac, mac, 6);
+	return bpf_map_update_elem(sw->fdb_fd, &k, &e, BPF_ANY) ? -errno : 0;
 }
 
 static int port_add_locked(struct bpf_switch *sw, const char *ifname, uint32_t ifindex,
@@ -297,6 +334,11 @@ static int port_add_locked(struct bpf_switch *sw, const char *ifname, uint32_t i
 	if (bpf_map_update_elem(sw->ports_fd, &ifindex, &p, BPF_EXIST)) {
 		ret = -errno;
 		goto err_xdp_detach;
+	}
+	if (p.flags & KAVM_SW_PORT_HAS_MAC) {
+		ret = fdb_static(sw, p.mac, ifindex, p.slot);
+		if (ret)
+			goto err_xdp_detach;
 	}
 	return 0;
 err_xdp_detach:
