@@ -64,6 +64,7 @@ struct kavm_sw_config {
 	__u64 ageing_ns; /* learned entries older than this are unknown; 0: default */
 	__u32 flags; /* KAVM_SW_CFG_* */
 	__u32 nr_slots; /* slots[] in use are below this (flood loop bound) */
+	__u64 netns_cookie; /* the netns whose ifindexes the ports are (SO_NETNS_COOKIE) */
 };
 
 /* Per-port counters, one per CPU; stats[KAVM_SW_MAX_PORTS] holds switch-wide ones. */

@@ -78,8 +78,15 @@ struct bpf_switch_fdb_info {
  * -ENOEXEC if the verifier rejected a program (its log is printed).
  */
 int bpf_switch_create(const char *name, const struct bpf_switch_create_opts *opts);
-/* Detach every port, then remove the pins. -ENOENT if there is no such switch. */
+/*
+ * Detach every port, then remove the pins. -ENOENT if there is no such
+ * switch. Like every call that names devices, -EXDEV when called from
+ * another network namespace than the switch's: ifindexes there mean other
+ * devices.
+ */
 int bpf_switch_destroy(const char *name);
+/* Only remove the pins: for a switch whose network namespace is gone. */
+int bpf_switch_destroy_pins(const char *name);
 
 /* The VMM's entry points: join a device to a switch, and leave it. */
 int bpf_switch_attach(const char *name, const char *ifname,

@@ -77,6 +77,12 @@ out=$(kc switch attach "$SW" nodev0 2>&1)
 check_match "unknown device" "$out" "attach nodev0: no such device"
 out=$(kc switch add "$SW" 2>&1)
 check_match "add twice" "$out" "switch $SW: already exists"
+# ifindexes name other devices in another netns: refused before anything is touched.
+out=$("$K" switch attach "$SW" lo 2>&1)
+check_match "attach from another netns" "$out" "belongs to another network namespace"
+out=$("$K" switch del "$SW" 2>&1)
+check_match "del from another netns" "$out" "belongs to another network namespace"
+check "the switch is still there" test -e "/sys/fs/bpf/kavm/$SW/prog_tc"
 out=$(kc switch add "bad/name" 2>&1)
 check_match "bad name" "$out" "bad name"
 

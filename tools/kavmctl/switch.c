@@ -37,6 +37,8 @@ const char *kavmctl_switch_strerror(int err)
 	case -EPERM:
 	case -EACCES:
 		return "permission denied (needs CAP_BPF and CAP_NET_ADMIN)";
+	case -EXDEV:
+		return "belongs to another network namespace (use kavmctl -n NETNS)";
 	case -ENOEXEC:
 		return "the kernel's verifier rejected the program (its log is above)";
 	case -ENOSYS:

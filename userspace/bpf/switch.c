@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -104,13 +105,34 @@ static int set_pin_paths(struct switch_bpf *skel, const char *name)
 	return 0;
 }
 
+int bpf_switch_netns_cookie(uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd, ret = 0;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 static int init_config(struct switch_bpf *skel, const struct bpf_switch_create_opts *opts)
 {
 	struct kavm_sw_config cfg = {
 		.ageing_ns = opts->ageing_ns ? opts->ageing_ns : KAVM_SW_AGEING_NS_DEFAULT,
 		.flags = opts->xdp ? KAVM_SW_CFG_XDP : 0,
 	};
+	uint64_t cookie;
 	uint32_t zero = 0;
+	int ret;
+
+	ret = bpf_switch_netns_cookie(&cookie);
+	if (ret)
+		return ret;
+	cfg.netns_cookie = cookie;
 
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sw_config), &zero, &cfg, BPF_ANY))
 		return -errno;
@@ -284,8 +306,20 @@ void bpf_switch_close(struct bpf_switch *sw)
 	free(sw);
 }
 
+/* Writers name devices by ifindex: only meaningful in the switch's own netns. */
 int bpf_switch_lock(struct bpf_switch *sw)
 {
+	struct kavm_sw_config cfg;
+	uint64_t cookie;
+	int ret;
+
+	ret = bpf_switch_netns_cookie(&cookie);
+	if (!ret)
+		ret = bpf_switch_config(sw, &cfg);
+	if (ret)
+		return ret;
+	if (cfg.netns_cookie != cookie)
+		return -EXDEV;
 	while (flock(sw->dir_fd, LOCK_EX))
 		if (errno != EINTR)
 			return -errno;
@@ -307,6 +341,11 @@ int bpf_switch_destroy(const char *name)
 	ret = bpf_switch_open(name, &sw);
 	if (ret)
 		return ret;
+	/* Fails from another netns before anything is touched. */
+	ret = bpf_switch_lock(sw);
+	if (ret)
+		goto out_close;
+	bpf_switch_unlock(sw);
 	n = bpf_switch_ports(sw, ports, ARRAY_SIZE(ports));
 	for (i = 0; i < n && i < (int)ARRAY_SIZE(ports); i++) {
 		snprintf(idx, sizeof(idx), "%u", ports[i].ifindex);
@@ -320,6 +359,21 @@ int bpf_switch_destroy(const char *name)
 out_close:
 	bpf_switch_close(sw);
 	return ret;
+}
+
+int bpf_switch_destroy_pins(const char *name)
+{
+	char path[256];
+	int ret;
+
+	ret = bpf_switch_check_name(name);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", BPF_SWITCH_PIN_ROOT, name);
+	if (access(path, F_OK))
+		return -errno;
+	unpin_all(name);
+	return 0;
 }
 
 int bpf_switch_attach(const char *name, const char *ifname, const struct bpf_switch_port_opts *opts)
