@@ -216,12 +216,18 @@ static int tc_attach(struct bpf_switch *sw, uint32_t ifindex)
 	return bpf_tc_attach(&hook, &o);
 }
 
-static void tc_detach(uint32_t ifindex, const struct kavm_sw_port *p)
+/* Only our own filter goes, and the qdisc only if we made it for that filter. */
+static void tc_detach(struct bpf_switch *sw, uint32_t ifindex, const struct kavm_sw_port *p)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = BPF_SWITCH_TC_HANDLE,
+			    .priority = BPF_SWITCH_TC_PRIO);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = BPF_SWITCH_TC_HANDLE,
 			    .priority = BPF_SWITCH_TC_PRIO);
+	uint32_t ours = 0;
 
+	if (prog_id(sw->tc_fd, &ours) || bpf_tc_query(&hook, &q) || q.prog_id != ours)
+		return;
 	bpf_tc_detach(&hook, &o);
 	tc_unclaim(ifindex, p);
 }
@@ -345,7 +351,7 @@ err_xdp_detach:
 	if (p.flags & KAVM_SW_PORT_XDP)
 		xdp_detach(sw, ifindex, p.slot);
 err_tc_detach:
-	tc_detach(ifindex, &p);
+	tc_detach(sw, ifindex, &p);
 	p.flags &= ~KAVM_SW_PORT_OWN_CLSACT;
 err_del_port:
 	bpf_map_delete_elem(sw->ports_fd, &ifindex);
@@ -411,7 +417,7 @@ int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname)
 	}
 	if (p.flags & KAVM_SW_PORT_XDP)
 		xdp_detach(sw, ifindex, p.slot);
-	tc_detach(ifindex, &p);
+	tc_detach(sw, ifindex, &p);
 	free_slot(sw, p.slot);
 	bpf_map_delete_elem(sw->ports_fd, &ifindex);
 	fdb_flush_port(sw, ifindex);
