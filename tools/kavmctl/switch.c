@@ -22,7 +22,7 @@ static void switch_usage(void)
 	       "kavmctl switch del NAME\n"
 	       "kavmctl switch show [NAME]            (-s counters, -j JSON)\n"
 	       "kavmctl switch attach NAME DEV [--uplink] [--mac MAC [--no-spoof]]\n"
-	       "kavmctl switch detach NAME DEV\n");
+	       "kavmctl switch detach NAME DEV|IFINDEX\n");
 }
 
 const char *kavmctl_switch_strerror(int err)
