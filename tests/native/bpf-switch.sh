@@ -16,8 +16,9 @@ K=$BUILD/kavmctl
 netns_new NS
 SW=kt-$$-sh
 SW2=kt-$$-sh2
-at_exit "$K switch del $SW2"
-at_exit "$K switch del $SW"
+# Run before the netns goes (at_exit runs in reverse), and in it.
+at_exit "$K -n $NS switch del $SW2 || $K switch del $SW2 --force"
+at_exit "$K -n $NS switch del $SW || $K switch del $SW --force"
 kc() { "$K" -n "$NS" "$@"; }
 
 i=0
@@ -83,6 +84,8 @@ check_match "attach from another netns" "$out" "belongs to another network names
 out=$("$K" switch del "$SW" 2>&1)
 check_match "del from another netns" "$out" "belongs to another network namespace"
 check "the switch is still there" test -e "/sys/fs/bpf/kavm/$SW/prog_tc"
+check "switch del --force removes only the pins" kc switch del "$SW2" --force
+check_fail "$SW2's pins are gone" test -e "/sys/fs/bpf/kavm/$SW2"
 out=$(kc switch add "bad/name" 2>&1)
 check_match "bad name" "$out" "bad name"
 

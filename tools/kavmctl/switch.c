@@ -19,7 +19,7 @@
 static void switch_usage(void)
 {
 	printf("kavmctl switch add NAME [--xdp] [--ageing SECONDS]\n"
-	       "kavmctl switch del NAME\n"
+	       "kavmctl switch del NAME [--force]      (--force: only the pins, netns gone)\n"
 	       "kavmctl switch show [NAME]            (-s counters, -j JSON)\n"
 	       "kavmctl switch attach NAME DEV [--uplink] [--mac MAC [--no-spoof]]\n"
 	       "kavmctl switch detach NAME DEV|IFINDEX\n");
@@ -92,13 +92,15 @@ static int do_add(int argc, char **argv)
 
 static int do_del(int argc, char **argv)
 {
+	bool force = argc == 2 && !strcmp(argv[1], "--force");
 	int ret;
 
-	if (argc != 1) {
+	if (argc != 1 && !force) {
 		switch_usage();
 		return -EINVAL;
 	}
-	ret = bpf_switch_destroy(argv[0]);
+	/* --force: its netns is gone (or elsewhere); only the pins can go. */
+	ret = force ? bpf_switch_destroy_pins(argv[0]) : bpf_switch_destroy(argv[0]);
 	if (ret)
 		pr_err("switch %s: %s", argv[0], kavmctl_switch_strerror(ret));
 	return ret;
