@@ -29,6 +29,14 @@ struct {
 	__type(value, struct kavm_sw_port);
 } ports SEC(".maps");
 
+/* ifindex -> a copy of ports[ifindex] for small ifindexes (.ifindex 0: not a port). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KAVM_SW_FAST_IFINDEX);
+	__type(key, __u32);
+	__type(value, struct kavm_sw_port);
+} ports_fast SEC(".maps");
+
 /* slot -> ifindex (0: free); the flood set. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -86,6 +94,18 @@ enum sw_action {
 static __always_inline struct kavm_sw_stats *stats_of(__u32 slot)
 {
 	return bpf_map_lookup_elem(&stats, &slot);
+}
+
+/* An array read for the usual small ifindexes, a hash lookup for the others. */
+static __always_inline const struct kavm_sw_port *port_of(__u32 in)
+{
+	const struct kavm_sw_port *p;
+
+	if (in < KAVM_SW_FAST_IFINDEX) {
+		p = bpf_map_lookup_elem(&ports_fast, &in);
+		return p && p->ifindex == in ? p : NULL;
+	}
+	return bpf_map_lookup_elem(&ports, &in);
 }
 
 static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
@@ -243,7 +263,7 @@ int kavm_sw_tc(struct __sk_buff *skb)
 	__u32 in = skb->ifindex;
 	enum sw_action act;
 
-	port = bpf_map_lookup_elem(&ports, &in);
+	port = port_of(in);
 	if (!port) {
 		st = stats_of(KAVM_SW_MAX_PORTS);
 		if (st)
@@ -296,7 +316,7 @@ int kavm_sw_xdp(struct xdp_md *ctx)
 
 	if ((void *)(eth + 1) > data_end)
 		return XDP_PASS;
-	port = bpf_map_lookup_elem(&ports, &in);
+	port = port_of(in);
 	if (!port)
 		return XDP_PASS;
 	st = stats_of(port->slot);

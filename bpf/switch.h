@@ -14,6 +14,11 @@
 #include <linux/types.h>
 #endif
 
+/*
+ * Ports with an ifindex below this are also found in an array by ifindex,
+ * which the datapath reads without hashing; the rest only by hash.
+ */
+#define KAVM_SW_FAST_IFINDEX 4096
 /* Ports per switch: bounds the flood loop the verifier walks. */
 #define KAVM_SW_MAX_PORTS 32
 /* Forwarding table entries (learned + static) per switch. */
@@ -39,7 +44,7 @@ struct kavm_sw_port {
 	__u32 flags; /* KAVM_SW_PORT_* */
 	__u8 mac[6]; /* the VM's MAC (--mac), for --no-spoof and learning */
 	__u8 dev_mac[6]; /* the device's own MAC: frames to it go to the host */
-	__u32 pad;
+	__u32 ifindex; /* in ports_fast: which ifindex this copy is valid for (0: none) */
 };
 
 /* fdb: MAC -> entry. The key is the MAC in the low 6 bytes of a u64. */

@@ -50,6 +50,7 @@ struct bpf_switch {
 	int tx_ports_fd;
 	int tc_fd; /* programs */
 	int xdp_fd;
+	int ports_fast_fd; /* a map too, opened last */
 };
 
 struct bpf_switch_port_opts {

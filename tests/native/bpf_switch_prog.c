@@ -475,3 +475,29 @@ TEST(verifier_rejection_shows_its_log)
 	if (ret == 0)
 		bpf_switch_destroy(name);
 }
+
+/* Ports with a large ifindex are not in the array by ifindex: the hash finds them. */
+TEST_F(sw, a_port_with_a_large_ifindex_is_found_by_hash)
+{
+	char other[BPF_SWITCH_NAME_MAX + 1];
+	uint8_t f[64], got[2048];
+	int i;
+
+	ASSERT_EQ(system("ip link add kthi index 5000 type veth peer name kthi2 && "
+			 "ip link set kthi up && ip link set kthi2 up"),
+		  0);
+	ASSERT_EQ(if_nametoindex("kthi"), 5000U);
+	ASSERT_EQ(bpf_switch_port_add(self->sw, "kthi", &(struct bpf_switch_port_opts){}, other),
+		  0);
+	frame_make(f, sizeof(f), bcast, mac_x, 22);
+	EXPECT_EQ(run_tc(self->sw, 5000, f, sizeof(f)), TC_ACT_OK);
+	EXPECT_EQ(port_counter(self->sw, 5000, KAVM_SW_RX), 1);
+	for (i = 0; i < NPORTS; i++) {
+		EXPECT_EQ(tapdev_recv(self->fd[i], got, sizeof(got), 3000), (ssize_t)sizeof(f));
+		EXPECT_MEMEQ(got, f, sizeof(f));
+	}
+	EXPECT_EQ(fdb_port(self->sw, mac_x, NULL), 5000U);
+	ASSERT_EQ(bpf_switch_port_del(self->sw, "kthi"), 0);
+	EXPECT_EQ(run_tc(self->sw, 5000, f, sizeof(f)), TC_ACT_OK);
+	EXPECT_EQ(port_counter(self->sw, 5000, KAVM_SW_RX), -1);
+}

@@ -305,6 +305,33 @@ static int fdb_static(struct bpf_switch *sw, const uint8_t mac[6], uint32_t ifin
 	return bpf_map_update_elem(sw->fdb_fd, &k, &e, BPF_ANY) ? -errno : 0;
 }
 
+/* ports and its array copy for small ifindexes change together. */
+static int port_store(struct bpf_switch *sw, uint32_t ifindex, struct kavm_sw_port *p,
+		      uint64_t flags)
+{
+	int ret = 0;
+
+	p->ifindex = ifindex;
+	if (bpf_map_update_elem(sw->ports_fd, &ifindex, p, flags))
+		return -errno;
+	if (ifindex < KAVM_SW_FAST_IFINDEX &&
+	    bpf_map_update_elem(sw->ports_fast_fd, &ifindex, p, BPF_ANY)) {
+		ret = -errno;
+		if (flags == BPF_NOEXIST)
+			bpf_map_delete_elem(sw->ports_fd, &ifindex);
+	}
+	return ret;
+}
+
+static void port_erase(struct bpf_switch *sw, uint32_t ifindex)
+{
+	struct kavm_sw_port none = {};
+
+	if (ifindex < KAVM_SW_FAST_IFINDEX)
+		bpf_map_update_elem(sw->ports_fast_fd, &ifindex, &none, BPF_ANY);
+	bpf_map_delete_elem(sw->ports_fd, &ifindex);
+}
+
 static int port_add_locked(struct bpf_switch *sw, const char *ifname, uint32_t ifindex,
 			   const struct bpf_switch_port_opts *opts,
 			   char other[BPF_SWITCH_NAME_MAX + 1])
@@ -323,10 +350,9 @@ static int port_add_locked(struct bpf_switch *sw, const char *ifname, uint32_t i
 	ret = alloc_slot(sw, ifindex, &p.slot);
 	if (ret)
 		goto err_unclaim;
-	if (bpf_map_update_elem(sw->ports_fd, &ifindex, &p, BPF_NOEXIST)) {
-		ret = -errno;
+	ret = port_store(sw, ifindex, &p, BPF_NOEXIST);
+	if (ret)
 		goto err_free_slot;
-	}
 	ret = tc_attach(sw, ifindex);
 	if (ret)
 		goto err_del_port;
@@ -337,10 +363,9 @@ static int port_add_locked(struct bpf_switch *sw, const char *ifname, uint32_t i
 		p.flags |= KAVM_SW_PORT_XDP;
 	}
 	/* Record which hooks we own, for detach. */
-	if (bpf_map_update_elem(sw->ports_fd, &ifindex, &p, BPF_EXIST)) {
-		ret = -errno;
+	ret = port_store(sw, ifindex, &p, BPF_EXIST);
+	if (ret)
 		goto err_xdp_detach;
-	}
 	if (p.flags & KAVM_SW_PORT_HAS_MAC) {
 		ret = fdb_static(sw, p.mac, ifindex, p.slot);
 		if (ret)
@@ -354,7 +379,7 @@ err_tc_detach:
 	tc_detach(sw, ifindex, &p);
 	p.flags &= ~KAVM_SW_PORT_OWN_CLSACT;
 err_del_port:
-	bpf_map_delete_elem(sw->ports_fd, &ifindex);
+	port_erase(sw, ifindex);
 err_free_slot:
 	free_slot(sw, p.slot);
 err_unclaim:
@@ -419,7 +444,7 @@ int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname)
 		xdp_detach(sw, ifindex, p.slot);
 	tc_detach(sw, ifindex, &p);
 	free_slot(sw, p.slot);
-	bpf_map_delete_elem(sw->ports_fd, &ifindex);
+	port_erase(sw, ifindex);
 	fdb_flush_port(sw, ifindex);
 out_unlock:
 	bpf_switch_unlock(sw);

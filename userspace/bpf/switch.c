@@ -36,7 +36,7 @@
 #include "switch-priv.h"
 
 static const char *const pin_names[] = {
-	"ports", "slots", "fdb", "config", "stats", "tx_ports", "prog_tc", "prog_xdp",
+	"ports", "slots", "fdb", "config", "stats", "tx_ports", "prog_tc", "prog_xdp", "ports_fast",
 };
 
 int bpf_switch_check_name(const char *name)
@@ -102,7 +102,8 @@ static int set_pin_paths(struct switch_bpf *skel, const char *name)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	bpf_switch_path(path, sizeof(path), name, "ports_fast");
+	return bpf_map__set_pin_path(skel->maps.ports_fast, path);
 }
 
 int bpf_switch_netns_cookie(uint64_t *cookie)
@@ -241,8 +242,9 @@ static int open_pin(const char *name, const char *obj, int *fd)
 
 static void close_fds(struct bpf_switch *sw)
 {
-	int *fds[] = { &sw->ports_fd,	 &sw->slots_fd, &sw->fdb_fd, &sw->config_fd, &sw->stats_fd,
-		       &sw->tx_ports_fd, &sw->tc_fd,	&sw->xdp_fd, &sw->dir_fd };
+	int *fds[] = { &sw->ports_fd,	   &sw->slots_fd,    &sw->fdb_fd, &sw->config_fd,
+		       &sw->stats_fd,	   &sw->tx_ports_fd, &sw->tc_fd,  &sw->xdp_fd,
+		       &sw->ports_fast_fd, &sw->dir_fd };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
@@ -254,8 +256,9 @@ static void close_fds(struct bpf_switch *sw)
 
 static int open_fds(struct bpf_switch *sw)
 {
-	int *fds[] = { &sw->ports_fd, &sw->slots_fd,	&sw->fdb_fd, &sw->config_fd,
-		       &sw->stats_fd, &sw->tx_ports_fd, &sw->tc_fd,  &sw->xdp_fd };
+	int *fds[] = { &sw->ports_fd,  &sw->slots_fd, &sw->fdb_fd,
+		       &sw->config_fd, &sw->stats_fd, &sw->tx_ports_fd,
+		       &sw->tc_fd,     &sw->xdp_fd,   &sw->ports_fast_fd };
 	size_t i;
 	int ret;
 
