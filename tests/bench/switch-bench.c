@@ -20,6 +20,7 @@
  *                                             PATH: a substring of the names; root)
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
@@ -272,12 +273,33 @@ static int setup_path(struct bench *b)
 	}
 }
 
+/* Which way the switch's frames went: a path's figures mean nothing if mixed. */
+static void print_switch_counters(struct bench *b)
+{
+	uint64_t c[KAVM_SW_NR_COUNTERS];
+	struct bpf_switch *sw;
+	int i;
+
+	if (!getenv("SWITCH_BENCH_VERBOSE") || bpf_switch_open(b->sw, &sw))
+		return;
+	if (!bpf_switch_totals(sw, c)) {
+		fprintf(stderr, "#  ");
+		for (i = 0; i < KAVM_SW_NR_COUNTERS; i++)
+			if (c[i])
+				fprintf(stderr, " %s %" PRIu64, bpf_switch_counter_name(i), c[i]);
+		fprintf(stderr, "\n");
+	}
+	bpf_switch_close(sw);
+}
+
 static void teardown(struct bench *b)
 {
 	if (b->path == BRIDGE)
 		sh("ip link del kbench0");
-	if (b->sw[0])
+	if (b->sw[0]) {
+		print_switch_counters(b);
 		bpf_switch_destroy(b->sw);
+	}
 	if (b->pkt_a >= 0)
 		close(b->pkt_a);
 	if (b->pkt_b >= 0)
