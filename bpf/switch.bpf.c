@@ -18,6 +18,7 @@
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 #define ETH_ALEN 6
+#define E2BIG 7
 
 /* Learned entries are refreshed at most this often (see KAVM_SW_REFRESH_NS). */
 const volatile __u64 refresh_ns = KAVM_SW_REFRESH_NS;
@@ -48,7 +49,7 @@ struct {
 /*
  * A plain hash, not an LRU: a guest sending from many MACs must not be able
  * to evict other ports' (or static) entries; a full table stops learning and
- * counts KAVM_SW_DROP_FDB_FULL instead, the frames still flood.
+ * counts KAVM_SW_FDB_FULL instead, the frames still flood.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -131,6 +132,7 @@ static __always_inline void learn(const __u8 *src, __u32 in, const struct kavm_s
 {
 	struct kavm_sw_fdb_entry *e, n = {};
 	struct kavm_sw_fdb_key k;
+	long ret;
 
 	/*
 	 * The VMM declared this port's MAC: the loader made it a static entry,
@@ -152,11 +154,15 @@ static __always_inline void learn(const __u8 *src, __u32 in, const struct kavm_s
 	n.ifindex = in;
 	n.slot = port->slot;
 	n.seen_ns = now;
-	/* A move replaces the whole value so no reader sees half of it. */
-	if (bpf_map_update_elem(&fdb, &k, &n, e ? BPF_EXIST : BPF_NOEXIST))
-		st->c[KAVM_SW_DROP_FDB_FULL]++;
-	else
+	/*
+	 * A move replaces the whole value so no reader sees half of it. Losing
+	 * a race with another CPU learning the same MAC is no failure.
+	 */
+	ret = bpf_map_update_elem(&fdb, &k, &n, e ? BPF_EXIST : BPF_NOEXIST);
+	if (!ret)
 		st->c[KAVM_SW_LEARN]++;
+	else if (ret == -E2BIG)
+		st->c[KAVM_SW_FDB_FULL]++;
 }
 
 /* The live entry for dst, or NULL; an aged one is removed on the way. */

@@ -86,7 +86,7 @@ enum kavm_sw_counter {
 	KAVM_SW_DROP_INVALID, /* runt frame or multicast source MAC */
 	KAVM_SW_DROP_LOOP, /* destination is the ingress port itself */
 	KAVM_SW_NOT_PORT, /* ran on a device that is not a port: passed */
-	KAVM_SW_DROP_FDB_FULL, /* could not learn: table full */
+	KAVM_SW_FDB_FULL, /* could not learn: table full */
 	KAVM_SW_NR_COUNTERS,
 };
 

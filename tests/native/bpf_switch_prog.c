@@ -501,3 +501,26 @@ TEST_F(sw, a_port_with_a_large_ifindex_is_found_by_hash)
 	EXPECT_EQ(run_tc(self->sw, 5000, f, sizeof(f)), TC_ACT_OK);
 	EXPECT_EQ(port_counter(self->sw, 5000, KAVM_SW_RX), -1);
 }
+
+/* A guest sending from many MACs fills the table; it cannot evict, frames still flood. */
+TEST_F(sw, a_full_table_stops_learning_not_switching)
+{
+	uint8_t m[6] = { 0x02, 0x42, 0, 0, 0, 0 }, f[64];
+	int i;
+
+	for (i = 0; i < KAVM_SW_FDB_SIZE; i++) {
+		m[4] = i >> 8;
+		m[5] = i & 0xff;
+		ASSERT_EQ(bpf_switch_fdb_add(self->sw, m, self->ifname[1]), 0);
+	}
+	frame_make(f, sizeof(f), bcast, mac_x, 23);
+	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_OK);
+	EXPECT_EQ(port_counter(self->sw, self->ifindex[0], KAVM_SW_FDB_FULL), 1);
+	EXPECT_EQ(port_counter(self->sw, self->ifindex[0], KAVM_SW_LEARN), 0);
+	EXPECT_EQ(expect_flooded(self, f, sizeof(f)), 0);
+	/* The static entries are all still there. */
+	m[4] = 0;
+	m[5] = 0;
+	frame_make(f, sizeof(f), m, mac_a, 24);
+	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_REDIRECT);
+}

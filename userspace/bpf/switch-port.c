@@ -556,7 +556,7 @@ const char *bpf_switch_counter_name(enum kavm_sw_counter c)
 		[KAVM_SW_DROP_INVALID] = "drop_invalid",
 		[KAVM_SW_DROP_LOOP] = "drop_loop",
 		[KAVM_SW_NOT_PORT] = "not_port",
-		[KAVM_SW_DROP_FDB_FULL] = "fdb_full",
+		[KAVM_SW_FDB_FULL] = "fdb_full",
 	};
 
 	return (unsigned int)c < KAVM_SW_NR_COUNTERS && names[c] ? names[c] : "?";
