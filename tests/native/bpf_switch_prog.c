@@ -524,3 +524,24 @@ TEST_F(sw, a_full_table_stops_learning_not_switching)
 	frame_make(f, sizeof(f), m, mac_a, 24);
 	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_REDIRECT);
 }
+
+/* Detach forgets every entry of the port, even a table full of them, quickly. */
+TEST_F(sw, detach_flushes_all_of_the_ports_entries)
+{
+	uint8_t m[6] = { 0x02, 0x43, 0, 0, 0, 0 };
+	struct bpf_switch_fdb_info *e;
+	int i;
+
+	for (i = 0; i < KAVM_SW_FDB_SIZE - 1; i++) {
+		m[4] = i >> 8;
+		m[5] = i & 0xff;
+		ASSERT_EQ(bpf_switch_fdb_add(self->sw, m, self->ifname[i % 2 + 1]), 0);
+	}
+	ASSERT_EQ(bpf_switch_port_del(self->sw, self->ifname[1]), 0);
+	e = calloc(KAVM_SW_FDB_SIZE, sizeof(*e));
+	ASSERT_TRUE(e != NULL);
+	EXPECT_EQ(bpf_switch_fdb(self->sw, e, KAVM_SW_FDB_SIZE), KAVM_SW_FDB_SIZE / 2 - 1);
+	for (i = 0; i < KAVM_SW_FDB_SIZE / 2 - 1; i++)
+		EXPECT_EQ(e[i].ifindex, self->ifindex[2]);
+	free(e);
+}

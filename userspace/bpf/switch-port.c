@@ -406,22 +406,28 @@ int bpf_switch_port_add(struct bpf_switch *sw, const char *ifname,
 	return ret;
 }
 
-/* Learned and static entries that point at a leaving port go with it. */
+/*
+ * Learned and static entries that point at a leaving port go with it.
+ * Keys are collected first: deleting while walking would restart the walk.
+ */
 static void fdb_flush_port(struct bpf_switch *sw, uint32_t ifindex)
 {
-	struct kavm_sw_fdb_key key, next, *prev = NULL;
+	struct kavm_sw_fdb_key key, next, *prev = NULL, *gone;
 	struct kavm_sw_fdb_entry e;
+	size_t n = 0, i;
 
-	while (!bpf_map_get_next_key(sw->fdb_fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(sw->fdb_fd, &next, &e) && e.ifindex == ifindex) {
-			bpf_map_delete_elem(sw->fdb_fd, &next);
-			/* The deleted key cannot lead the walk: start over. */
-			prev = NULL;
-			continue;
-		}
+	gone = calloc(KAVM_SW_FDB_SIZE, sizeof(*gone));
+	if (!gone)
+		return;
+	while (n < KAVM_SW_FDB_SIZE && !bpf_map_get_next_key(sw->fdb_fd, prev, &next)) {
 		key = next;
 		prev = &key;
+		if (!bpf_map_lookup_elem(sw->fdb_fd, &key, &e) && e.ifindex == ifindex)
+			gone[n++] = key;
 	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(sw->fdb_fd, &gone[i]);
+	free(gone);
 }
 
 int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname)
@@ -444,8 +450,8 @@ int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname)
 		xdp_detach(sw, ifindex, p.slot);
 	tc_detach(sw, ifindex, &p);
 	free_slot(sw, p.slot);
-	port_erase(sw, ifindex);
 	fdb_flush_port(sw, ifindex);
+	port_erase(sw, ifindex);
 out_unlock:
 	bpf_switch_unlock(sw);
 	return ret;
