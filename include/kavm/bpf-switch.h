@@ -61,7 +61,7 @@ struct bpf_switch_port_opts {
 };
 
 struct bpf_switch_port_info {
-	char ifname[IF_NAMESIZE]; /* "" when the device is gone */
+	char ifname[IF_NAMESIZE]; /* "" when the device is gone or in another netns */
 	uint32_t ifindex;
 	struct kavm_sw_port port;
 	uint64_t c[KAVM_SW_NR_COUNTERS]; /* summed over CPUs */
@@ -107,6 +107,8 @@ int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname);
 int bpf_switch_ports(struct bpf_switch *sw, struct bpf_switch_port_info *out, size_t max);
 
 int bpf_switch_config(struct bpf_switch *sw, struct kavm_sw_config *cfg);
+/* 1 if the caller is in the switch's network namespace, 0 if not, or -errno. */
+int bpf_switch_in_netns(struct bpf_switch *sw);
 int bpf_switch_set_ageing(struct bpf_switch *sw, uint64_t ageing_ns);
 /* Counters summed over CPUs and ports, plus the switch-wide slot. */
 int bpf_switch_totals(struct bpf_switch *sw, uint64_t c[KAVM_SW_NR_COUNTERS]);

@@ -84,6 +84,9 @@ check_match "attach from another netns" "$out" "belongs to another network names
 out=$("$K" switch del "$SW" 2>&1)
 check_match "del from another netns" "$out" "belongs to another network namespace"
 check "the switch is still there" test -e "/sys/fs/bpf/kavm/$SW/prog_tc"
+out=$("$K" switch show "$SW" 2>&1)
+check_match "show from another netns says so" "$out" "another network namespace"
+check_match "... and names no device of this one" "$out" "port \(other netns\) ifindex"
 check "switch del --force removes only the pins" kc switch del "$SW2" --force
 check_fail "$SW2's pins are gone" test -e "/sys/fs/bpf/kavm/$SW2"
 out=$(kc switch add "bad/name" 2>&1)

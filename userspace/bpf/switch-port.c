@@ -483,8 +483,13 @@ out_free:
 int bpf_switch_ports(struct bpf_switch *sw, struct bpf_switch_port_info *out, size_t max)
 {
 	uint32_t key, next, *prev = NULL;
+	int ret, here;
 	size_t n = 0;
-	int ret;
+
+	/* Names from another netns would be other devices' names. */
+	here = bpf_switch_in_netns(sw);
+	if (here < 0)
+		return here;
 
 	while (!bpf_map_get_next_key(sw->ports_fd, prev, &next)) {
 		key = next;
@@ -496,7 +501,7 @@ int bpf_switch_ports(struct bpf_switch *sw, struct bpf_switch_port_info *out, si
 			pi->ifindex = key;
 			if (bpf_map_lookup_elem(sw->ports_fd, &key, &pi->port))
 				continue;
-			if (!if_indextoname(key, pi->ifname))
+			if (!here || !if_indextoname(key, pi->ifname))
 				pi->ifname[0] = '\0';
 			ret = read_counters(sw, pi->port.slot, pi->c);
 			if (ret)

@@ -309,8 +309,7 @@ void bpf_switch_close(struct bpf_switch *sw)
 	free(sw);
 }
 
-/* Writers name devices by ifindex: only meaningful in the switch's own netns. */
-int bpf_switch_lock(struct bpf_switch *sw)
+int bpf_switch_in_netns(struct bpf_switch *sw)
 {
 	struct kavm_sw_config cfg;
 	uint64_t cookie;
@@ -321,7 +320,18 @@ int bpf_switch_lock(struct bpf_switch *sw)
 		ret = bpf_switch_config(sw, &cfg);
 	if (ret)
 		return ret;
-	if (cfg.netns_cookie != cookie)
+	return cfg.netns_cookie == cookie;
+}
+
+/* Writers name devices by ifindex: only meaningful in the switch's own netns. */
+int bpf_switch_lock(struct bpf_switch *sw)
+{
+	int ret;
+
+	ret = bpf_switch_in_netns(sw);
+	if (ret < 0)
+		return ret;
+	if (!ret)
 		return -EXDEV;
 	while (flock(sw->dir_fd, LOCK_EX))
 		if (errno != EINTR)
