@@ -5,8 +5,9 @@
  * A switch lives in bpffs under BPF_SWITCH_PIN_ROOT/<name>/ (maps and both
  * programs pinned), so it outlives the process that made it; any later
  * process (kavmctl, a VMM) opens it by name. Ports are ifindexes of the
- * current network namespace. Every function returns 0 (or a count) or
- * -errno, and logs nothing on the way except libbpf's verifier log.
+ * network namespace the switch was made in. Every function returns 0 (or a
+ * count) or -errno and logs nothing, except the end of the verifier's log
+ * when it rejects a program (bpf_switch_create() then returns -ENOEXEC).
  *
  * The VMM calls bpf_switch_attach() when its tap is up and
  * bpf_switch_detach() on exit; kavmctl uses the handle API below.
