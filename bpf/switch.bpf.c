@@ -126,12 +126,23 @@ static __always_inline __u64 ageing_of(const struct kavm_sw_config *cfg)
 	return cfg->ageing_ns ? cfg->ageing_ns : KAVM_SW_AGEING_NS_DEFAULT;
 }
 
+/*
+ * The clock for learned entries, read only where one is involved: frames
+ * between declared MACs and static entries never need it. Tick-grained is
+ * plenty for ageing in seconds and cheaper than bpf_ktime_get_ns().
+ */
+static __always_inline __u64 now_ns(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
 /* Record that src lives behind the ingress port. */
 static __always_inline void learn(const __u8 *src, __u32 in, const struct kavm_sw_port *port,
-				  __u64 now, struct kavm_sw_stats *st)
+				  struct kavm_sw_stats *st)
 {
 	struct kavm_sw_fdb_entry *e, n = {};
 	struct kavm_sw_fdb_key k;
+	__u64 now;
 	long ret;
 
 	/*
@@ -142,9 +153,10 @@ static __always_inline void learn(const __u8 *src, __u32 in, const struct kavm_s
 		return;
 	fdb_key(&k, src);
 	e = bpf_map_lookup_elem(&fdb, &k);
+	if (e && (e->flags & KAVM_SW_FDB_STATIC))
+		return;
+	now = now_ns();
 	if (e) {
-		if (e->flags & KAVM_SW_FDB_STATIC)
-			return;
 		if (e->ifindex == in) {
 			if (now - e->seen_ns >= refresh_ns)
 				e->seen_ns = now;
@@ -166,7 +178,7 @@ static __always_inline void learn(const __u8 *src, __u32 in, const struct kavm_s
 }
 
 /* The live entry for dst, or NULL; an aged one is removed on the way. */
-static __always_inline struct kavm_sw_fdb_entry *fdb_find(const __u8 *dst, __u64 now,
+static __always_inline struct kavm_sw_fdb_entry *fdb_find(const __u8 *dst,
 							  const struct kavm_sw_config *cfg)
 {
 	struct kavm_sw_fdb_entry *e;
@@ -176,7 +188,7 @@ static __always_inline struct kavm_sw_fdb_entry *fdb_find(const __u8 *dst, __u64
 	e = bpf_map_lookup_elem(&fdb, &k);
 	if (!e || (e->flags & KAVM_SW_FDB_STATIC))
 		return e;
-	if (now - e->seen_ns < ageing_of(cfg))
+	if (now_ns() - e->seen_ns < ageing_of(cfg))
 		return e;
 	bpf_map_delete_elem(&fdb, &k);
 	return NULL;
@@ -194,7 +206,6 @@ static __always_inline enum sw_action decide(struct ethhdr *eth, __u32 in,
 	const struct kavm_sw_config *cfg;
 	struct kavm_sw_fdb_entry *e;
 	__u32 zero = 0;
-	__u64 now;
 
 	if (eth->h_source[0] & 1) {
 		st->c[KAVM_SW_DROP_INVALID]++;
@@ -207,14 +218,12 @@ static __always_inline enum sw_action decide(struct ethhdr *eth, __u32 in,
 	cfg = bpf_map_lookup_elem(&sw_config, &zero);
 	if (!cfg)
 		return SW_DROP;
-	/* Tick-grained is plenty for ageing in seconds and saves ~10 ns a frame. */
-	now = bpf_ktime_get_coarse_ns();
-	learn(eth->h_source, in, port, now, st);
+	learn(eth->h_source, in, port, st);
 	if (eth->h_dest[0] & 1)
 		return SW_FLOOD_HOST;
 	if (mac_eq(eth->h_dest, port->dev_mac))
 		return SW_HOST;
-	e = fdb_find(eth->h_dest, now, cfg);
+	e = fdb_find(eth->h_dest, cfg);
 	if (!e)
 		return SW_FLOOD;
 	if (e->ifindex == in) {
