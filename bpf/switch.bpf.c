@@ -18,6 +18,7 @@
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 #define ETH_ALEN 6
+#define E2BIG 7
 
 /* Learned entries are refreshed at most this often (see KAVM_SW_REFRESH_NS). */
 const volatile __u64 refresh_ns = KAVM_SW_REFRESH_NS;
@@ -28,6 +29,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kavm_sw_port);
 } ports SEC(".maps");
+
+/* ifindex -> a copy of ports[ifindex] for small ifindexes (.ifindex 0: not a port). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KAVM_SW_FAST_IFINDEX);
+	__type(key, __u32);
+	__type(value, struct kavm_sw_port);
+} ports_fast SEC(".maps");
 
 /* slot -> ifindex (0: free); the flood set. */
 struct {
@@ -40,7 +49,7 @@ struct {
 /*
  * A plain hash, not an LRU: a guest sending from many MACs must not be able
  * to evict other ports' (or static) entries; a full table stops learning and
- * counts KAVM_SW_DROP_FDB_FULL instead, the frames still flood.
+ * counts KAVM_SW_FDB_FULL instead, the frames still flood.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -88,6 +97,18 @@ static __always_inline struct kavm_sw_stats *stats_of(__u32 slot)
 	return bpf_map_lookup_elem(&stats, &slot);
 }
 
+/* An array read for the usual small ifindexes, a hash lookup for the others. */
+static __always_inline const struct kavm_sw_port *port_of(__u32 in)
+{
+	const struct kavm_sw_port *p;
+
+	if (in < KAVM_SW_FAST_IFINDEX) {
+		p = bpf_map_lookup_elem(&ports_fast, &in);
+		return p && p->ifindex == in ? p : NULL;
+	}
+	return bpf_map_lookup_elem(&ports, &in);
+}
+
 static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
 {
 	return *(const __u32 *)a == *(const __u32 *)b &&
@@ -105,18 +126,37 @@ static __always_inline __u64 ageing_of(const struct kavm_sw_config *cfg)
 	return cfg->ageing_ns ? cfg->ageing_ns : KAVM_SW_AGEING_NS_DEFAULT;
 }
 
+/*
+ * The clock for learned entries, read only where one is involved: frames
+ * between declared MACs and static entries never need it. Tick-grained is
+ * plenty for ageing in seconds and cheaper than bpf_ktime_get_ns().
+ */
+static __always_inline __u64 now_ns(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
 /* Record that src lives behind the ingress port. */
 static __always_inline void learn(const __u8 *src, __u32 in, const struct kavm_sw_port *port,
-				  __u64 now, struct kavm_sw_stats *st)
+				  struct kavm_sw_stats *st)
 {
 	struct kavm_sw_fdb_entry *e, n = {};
 	struct kavm_sw_fdb_key k;
+	__u64 now;
+	long ret;
 
+	/*
+	 * The VMM declared this port's MAC: the loader made it a static entry,
+	 * so the hash lookup would find nothing to do.
+	 */
+	if ((port->flags & KAVM_SW_PORT_HAS_MAC) && mac_eq(src, port->mac))
+		return;
 	fdb_key(&k, src);
 	e = bpf_map_lookup_elem(&fdb, &k);
+	if (e && (e->flags & KAVM_SW_FDB_STATIC))
+		return;
+	now = now_ns();
 	if (e) {
-		if (e->flags & KAVM_SW_FDB_STATIC)
-			return;
 		if (e->ifindex == in) {
 			if (now - e->seen_ns >= refresh_ns)
 				e->seen_ns = now;
@@ -126,15 +166,19 @@ static __always_inline void learn(const __u8 *src, __u32 in, const struct kavm_s
 	n.ifindex = in;
 	n.slot = port->slot;
 	n.seen_ns = now;
-	/* A move replaces the whole value so no reader sees half of it. */
-	if (bpf_map_update_elem(&fdb, &k, &n, e ? BPF_EXIST : BPF_NOEXIST))
-		st->c[KAVM_SW_DROP_FDB_FULL]++;
-	else
+	/*
+	 * A move replaces the whole value so no reader sees half of it. Losing
+	 * a race with another CPU learning the same MAC is no failure.
+	 */
+	ret = bpf_map_update_elem(&fdb, &k, &n, e ? BPF_EXIST : BPF_NOEXIST);
+	if (!ret)
 		st->c[KAVM_SW_LEARN]++;
+	else if (ret == -E2BIG)
+		st->c[KAVM_SW_FDB_FULL]++;
 }
 
 /* The live entry for dst, or NULL; an aged one is removed on the way. */
-static __always_inline struct kavm_sw_fdb_entry *fdb_find(const __u8 *dst, __u64 now,
+static __always_inline struct kavm_sw_fdb_entry *fdb_find(const __u8 *dst,
 							  const struct kavm_sw_config *cfg)
 {
 	struct kavm_sw_fdb_entry *e;
@@ -144,7 +188,7 @@ static __always_inline struct kavm_sw_fdb_entry *fdb_find(const __u8 *dst, __u64
 	e = bpf_map_lookup_elem(&fdb, &k);
 	if (!e || (e->flags & KAVM_SW_FDB_STATIC))
 		return e;
-	if (now - e->seen_ns < ageing_of(cfg))
+	if (now_ns() - e->seen_ns < ageing_of(cfg))
 		return e;
 	bpf_map_delete_elem(&fdb, &k);
 	return NULL;
@@ -162,7 +206,6 @@ static __always_inline enum sw_action decide(struct ethhdr *eth, __u32 in,
 	const struct kavm_sw_config *cfg;
 	struct kavm_sw_fdb_entry *e;
 	__u32 zero = 0;
-	__u64 now;
 
 	if (eth->h_source[0] & 1) {
 		st->c[KAVM_SW_DROP_INVALID]++;
@@ -175,14 +218,12 @@ static __always_inline enum sw_action decide(struct ethhdr *eth, __u32 in,
 	cfg = bpf_map_lookup_elem(&sw_config, &zero);
 	if (!cfg)
 		return SW_DROP;
-	/* Tick-grained is plenty for ageing in seconds and saves ~10 ns a frame. */
-	now = bpf_ktime_get_coarse_ns();
-	learn(eth->h_source, in, port, now, st);
+	learn(eth->h_source, in, port, st);
 	if (eth->h_dest[0] & 1)
 		return SW_FLOOD_HOST;
 	if (mac_eq(eth->h_dest, port->dev_mac))
 		return SW_HOST;
-	e = fdb_find(eth->h_dest, now, cfg);
+	e = fdb_find(eth->h_dest, cfg);
 	if (!e)
 		return SW_FLOOD;
 	if (e->ifindex == in) {
@@ -237,7 +278,7 @@ int kavm_sw_tc(struct __sk_buff *skb)
 	__u32 in = skb->ifindex;
 	enum sw_action act;
 
-	port = bpf_map_lookup_elem(&ports, &in);
+	port = port_of(in);
 	if (!port) {
 		st = stats_of(KAVM_SW_MAX_PORTS);
 		if (st)
@@ -290,7 +331,7 @@ int kavm_sw_xdp(struct xdp_md *ctx)
 
 	if ((void *)(eth + 1) > data_end)
 		return XDP_PASS;
-	port = bpf_map_lookup_elem(&ports, &in);
+	port = port_of(in);
 	if (!port)
 		return XDP_PASS;
 	st = stats_of(port->slot);

@@ -14,6 +14,11 @@
 #include <linux/types.h>
 #endif
 
+/*
+ * Ports with an ifindex below this are also found in an array by ifindex,
+ * which the datapath reads without hashing; the rest only by hash.
+ */
+#define KAVM_SW_FAST_IFINDEX 4096
 /* Ports per switch: bounds the flood loop the verifier walks. */
 #define KAVM_SW_MAX_PORTS 32
 /* Forwarding table entries (learned + static) per switch. */
@@ -31,14 +36,15 @@
 #define KAVM_SW_PORT_NO_SPOOF (1U << 1) /* drop frames whose source is not .mac */
 #define KAVM_SW_PORT_XDP (1U << 2) /* an XDP program runs on this port */
 #define KAVM_SW_PORT_OWN_CLSACT (1U << 3) /* the loader created the clsact qdisc */
+#define KAVM_SW_PORT_HAS_MAC (1U << 4) /* .mac is the VM's: a static fdb entry, never learned */
 
 /* ports: ifindex -> port */
 struct kavm_sw_port {
 	__u32 slot; /* index into slots[] and stats[] */
 	__u32 flags; /* KAVM_SW_PORT_* */
-	__u8 mac[6]; /* the VM's MAC, for --no-spoof */
+	__u8 mac[6]; /* the VM's MAC (--mac), for --no-spoof and learning */
 	__u8 dev_mac[6]; /* the device's own MAC: frames to it go to the host */
-	__u32 pad;
+	__u32 ifindex; /* in ports_fast: which ifindex this copy is valid for (0: none) */
 };
 
 /* fdb: MAC -> entry. The key is the MAC in the low 6 bytes of a u64. */
@@ -63,6 +69,7 @@ struct kavm_sw_config {
 	__u64 ageing_ns; /* learned entries older than this are unknown; 0: default */
 	__u32 flags; /* KAVM_SW_CFG_* */
 	__u32 nr_slots; /* slots[] in use are below this (flood loop bound) */
+	__u64 netns_cookie; /* the netns whose ifindexes the ports are (SO_NETNS_COOKIE) */
 };
 
 /* Per-port counters, one per CPU; stats[KAVM_SW_MAX_PORTS] holds switch-wide ones. */
@@ -79,7 +86,7 @@ enum kavm_sw_counter {
 	KAVM_SW_DROP_INVALID, /* runt frame or multicast source MAC */
 	KAVM_SW_DROP_LOOP, /* destination is the ingress port itself */
 	KAVM_SW_NOT_PORT, /* ran on a device that is not a port: passed */
-	KAVM_SW_DROP_FDB_FULL, /* could not learn: table full */
+	KAVM_SW_FDB_FULL, /* could not learn: table full */
 	KAVM_SW_NR_COUNTERS,
 };
 

@@ -5,8 +5,9 @@
  * A switch lives in bpffs under BPF_SWITCH_PIN_ROOT/<name>/ (maps and both
  * programs pinned), so it outlives the process that made it; any later
  * process (kavmctl, a VMM) opens it by name. Ports are ifindexes of the
- * current network namespace. Every function returns 0 (or a count) or
- * -errno, and logs nothing on the way except libbpf's verifier log.
+ * network namespace the switch was made in. Every function returns 0 (or a
+ * count) or -errno and logs nothing, except the end of the verifier's log
+ * when it rejects a program (bpf_switch_create() then returns -ENOEXEC).
  *
  * The VMM calls bpf_switch_attach() when its tap is up and
  * bpf_switch_detach() on exit; kavmctl uses the handle API below.
@@ -50,6 +51,7 @@ struct bpf_switch {
 	int tx_ports_fd;
 	int tc_fd; /* programs */
 	int xdp_fd;
+	int ports_fast_fd; /* a map too, opened last */
 };
 
 struct bpf_switch_port_opts {
@@ -60,7 +62,7 @@ struct bpf_switch_port_opts {
 };
 
 struct bpf_switch_port_info {
-	char ifname[IF_NAMESIZE]; /* "" when the device is gone */
+	char ifname[IF_NAMESIZE]; /* "" when the device is gone or in another netns */
 	uint32_t ifindex;
 	struct kavm_sw_port port;
 	uint64_t c[KAVM_SW_NR_COUNTERS]; /* summed over CPUs */
@@ -78,8 +80,15 @@ struct bpf_switch_fdb_info {
  * -ENOEXEC if the verifier rejected a program (its log is printed).
  */
 int bpf_switch_create(const char *name, const struct bpf_switch_create_opts *opts);
-/* Detach every port, then remove the pins. -ENOENT if there is no such switch. */
+/*
+ * Detach every port, then remove the pins. -ENOENT if there is no such
+ * switch. Like every call that names devices, -EXDEV when called from
+ * another network namespace than the switch's: ifindexes there mean other
+ * devices.
+ */
 int bpf_switch_destroy(const char *name);
+/* Only remove the pins: for a switch whose network namespace is gone. */
+int bpf_switch_destroy_pins(const char *name);
 
 /* The VMM's entry points: join a device to a switch, and leave it. */
 int bpf_switch_attach(const char *name, const char *ifname,
@@ -99,6 +108,8 @@ int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname);
 int bpf_switch_ports(struct bpf_switch *sw, struct bpf_switch_port_info *out, size_t max);
 
 int bpf_switch_config(struct bpf_switch *sw, struct kavm_sw_config *cfg);
+/* 1 if the caller is in the switch's network namespace, 0 if not, or -errno. */
+int bpf_switch_in_netns(struct bpf_switch *sw);
 int bpf_switch_set_ageing(struct bpf_switch *sw, uint64_t ageing_ns);
 /* Counters summed over CPUs and ports, plus the switch-wide slot. */
 int bpf_switch_totals(struct bpf_switch *sw, uint64_t c[KAVM_SW_NR_COUNTERS]);

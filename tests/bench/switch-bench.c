@@ -20,6 +20,7 @@
  *                                             PATH: a substring of the names; root)
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
@@ -232,28 +233,21 @@ static int setup_one(struct bench *b)
 	return bpf_tc_attach(&hook, &o);
 }
 
+/* Both ports declare their VM's MAC, as a VMM attaching its tap does. */
 static int setup_kavm(struct bench *b)
 {
 	struct bpf_switch_create_opts o = { .xdp = b->path == KAVM_XDP };
-	struct bpf_switch *sw;
+	struct bpf_switch_port_opts pa = { .has_mac = true }, pb = { .has_mac = true };
 	int ret;
 
+	memcpy(pa.mac, mac_a, 6);
+	memcpy(pb.mac, mac_b, 6);
 	sw_test_name(b->sw, sizeof(b->sw), "bench");
 	ret = bpf_switch_create(b->sw, &o);
 	if (ret)
 		return ret;
-	ret = bpf_switch_attach(b->sw, b->a, NULL);
-	if (!ret)
-		ret = bpf_switch_attach(b->sw, b->b, NULL);
-	if (ret)
-		return ret;
-	/* The reader's MAC, known as a VMM would declare it. */
-	ret = bpf_switch_open(b->sw, &sw);
-	if (ret)
-		return ret;
-	ret = bpf_switch_fdb_add(sw, mac_b, b->b);
-	bpf_switch_close(sw);
-	return ret;
+	ret = bpf_switch_attach(b->sw, b->a, &pa);
+	return ret ? ret : bpf_switch_attach(b->sw, b->b, &pb);
 }
 
 static int setup_path(struct bench *b)
@@ -279,12 +273,33 @@ static int setup_path(struct bench *b)
 	}
 }
 
+/* Which way the switch's frames went: a path's figures mean nothing if mixed. */
+static void print_switch_counters(struct bench *b)
+{
+	uint64_t c[KAVM_SW_NR_COUNTERS];
+	struct bpf_switch *sw;
+	int i;
+
+	if (!getenv("SWITCH_BENCH_VERBOSE") || bpf_switch_open(b->sw, &sw))
+		return;
+	if (!bpf_switch_totals(sw, c)) {
+		fprintf(stderr, "#  ");
+		for (i = 0; i < KAVM_SW_NR_COUNTERS; i++)
+			if (c[i])
+				fprintf(stderr, " %s %" PRIu64, bpf_switch_counter_name(i), c[i]);
+		fprintf(stderr, "\n");
+	}
+	bpf_switch_close(sw);
+}
+
 static void teardown(struct bench *b)
 {
 	if (b->path == BRIDGE)
 		sh("ip link del kbench0");
-	if (b->sw[0])
+	if (b->sw[0]) {
+		print_switch_counters(b);
 		bpf_switch_destroy(b->sw);
+	}
 	if (b->pkt_a >= 0)
 		close(b->pkt_a);
 	if (b->pkt_b >= 0)

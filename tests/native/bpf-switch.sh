@@ -16,8 +16,9 @@ K=$BUILD/kavmctl
 netns_new NS
 SW=kt-$$-sh
 SW2=kt-$$-sh2
-at_exit "$K switch del $SW2"
-at_exit "$K switch del $SW"
+# Run before the netns goes (at_exit runs in reverse), and in it.
+at_exit "$K -n $NS switch del $SW2 || $K switch del $SW2 --force"
+at_exit "$K -n $NS switch del $SW || $K switch del $SW --force"
 kc() { "$K" -n "$NS" "$@"; }
 
 i=0
@@ -77,6 +78,17 @@ out=$(kc switch attach "$SW" nodev0 2>&1)
 check_match "unknown device" "$out" "attach nodev0: no such device"
 out=$(kc switch add "$SW" 2>&1)
 check_match "add twice" "$out" "switch $SW: already exists"
+# ifindexes name other devices in another netns: refused before anything is touched.
+out=$("$K" switch attach "$SW" lo 2>&1)
+check_match "attach from another netns" "$out" "belongs to another network namespace"
+out=$("$K" switch del "$SW" 2>&1)
+check_match "del from another netns" "$out" "belongs to another network namespace"
+check "the switch is still there" test -e "/sys/fs/bpf/kavm/$SW/prog_tc"
+out=$("$K" switch show "$SW" 2>&1)
+check_match "show from another netns says so" "$out" "another network namespace"
+check_match "... and names no device of this one" "$out" "port \(other netns\) ifindex"
+check "switch del --force removes only the pins" kc switch del "$SW2" --force
+check_fail "$SW2's pins are gone" test -e "/sys/fs/bpf/kavm/$SW2"
 out=$(kc switch add "bad/name" 2>&1)
 check_match "bad name" "$out" "bad name"
 
@@ -106,6 +118,12 @@ drops=$(kc -s -j switch show "$SW" | jq '.[0].ports[] | select(.ifname == "pc") 
 check "drop_spoof counted ($drops)" test "$drops" -ge 1
 check "reattach pc with its MAC" kc switch detach "$SW" pc
 check "attach pc --mac $MAC_C --no-spoof" kc switch attach "$SW" pc --mac "$MAC_C" --no-spoof
+# Neighbour entries the spoofing phase left FAILED would only add delay.
+ip -n "$Na" neigh flush all
+ip -n "$Nc" neigh flush all
+check_eq "fdb: a port's --mac is a static entry" \
+	"$(kc -j fdb show "$SW" | jq -r ".[] | select(.mac == \"$MAC_C\") | \"\(.dev) \(.static)\"")" \
+	"pc true"
 check "c reachable with anti-spoofing on" ping_from "$Na" 10.9.0.3
 
 check "switch del" kc switch del "$SW"

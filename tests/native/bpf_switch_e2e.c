@@ -102,7 +102,7 @@ static int expect_only(struct _kt_fixture_e2e *self, int from, const uint8_t *f,
 
 		if (!(to_mask & (1U << i)))
 			continue;
-		n = tapdev_recv(self->fd[i], got, sizeof(got), 1000);
+		n = tapdev_recv(self->fd[i], got, sizeof(got), 3000);
 		if (n != (ssize_t)len || memcmp(got, f, len)) {
 			printf("# port %d: got %zd bytes, want %zu identical\n", i, n, len);
 			return -EIO;
@@ -207,8 +207,17 @@ TEST_F(e2e, detached_port_stops_receiving)
 struct traffic {
 	int fd;
 	atomic_bool stop;
-	uint64_t sent;
+	_Atomic uint64_t sent;
 };
+
+/* Up to 5 s for the writer to have sent n frames in all. */
+static void wait_sent(struct traffic *t, uint64_t n)
+{
+	int i;
+
+	for (i = 0; i < 500 && atomic_load(&t->sent) < n; i++)
+		usleep(10 * 1000);
+}
 
 static void *traffic_fn(void *arg)
 {
@@ -218,8 +227,8 @@ static void *traffic_fn(void *arg)
 	frame_make(uc, sizeof(uc), mac[1], mac[0], 13);
 	frame_make(bc, sizeof(bc), bcast, mac[0], 14);
 	while (!atomic_load(&t->stop)) {
-		if (write(t->fd, t->sent & 1 ? bc : uc, sizeof(uc)) > 0)
-			t->sent++;
+		if (write(t->fd, atomic_load(&t->sent) & 1 ? bc : uc, sizeof(uc)) > 0)
+			atomic_fetch_add(&t->sent, 1);
 		usleep(100);
 	}
 	return NULL;
@@ -229,6 +238,7 @@ TEST_F(e2e, a_tap_deleted_under_traffic_leaves_the_others_working)
 {
 	struct bpf_switch_port_info pi[NPORTS];
 	struct traffic t = { .fd = self->fd[0] };
+	uint64_t before;
 	char idx[16];
 	uint8_t f[64];
 	pthread_t th;
@@ -236,14 +246,16 @@ TEST_F(e2e, a_tap_deleted_under_traffic_leaves_the_others_working)
 
 	ASSERT_EQ(learn_all(self), 0);
 	ASSERT_EQ(pthread_create(&th, NULL, traffic_fn, &t), 0);
-	usleep(100 * 1000);
+	/* Frames in flight before and after: counted, not timed (the host is shared). */
+	wait_sent(&t, 100);
 	/* Closing the last fd of a non-persistent tap deletes the device. */
 	close(self->fd[2]);
 	self->fd[2] = -1;
-	usleep(100 * 1000);
+	before = atomic_load(&t.sent);
+	wait_sent(&t, before + 100);
 	atomic_store(&t.stop, true);
 	pthread_join(th, NULL);
-	EXPECT_GT(t.sent, 100U);
+	EXPECT_GE(t.sent, before + 100);
 	EXPECT_EQ(if_nametoindex(self->ifname[2]), 0U);
 	tapdev_drain(self->fd[1]);
 	frame_make(f, sizeof(f), mac[1], mac[0], 15);

@@ -44,6 +44,8 @@ static void sw_setup(struct _kt_fixture_sw *self, bool xdp, bool no_spoof_a)
 
 	kt_unshare_netns();
 	sw_sweep_stale();
+	/* The host's own IPv6 chatter on the taps would be extra frames to read. */
+	ASSERT_EQ(system("sysctl -qw net.ipv6.conf.default.disable_ipv6=1"), 0);
 	sw_test_name(self->name, sizeof(self->name), "prog");
 	for (i = 0; i < NPORTS; i++) {
 		snprintf(self->ifname[i], IFNAMSIZ, "kt%c", 'a' + i);
@@ -63,10 +65,6 @@ static void sw_setup(struct _kt_fixture_sw *self, bool xdp, bool no_spoof_a)
 		memcpy(popts.mac, mac_a, 6);
 		ASSERT_EQ(bpf_switch_port_add(self->sw, self->ifname[i], &popts, other), 0);
 	}
-	/* An IPv6-enabled tap coming up sends its own frames: start clean. */
-	usleep(20000);
-	for (i = 0; i < NPORTS; i++)
-		tapdev_drain(self->fd[i]);
 }
 
 FIXTURE_SETUP(sw)
@@ -200,7 +198,7 @@ static int expect_flooded(struct _kt_fixture_sw *self, const uint8_t *f, size_t 
 	int i;
 
 	for (i = 1; i < NPORTS; i++) {
-		ssize_t n = tapdev_recv(self->fd[i], got, sizeof(got), 1000);
+		ssize_t n = tapdev_recv(self->fd[i], got, sizeof(got), 3000);
 
 		if (n != (ssize_t)len || memcmp(got, f, len))
 			return -EIO;
@@ -237,15 +235,25 @@ TEST_F(sw, broadcast_floods_and_reaches_the_host)
 
 TEST_F(sw, detached_port_leaves_the_flooding_set)
 {
+	char other[BPF_SWITCH_NAME_MAX + 1];
 	uint8_t f[60];
 
-	ASSERT_EQ(bpf_switch_port_del(self->sw, self->ifname[2]), 0);
 	frame_make(f, sizeof(f), bcast, mac_a, 8);
 	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_OK);
-	EXPECT_GE(tapdev_recv(self->fd[1], f, sizeof(f), 1000), 0);
+	EXPECT_EQ(port_counter(self->sw, self->ifindex[2], KAVM_SW_TX), 1);
+	tapdev_drain(self->fd[1]);
+	tapdev_drain(self->fd[2]);
+	ASSERT_EQ(bpf_switch_port_del(self->sw, self->ifname[2]), 0);
+	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_OK);
+	EXPECT_GE(tapdev_recv(self->fd[1], f, sizeof(f), 3000), 0);
 	EXPECT_EQ(tapdev_drain(self->fd[2]), 0);
 	/* And its program is gone: frames from it are no longer switched. */
 	EXPECT_EQ(port_counter(self->sw, self->ifindex[2], KAVM_SW_RX), -1);
+	/* Back in its old slot, it starts from zero counters. */
+	ASSERT_EQ(bpf_switch_port_add(self->sw, self->ifname[2], &(struct bpf_switch_port_opts){},
+				      other),
+		  0);
+	EXPECT_EQ(port_counter(self->sw, self->ifindex[2], KAVM_SW_TX), 0);
 }
 
 TEST_F(sw, frames_for_the_device_go_to_the_host)
@@ -364,6 +372,7 @@ FIXTURE_TEARDOWN(spoof)
 
 TEST_F(spoof, only_the_ports_mac_may_send)
 {
+	bool st = false;
 	uint8_t f[64];
 
 	frame_make(f, sizeof(f), bcast, mac_x, 16);
@@ -373,7 +382,10 @@ TEST_F(spoof, only_the_ports_mac_may_send)
 	EXPECT_EQ(tapdev_drain(self->fd[1]), 0);
 	frame_make(f, sizeof(f), bcast, mac_a, 17);
 	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_OK);
-	EXPECT_EQ(fdb_port(self->sw, mac_a, NULL), self->ifindex[0]);
+	/* The port's --mac was made static at attach: there is nothing to learn. */
+	EXPECT_EQ(fdb_port(self->sw, mac_a, &st), self->ifindex[0]);
+	EXPECT_TRUE(st);
+	EXPECT_EQ(port_counter(self->sw, self->ifindex[0], KAVM_SW_LEARN), 0);
 	/* Ports without --no-spoof may carry any source. */
 	frame_make(f, sizeof(f), bcast, mac_x, 18);
 	EXPECT_EQ(run_tc(self->sw, self->ifindex[1], f, sizeof(f)), TC_ACT_OK);
@@ -460,4 +472,74 @@ TEST(verifier_rejection_shows_its_log)
 	EXPECT_NE(access(path, F_OK), 0);
 	if (ret == 0)
 		bpf_switch_destroy(name);
+}
+
+/* Ports with a large ifindex are not in the array by ifindex: the hash finds them. */
+TEST_F(sw, a_port_with_a_large_ifindex_is_found_by_hash)
+{
+	char other[BPF_SWITCH_NAME_MAX + 1];
+	uint8_t f[64], got[2048];
+	int i;
+
+	ASSERT_EQ(system("ip link add kthi index 5000 type veth peer name kthi2 && "
+			 "ip link set kthi up && ip link set kthi2 up"),
+		  0);
+	ASSERT_EQ(if_nametoindex("kthi"), 5000U);
+	ASSERT_EQ(bpf_switch_port_add(self->sw, "kthi", &(struct bpf_switch_port_opts){}, other),
+		  0);
+	frame_make(f, sizeof(f), bcast, mac_x, 22);
+	EXPECT_EQ(run_tc(self->sw, 5000, f, sizeof(f)), TC_ACT_OK);
+	EXPECT_EQ(port_counter(self->sw, 5000, KAVM_SW_RX), 1);
+	for (i = 0; i < NPORTS; i++) {
+		EXPECT_EQ(tapdev_recv(self->fd[i], got, sizeof(got), 3000), (ssize_t)sizeof(f));
+		EXPECT_MEMEQ(got, f, sizeof(f));
+	}
+	EXPECT_EQ(fdb_port(self->sw, mac_x, NULL), 5000U);
+	ASSERT_EQ(bpf_switch_port_del(self->sw, "kthi"), 0);
+	EXPECT_EQ(run_tc(self->sw, 5000, f, sizeof(f)), TC_ACT_OK);
+	EXPECT_EQ(port_counter(self->sw, 5000, KAVM_SW_RX), -1);
+}
+
+/* A guest sending from many MACs fills the table; it cannot evict, frames still flood. */
+TEST_F(sw, a_full_table_stops_learning_not_switching)
+{
+	uint8_t m[6] = { 0x02, 0x42, 0, 0, 0, 0 }, f[64];
+	int i;
+
+	for (i = 0; i < KAVM_SW_FDB_SIZE; i++) {
+		m[4] = i >> 8;
+		m[5] = i & 0xff;
+		ASSERT_EQ(bpf_switch_fdb_add(self->sw, m, self->ifname[1]), 0);
+	}
+	frame_make(f, sizeof(f), bcast, mac_x, 23);
+	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_OK);
+	EXPECT_EQ(port_counter(self->sw, self->ifindex[0], KAVM_SW_FDB_FULL), 1);
+	EXPECT_EQ(port_counter(self->sw, self->ifindex[0], KAVM_SW_LEARN), 0);
+	EXPECT_EQ(expect_flooded(self, f, sizeof(f)), 0);
+	/* The static entries are all still there. */
+	m[4] = 0;
+	m[5] = 0;
+	frame_make(f, sizeof(f), m, mac_a, 24);
+	EXPECT_EQ(run_tc(self->sw, self->ifindex[0], f, sizeof(f)), TC_ACT_REDIRECT);
+}
+
+/* Detach forgets every entry of the port, even a table full of them, quickly. */
+TEST_F(sw, detach_flushes_all_of_the_ports_entries)
+{
+	uint8_t m[6] = { 0x02, 0x43, 0, 0, 0, 0 };
+	struct bpf_switch_fdb_info *e;
+	int i;
+
+	for (i = 0; i < KAVM_SW_FDB_SIZE - 1; i++) {
+		m[4] = i >> 8;
+		m[5] = i & 0xff;
+		ASSERT_EQ(bpf_switch_fdb_add(self->sw, m, self->ifname[i % 2 + 1]), 0);
+	}
+	ASSERT_EQ(bpf_switch_port_del(self->sw, self->ifname[1]), 0);
+	e = calloc(KAVM_SW_FDB_SIZE, sizeof(*e));
+	ASSERT_TRUE(e != NULL);
+	EXPECT_EQ(bpf_switch_fdb(self->sw, e, KAVM_SW_FDB_SIZE), KAVM_SW_FDB_SIZE / 2 - 1);
+	for (i = 0; i < KAVM_SW_FDB_SIZE / 2 - 1; i++)
+		EXPECT_EQ(e[i].ifindex, self->ifindex[2]);
+	free(e);
 }

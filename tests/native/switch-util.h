@@ -121,7 +121,7 @@ static inline int sw_sweep_one(const char *name, void *arg)
 	(void)arg;
 	if (sscanf(name, SW_TEST_PREFIX "%d-", &pid) == 1 && pid > 0 && kill(pid, 0) &&
 	    errno == ESRCH)
-		bpf_switch_destroy(name);
+		bpf_switch_destroy_pins(name); /* its netns died with it */
 	return 0;
 }
 

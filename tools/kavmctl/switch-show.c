@@ -34,9 +34,9 @@ static void print_counters(struct json_writer *jw, const uint64_t *c, const char
 		       i % 7 == 6 || i + 1 == KAVM_SW_NR_COUNTERS ? "\n" : " ");
 }
 
-static void print_port(struct json_writer *jw, const struct bpf_switch_port_info *p)
+static void print_port(struct json_writer *jw, const struct bpf_switch_port_info *p, bool here)
 {
-	const char *ifname = p->ifname[0] ? p->ifname : "(gone)";
+	const char *ifname = p->ifname[0] ? p->ifname : here ? "(gone)" : "(other netns)";
 	uint32_t f = p->port.flags;
 	char mac[18];
 
@@ -68,8 +68,11 @@ static void print_port(struct json_writer *jw, const struct bpf_switch_port_info
 static int show_ports(struct bpf_switch *sw, struct json_writer *jw)
 {
 	struct bpf_switch_port_info ports[KAVM_SW_MAX_PORTS];
-	int n, i;
+	int n, i, here;
 
+	here = bpf_switch_in_netns(sw);
+	if (here < 0)
+		return here;
 	n = bpf_switch_ports(sw, ports, ARRAY_SIZE(ports));
 	if (n < 0)
 		return n;
@@ -78,7 +81,7 @@ static int show_ports(struct bpf_switch *sw, struct json_writer *jw)
 		jw_start_array(jw);
 	}
 	for (i = 0; i < n && i < (int)ARRAY_SIZE(ports); i++)
-		print_port(jw, &ports[i]);
+		print_port(jw, &ports[i], here);
 	if (jw)
 		jw_end_array(jw);
 	return 0;
@@ -90,15 +93,19 @@ static int show_header(struct bpf_switch *sw, struct json_writer *jw)
 	int ret;
 
 	ret = bpf_switch_config(sw, &cfg);
-	if (ret)
+	if (!ret)
+		ret = bpf_switch_in_netns(sw);
+	if (ret < 0)
 		return ret;
 	if (jw) {
 		jw_string_field(jw, "name", sw->name);
 		jw_string_field(jw, "mode", cfg.flags & KAVM_SW_CFG_XDP ? "xdp" : "tc");
 		jw_uint_field(jw, "ageing_ms", cfg.ageing_ns / 1000000);
+		jw_bool_field(jw, "this_netns", ret > 0);
 	} else {
-		printf("switch %s mode %s ageing %.3gs\n", sw->name,
-		       cfg.flags & KAVM_SW_CFG_XDP ? "xdp" : "tc", cfg.ageing_ns / 1e9);
+		printf("switch %s mode %s ageing %.3gs%s\n", sw->name,
+		       cfg.flags & KAVM_SW_CFG_XDP ? "xdp" : "tc", cfg.ageing_ns / 1e9,
+		       ret > 0 ? "" : " (another network namespace: use kavmctl -n)");
 	}
 	return 0;
 }

@@ -19,10 +19,10 @@
 static void switch_usage(void)
 {
 	printf("kavmctl switch add NAME [--xdp] [--ageing SECONDS]\n"
-	       "kavmctl switch del NAME\n"
+	       "kavmctl switch del NAME [--force]      (--force: only the pins, netns gone)\n"
 	       "kavmctl switch show [NAME]            (-s counters, -j JSON)\n"
 	       "kavmctl switch attach NAME DEV [--uplink] [--mac MAC [--no-spoof]]\n"
-	       "kavmctl switch detach NAME DEV\n");
+	       "kavmctl switch detach NAME DEV|IFINDEX\n");
 }
 
 const char *kavmctl_switch_strerror(int err)
@@ -37,6 +37,8 @@ const char *kavmctl_switch_strerror(int err)
 	case -EPERM:
 	case -EACCES:
 		return "permission denied (needs CAP_BPF and CAP_NET_ADMIN)";
+	case -EXDEV:
+		return "belongs to another network namespace (use kavmctl -n NETNS)";
 	case -ENOEXEC:
 		return "the kernel's verifier rejected the program (its log is above)";
 	case -ENOSYS:
@@ -90,13 +92,15 @@ static int do_add(int argc, char **argv)
 
 static int do_del(int argc, char **argv)
 {
+	bool force = argc == 2 && !strcmp(argv[1], "--force");
 	int ret;
 
-	if (argc != 1) {
+	if (argc != 1 && !force) {
 		switch_usage();
 		return -EINVAL;
 	}
-	ret = bpf_switch_destroy(argv[0]);
+	/* --force: its netns is gone (or elsewhere); only the pins can go. */
+	ret = force ? bpf_switch_destroy_pins(argv[0]) : bpf_switch_destroy(argv[0]);
 	if (ret)
 		pr_err("switch %s: %s", argv[0], kavmctl_switch_strerror(ret));
 	return ret;

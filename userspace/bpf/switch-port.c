@@ -153,10 +153,28 @@ static void tc_unclaim(uint32_t ifindex, const struct kavm_sw_port *p)
 		bpf_tc_hook_destroy(&hook);
 }
 
+/* A new port starts from zero, not from the last one in its slot. */
+static int zero_counters(struct bpf_switch *sw, uint32_t slot)
+{
+	int ncpu = libbpf_num_possible_cpus(), ret = 0;
+	struct kavm_sw_stats *per;
+
+	if (ncpu < 0)
+		return ncpu;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_update_elem(sw->stats_fd, &slot, per, BPF_ANY))
+		ret = -errno;
+	free(per);
+	return ret;
+}
+
 static int alloc_slot(struct bpf_switch *sw, uint32_t ifindex, uint32_t *slot)
 {
 	struct kavm_sw_config cfg;
 	uint32_t i, v, zero = 0;
+	int ret;
 
 	for (i = 0; i < KAVM_SW_MAX_PORTS; i++) {
 		if (bpf_map_lookup_elem(sw->slots_fd, &i, &v))
@@ -166,6 +184,9 @@ static int alloc_slot(struct bpf_switch *sw, uint32_t ifindex, uint32_t *slot)
 	}
 	if (i == KAVM_SW_MAX_PORTS)
 		return -ENOSPC;
+	ret = zero_counters(sw, i);
+	if (ret)
+		return ret;
 	if (bpf_map_lookup_elem(sw->config_fd, &zero, &cfg))
 		return -errno;
 	if (bpf_map_update_elem(sw->slots_fd, &i, &ifindex, BPF_ANY))
@@ -195,12 +216,18 @@ static int tc_attach(struct bpf_switch *sw, uint32_t ifindex)
 	return bpf_tc_attach(&hook, &o);
 }
 
-static void tc_detach(uint32_t ifindex, const struct kavm_sw_port *p)
+/* Only our own filter goes, and the qdisc only if we made it for that filter. */
+static void tc_detach(struct bpf_switch *sw, uint32_t ifindex, const struct kavm_sw_port *p)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = BPF_SWITCH_TC_HANDLE,
+			    .priority = BPF_SWITCH_TC_PRIO);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = BPF_SWITCH_TC_HANDLE,
 			    .priority = BPF_SWITCH_TC_PRIO);
+	uint32_t ours = 0;
 
+	if (prog_id(sw->tc_fd, &ours) || bpf_tc_query(&hook, &q) || q.prog_id != ours)
+		return;
 	bpf_tc_detach(&hook, &o);
 	tc_unclaim(ifindex, p);
 }
@@ -247,8 +274,12 @@ static int port_init(struct bpf_switch *sw, const char *ifname,
 			return -EINVAL;
 		p->flags |= KAVM_SW_PORT_NO_SPOOF;
 	}
-	if (opts->has_mac)
+	if (opts->has_mac) {
+		if (opts->mac[0] & 1)
+			return -EINVAL;
 		memcpy(p->mac, opts->mac, 6);
+		p->flags |= KAVM_SW_PORT_HAS_MAC;
+	}
 	return 0;
 }
 
@@ -260,6 +291,45 @@ static bool want_xdp(struct bpf_switch *sw, const char *ifname, const struct kav
 	if (bpf_map_lookup_elem(sw->config_fd, &zero, &cfg) || !(cfg.flags & KAVM_SW_CFG_XDP))
 		return false;
 	return !(p->flags & KAVM_SW_PORT_UPLINK) && dev_is_tun(ifname);
+}
+
+/* The port's declared MAC: the datapath never learns it, so it must be static. */
+static int fdb_static(struct bpf_switch *sw, const uint8_t mac[6], uint32_t ifindex, uint32_t slot)
+{
+	struct kavm_sw_fdb_entry e = { .ifindex = ifindex,
+				       .slot = slot,
+				       .flags = KAVM_SW_FDB_STATIC };
+	struct kavm_sw_fdb_key k = {};
+
+	memcpy(k.mac, mac, 6);
+	return bpf_map_update_elem(sw->fdb_fd, &k, &e, BPF_ANY) ? -errno : 0;
+}
+
+/* ports and its array copy for small ifindexes change together. */
+static int port_store(struct bpf_switch *sw, uint32_t ifindex, struct kavm_sw_port *p,
+		      uint64_t flags)
+{
+	int ret = 0;
+
+	p->ifindex = ifindex;
+	if (bpf_map_update_elem(sw->ports_fd, &ifindex, p, flags))
+		return -errno;
+	if (ifindex < KAVM_SW_FAST_IFINDEX &&
+	    bpf_map_update_elem(sw->ports_fast_fd, &ifindex, p, BPF_ANY)) {
+		ret = -errno;
+		if (flags == BPF_NOEXIST)
+			bpf_map_delete_elem(sw->ports_fd, &ifindex);
+	}
+	return ret;
+}
+
+static void port_erase(struct bpf_switch *sw, uint32_t ifindex)
+{
+	struct kavm_sw_port none = {};
+
+	if (ifindex < KAVM_SW_FAST_IFINDEX)
+		bpf_map_update_elem(sw->ports_fast_fd, &ifindex, &none, BPF_ANY);
+	bpf_map_delete_elem(sw->ports_fd, &ifindex);
 }
 
 static int port_add_locked(struct bpf_switch *sw, const char *ifname, uint32_t ifindex,
@@ -280,10 +350,9 @@ static int port_add_locked(struct bpf_switch *sw, const char *ifname, uint32_t i
 	ret = alloc_slot(sw, ifindex, &p.slot);
 	if (ret)
 		goto err_unclaim;
-	if (bpf_map_update_elem(sw->ports_fd, &ifindex, &p, BPF_NOEXIST)) {
-		ret = -errno;
+	ret = port_store(sw, ifindex, &p, BPF_NOEXIST);
+	if (ret)
 		goto err_free_slot;
-	}
 	ret = tc_attach(sw, ifindex);
 	if (ret)
 		goto err_del_port;
@@ -294,19 +363,23 @@ static int port_add_locked(struct bpf_switch *sw, const char *ifname, uint32_t i
 		p.flags |= KAVM_SW_PORT_XDP;
 	}
 	/* Record which hooks we own, for detach. */
-	if (bpf_map_update_elem(sw->ports_fd, &ifindex, &p, BPF_EXIST)) {
-		ret = -errno;
+	ret = port_store(sw, ifindex, &p, BPF_EXIST);
+	if (ret)
 		goto err_xdp_detach;
+	if (p.flags & KAVM_SW_PORT_HAS_MAC) {
+		ret = fdb_static(sw, p.mac, ifindex, p.slot);
+		if (ret)
+			goto err_xdp_detach;
 	}
 	return 0;
 err_xdp_detach:
 	if (p.flags & KAVM_SW_PORT_XDP)
 		xdp_detach(sw, ifindex, p.slot);
 err_tc_detach:
-	tc_detach(ifindex, &p);
+	tc_detach(sw, ifindex, &p);
 	p.flags &= ~KAVM_SW_PORT_OWN_CLSACT;
 err_del_port:
-	bpf_map_delete_elem(sw->ports_fd, &ifindex);
+	port_erase(sw, ifindex);
 err_free_slot:
 	free_slot(sw, p.slot);
 err_unclaim:
@@ -333,22 +406,28 @@ int bpf_switch_port_add(struct bpf_switch *sw, const char *ifname,
 	return ret;
 }
 
-/* Learned and static entries that point at a leaving port go with it. */
+/*
+ * Learned and static entries that point at a leaving port go with it.
+ * Keys are collected first: deleting while walking would restart the walk.
+ */
 static void fdb_flush_port(struct bpf_switch *sw, uint32_t ifindex)
 {
-	struct kavm_sw_fdb_key key, next, *prev = NULL;
+	struct kavm_sw_fdb_key key, next, *prev = NULL, *gone;
 	struct kavm_sw_fdb_entry e;
+	size_t n = 0, i;
 
-	while (!bpf_map_get_next_key(sw->fdb_fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(sw->fdb_fd, &next, &e) && e.ifindex == ifindex) {
-			bpf_map_delete_elem(sw->fdb_fd, &next);
-			/* The deleted key cannot lead the walk: start over. */
-			prev = NULL;
-			continue;
-		}
+	gone = calloc(KAVM_SW_FDB_SIZE, sizeof(*gone));
+	if (!gone)
+		return;
+	while (n < KAVM_SW_FDB_SIZE && !bpf_map_get_next_key(sw->fdb_fd, prev, &next)) {
 		key = next;
 		prev = &key;
+		if (!bpf_map_lookup_elem(sw->fdb_fd, &key, &e) && e.ifindex == ifindex)
+			gone[n++] = key;
 	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(sw->fdb_fd, &gone[i]);
+	free(gone);
 }
 
 int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname)
@@ -369,10 +448,10 @@ int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname)
 	}
 	if (p.flags & KAVM_SW_PORT_XDP)
 		xdp_detach(sw, ifindex, p.slot);
-	tc_detach(ifindex, &p);
+	tc_detach(sw, ifindex, &p);
 	free_slot(sw, p.slot);
-	bpf_map_delete_elem(sw->ports_fd, &ifindex);
 	fdb_flush_port(sw, ifindex);
+	port_erase(sw, ifindex);
 out_unlock:
 	bpf_switch_unlock(sw);
 	return ret;
@@ -404,8 +483,13 @@ out_free:
 int bpf_switch_ports(struct bpf_switch *sw, struct bpf_switch_port_info *out, size_t max)
 {
 	uint32_t key, next, *prev = NULL;
+	int ret, here;
 	size_t n = 0;
-	int ret;
+
+	/* Names from another netns would be other devices' names. */
+	here = bpf_switch_in_netns(sw);
+	if (here < 0)
+		return here;
 
 	while (!bpf_map_get_next_key(sw->ports_fd, prev, &next)) {
 		key = next;
@@ -417,7 +501,7 @@ int bpf_switch_ports(struct bpf_switch *sw, struct bpf_switch_port_info *out, si
 			pi->ifindex = key;
 			if (bpf_map_lookup_elem(sw->ports_fd, &key, &pi->port))
 				continue;
-			if (!if_indextoname(key, pi->ifname))
+			if (!here || !if_indextoname(key, pi->ifname))
 				pi->ifname[0] = '\0';
 			ret = read_counters(sw, pi->port.slot, pi->c);
 			if (ret)
@@ -483,7 +567,7 @@ const char *bpf_switch_counter_name(enum kavm_sw_counter c)
 		[KAVM_SW_DROP_INVALID] = "drop_invalid",
 		[KAVM_SW_DROP_LOOP] = "drop_loop",
 		[KAVM_SW_NOT_PORT] = "not_port",
-		[KAVM_SW_DROP_FDB_FULL] = "fdb_full",
+		[KAVM_SW_FDB_FULL] = "fdb_full",
 	};
 
 	return (unsigned int)c < KAVM_SW_NR_COUNTERS && names[c] ? names[c] : "?";

@@ -4,6 +4,7 @@
 #define KAVM_BPF_SWITCH_PRIV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <kavm/bpf-switch.h>
 
@@ -14,7 +15,12 @@ static inline int isalnum_c(char c)
 
 int bpf_switch_check_name(const char *name);
 void bpf_switch_path(char *buf, size_t size, const char *name, const char *obj);
-/* Serialises writers of one switch (slot allocation, port and fdb changes). */
+/* The current network namespace's SO_NETNS_COOKIE. */
+int bpf_switch_netns_cookie(uint64_t *cookie);
+/*
+ * Serialises writers of one switch (slot allocation, port and fdb changes);
+ * -EXDEV outside the switch's network namespace.
+ */
 int bpf_switch_lock(struct bpf_switch *sw);
 void bpf_switch_unlock(struct bpf_switch *sw);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@
 #include "switch-priv.h"
 
 static const char *const pin_names[] = {
-	"ports", "slots", "fdb", "config", "stats", "tx_ports", "prog_tc", "prog_xdp",
+	"ports", "slots", "fdb", "config", "stats", "tx_ports", "prog_tc", "prog_xdp", "ports_fast",
 };
 
 int bpf_switch_check_name(const char *name)
@@ -101,7 +102,22 @@ static int set_pin_paths(struct switch_bpf *skel, const char *name)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	bpf_switch_path(path, sizeof(path), name, "ports_fast");
+	return bpf_map__set_pin_path(skel->maps.ports_fast, path);
+}
+
+int bpf_switch_netns_cookie(uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd, ret = 0;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		ret = -errno;
+	close(fd);
+	return ret;
 }
 
 static int init_config(struct switch_bpf *skel, const struct bpf_switch_create_opts *opts)
@@ -110,7 +126,14 @@ static int init_config(struct switch_bpf *skel, const struct bpf_switch_create_o
 		.ageing_ns = opts->ageing_ns ? opts->ageing_ns : KAVM_SW_AGEING_NS_DEFAULT,
 		.flags = opts->xdp ? KAVM_SW_CFG_XDP : 0,
 	};
+	uint64_t cookie;
 	uint32_t zero = 0;
+	int ret;
+
+	ret = bpf_switch_netns_cookie(&cookie);
+	if (ret)
+		return ret;
+	cfg.netns_cookie = cookie;
 
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sw_config), &zero, &cfg, BPF_ANY))
 		return -errno;
@@ -219,8 +242,9 @@ static int open_pin(const char *name, const char *obj, int *fd)
 
 static void close_fds(struct bpf_switch *sw)
 {
-	int *fds[] = { &sw->ports_fd,	 &sw->slots_fd, &sw->fdb_fd, &sw->config_fd, &sw->stats_fd,
-		       &sw->tx_ports_fd, &sw->tc_fd,	&sw->xdp_fd, &sw->dir_fd };
+	int *fds[] = { &sw->ports_fd,	   &sw->slots_fd,    &sw->fdb_fd, &sw->config_fd,
+		       &sw->stats_fd,	   &sw->tx_ports_fd, &sw->tc_fd,  &sw->xdp_fd,
+		       &sw->ports_fast_fd, &sw->dir_fd };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
@@ -232,8 +256,9 @@ static void close_fds(struct bpf_switch *sw)
 
 static int open_fds(struct bpf_switch *sw)
 {
-	int *fds[] = { &sw->ports_fd, &sw->slots_fd,	&sw->fdb_fd, &sw->config_fd,
-		       &sw->stats_fd, &sw->tx_ports_fd, &sw->tc_fd,  &sw->xdp_fd };
+	int *fds[] = { &sw->ports_fd,  &sw->slots_fd, &sw->fdb_fd,
+		       &sw->config_fd, &sw->stats_fd, &sw->tx_ports_fd,
+		       &sw->tc_fd,     &sw->xdp_fd,   &sw->ports_fast_fd };
 	size_t i;
 	int ret;
 
@@ -284,8 +309,30 @@ void bpf_switch_close(struct bpf_switch *sw)
 	free(sw);
 }
 
+int bpf_switch_in_netns(struct bpf_switch *sw)
+{
+	struct kavm_sw_config cfg;
+	uint64_t cookie;
+	int ret;
+
+	ret = bpf_switch_netns_cookie(&cookie);
+	if (!ret)
+		ret = bpf_switch_config(sw, &cfg);
+	if (ret)
+		return ret;
+	return cfg.netns_cookie == cookie;
+}
+
+/* Writers name devices by ifindex: only meaningful in the switch's own netns. */
 int bpf_switch_lock(struct bpf_switch *sw)
 {
+	int ret;
+
+	ret = bpf_switch_in_netns(sw);
+	if (ret < 0)
+		return ret;
+	if (!ret)
+		return -EXDEV;
 	while (flock(sw->dir_fd, LOCK_EX))
 		if (errno != EINTR)
 			return -errno;
@@ -307,6 +354,11 @@ int bpf_switch_destroy(const char *name)
 	ret = bpf_switch_open(name, &sw);
 	if (ret)
 		return ret;
+	/* Fails from another netns before anything is touched. */
+	ret = bpf_switch_lock(sw);
+	if (ret)
+		goto out_close;
+	bpf_switch_unlock(sw);
 	n = bpf_switch_ports(sw, ports, ARRAY_SIZE(ports));
 	for (i = 0; i < n && i < (int)ARRAY_SIZE(ports); i++) {
 		snprintf(idx, sizeof(idx), "%u", ports[i].ifindex);
@@ -320,6 +372,21 @@ int bpf_switch_destroy(const char *name)
 out_close:
 	bpf_switch_close(sw);
 	return ret;
+}
+
+int bpf_switch_destroy_pins(const char *name)
+{
+	char path[256];
+	int ret;
+
+	ret = bpf_switch_check_name(name);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", BPF_SWITCH_PIN_ROOT, name);
+	if (access(path, F_OK))
+		return -errno;
+	unpin_all(name);
+	return 0;
 }
 
 int bpf_switch_attach(const char *name, const char *ifname, const struct bpf_switch_port_opts *opts)
