@@ -142,7 +142,7 @@ TEST_F_TIMEOUT(guest, devices_answer_port_io_and_mmio, 120)
 	start_vm(self, "devices");
 	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_HALT);
 	ASSERT_EQ(self->port.n, 1u);
-	/* 0: all ten checks in the guest passed; otherwise the failed check's number. */
+	/* 0: every check in the guest passed; otherwise the failed check's number. */
 	EXPECT_EQ(self->port.vals[0], 0);
 	EXPECT_EQ(self->mmio.reg, 0x12345678u);
 	EXPECT_GE(self->mmio.accesses, 3u);
