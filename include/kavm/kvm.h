@@ -35,7 +35,8 @@ struct cpuid_table;
 #define KVM_TSS_ADDR 0xfeffc000ULL
 #define KVM_IDENTITY_MAP_ADDR 0xfeffb000ULL
 
-#define KVM_MAX_CPUS 255 /* 8-bit xAPIC ids in the MP table */
+/* 8-bit xAPIC ids in the MP table: 0..253 for CPUs, the IOAPIC next, 0xff broadcast */
+#define KVM_MAX_CPUS 254
 #define KVM_MIN_MEM (16ULL << 20) /* what a Linux guest needs */
 #define KVM_MIN_VM_MEM (64ULL << 10) /* what kvm_vm_create accepts */
 

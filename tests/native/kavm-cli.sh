@@ -90,8 +90,8 @@ if [ "$host_mib" -lt 1000000 ]; then
 		"guest memory $((host_mib + 1024)) MiB: more than the host's $host_mib MiB of RAM" \
 		--kernel "$T/reset.bz" --memory $((host_mib + 1024))M
 fi
-expect_error "zero CPUs" "--cpus 0: must be a number from 1 to 255" --kernel "$T/reset.bz" --cpus 0
-expect_error "absurd CPUs" "--cpus 100000: must be a number from 1 to 255" \
+expect_error "zero CPUs" "--cpus 0: must be a number from 1 to 254" --kernel "$T/reset.bz" --cpus 0
+expect_error "absurd CPUs" "--cpus 100000: must be a number from 1 to 254" \
 	--kernel "$T/reset.bz" --cpus 100000
 expect_error "unknown CPU feature" "--cpu-features: unknown feature 'warp9'" \
 	--kernel "$T/reset.bz" --cpu-features -cx16,-warp9
