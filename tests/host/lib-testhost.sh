@@ -135,6 +135,39 @@ testhost_init() {
 	trap 'exit 143' TERM
 }
 
+# testhost_vmlinux: print the path of the ELF vmlinux inside TH_VMLINUZ,
+# extracted once per version (Debian ships no vmlinux outside -dbg packages).
+# The bzImage's setup header locates the compressed payload: it starts
+# payload_offset (0x248) bytes into the protected-mode part, which follows
+# setup_sects (0x1f1) + 1 sectors; the payload is vmlinux.bin plus the
+# relocations KASLR uses, so the ELF comes out whole with a harmless tail.
+testhost_vmlinux() {
+	local out=$TH_KTREE/vmlinux sects off len magic dec
+	if [ ! -f "$out" ]; then
+		sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$TH_VMLINUZ" | tr -d ' ')
+		off=$(od -An -tu4 -j $((0x248)) -N4 "$TH_VMLINUZ" | tr -d ' ')
+		len=$(od -An -tu4 -j $((0x24c)) -N4 "$TH_VMLINUZ" | tr -d ' ')
+		[ "$sects" -eq 0 ] && sects=4
+		off=$(((sects + 1) * 512 + off))
+		magic=$(od -An -tx1 -j "$off" -N4 "$TH_VMLINUZ" | tr -d ' ')
+		case "$magic" in
+		fd377a58) dec="xz -dcq" ;;
+		1f8b*) dec="gzip -dcq" ;;
+		28b52ffd) dec="zstd -dcq" ;;
+		*) _th_err "$TH_VMLINUZ: unknown payload compression ($magic)"; return 1 ;;
+		esac
+		# xz and gzip complain about the stream's end; the ELF check decides.
+		tail -c +$((off + 1)) "$TH_VMLINUZ" | head -c "$len" | $dec >"$out.tmp" 2>/dev/null
+		if [ "$(od -An -c -N4 "$out.tmp" | tr -d ' ')" != '177ELF' ]; then
+			_th_err "$TH_VMLINUZ: the payload is not an ELF vmlinux"
+			rm -f "$out.tmp"
+			return 1
+		fi
+		mv "$out.tmp" "$out"
+	fi
+	echo "$out"
+}
+
 # Copy MODULES and everything they depend on from the extracted tree into the
 # initramfs tree ROOT, then index them there so busybox modprobe resolves deps.
 _th_stage_modules() {	# root module...
