@@ -21,7 +21,7 @@ static void on_signal(int fd, uint32_t events, void *opaque)
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	kvm_vm_request_stop(vm, VM_STOP_SIGNAL, "terminated by %s", strsignal(si.ssi_signo));
+	kvm_vm_request_stop(vm, VM_STOP_SIGNAL, "terminated by SIG%s", sigabbrev_np(si.ssi_signo));
 }
 
 /* SIGINT/SIGTERM are blocked in every thread and read by the loop: an orderly stop. */

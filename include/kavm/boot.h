@@ -42,9 +42,14 @@ struct boot_image {
 	uint64_t kernel_end; /* first byte after what the kernel may use */
 };
 
-/* The image's bytes are in buf; both return -ENOEXEC for "not this format". */
-int bzimage_load(struct guest_mem *mem, const void *buf, size_t size, struct boot_image *img);
-int elf_load(struct guest_mem *mem, const void *buf, size_t size, struct boot_image *img);
+/*
+ * The image's bytes are in buf; name is for messages. Both return -ENOEXEC,
+ * silently, for "not this format"; any other error has been printed.
+ */
+int bzimage_load(struct guest_mem *mem, const char *name, const void *buf, size_t size,
+		 struct boot_image *img);
+int elf_load(struct guest_mem *mem, const char *name, const void *buf, size_t size,
+	     struct boot_image *img);
 
 /* Fill tbl with the guest's e820 map; returns the number of entries. */
 unsigned int e820_build(const struct guest_mem *mem, struct boot_e820_entry *tbl, unsigned int max);
@@ -65,6 +70,8 @@ void bootparams_fill(struct boot_params *bp, const struct boot_image *img,
  */
 int initrd_place(const struct guest_mem *mem, const struct boot_image *img, uint64_t size,
 		 uint64_t *addr);
+/* The first address an initrd may not reach. */
+uint64_t initrd_limit(const struct guest_mem *mem, const struct boot_image *img);
 
 /* MP table: every CPU, buses PCI (id 0) and ISA (id 1), the IOAPIC, ISA IRQs. */
 #define MPTABLE_BUS_PCI 0

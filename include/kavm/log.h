@@ -47,7 +47,8 @@ bool log_ratelimit_ok(struct log_ratelimit *rl);
 #define log_ratelimited(level, fmt, ...)                                                           \
 	do {                                                                                       \
 		static struct log_ratelimit __rl;                                                  \
-		if (log_ratelimit_ok(&__rl))                                                       \
+		/* Count only what would be printed: no "suppressed" line for hidden levels. */   \
+		if ((int)(level) <= log_level && log_ratelimit_ok(&__rl))                          \
 			log_msg(level, fmt, ##__VA_ARGS__);                                        \
 	} while (0)
 

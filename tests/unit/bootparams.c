@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests: zero page fields, e820 layout with the PCI hole, initrd placement, bzImage checks. */
 #include <errno.h>
+#include <elf.h>
 #include <stdlib.h>
 
 #include <kavm/boot.h>
@@ -154,7 +155,7 @@ TEST(bzimage_loads_protected_mode_part_at_1m_and_enters_at_0x200)
 
 	log_level = LOG_LEVEL_ERR - 1;
 	mem_with(&mem, 64 << 20);
-	ASSERT_EQ(bzimage_load(&mem, b, 64 * 1024, &img), 0);
+	ASSERT_EQ(bzimage_load(&mem, "test", b, 64 * 1024, &img), 0);
 	EXPECT_EQ(img.entry, 0x100200u);
 	EXPECT_TRUE(img.is_bzimage);
 	EXPECT_EQ(*(uint8_t *)guest_mem_ptr(&mem, 0x100000, 1), 0xcc);
@@ -172,17 +173,67 @@ TEST(bzimage_refuses_old_32bit_truncated_and_foreign_images)
 	log_level = LOG_LEVEL_ERR - 1;
 	mem_with(&mem, 64 << 20);
 	b = fake_bzimage(64 * 1024, 0x020f, 0);
-	EXPECT_EQ(bzimage_load(&mem, b, 64 * 1024, &img), -EINVAL);
+	EXPECT_EQ(bzimage_load(&mem, "test", b, 64 * 1024, &img), -EINVAL);
 	free(b);
 	b = fake_bzimage(64 * 1024, 0x0206, XLF_KERNEL_64);
-	EXPECT_EQ(bzimage_load(&mem, b, 64 * 1024, &img), -EINVAL);
+	EXPECT_EQ(bzimage_load(&mem, "test", b, 64 * 1024, &img), -EINVAL);
 	free(b);
 	b = fake_bzimage(64 * 1024, 0x020f, XLF_KERNEL_64);
-	EXPECT_EQ(bzimage_load(&mem, b, 32 * 1024, &img), -EINVAL);
-	EXPECT_EQ(bzimage_load(&mem, b, 0x200, &img), -ENOEXEC);
+	EXPECT_EQ(bzimage_load(&mem, "test", b, 32 * 1024, &img), -EINVAL);
+	EXPECT_EQ(bzimage_load(&mem, "test", b, 0x200, &img), -ENOEXEC);
 	b[0x1fe] = 0;
-	EXPECT_EQ(bzimage_load(&mem, b, 64 * 1024, &img), -ENOEXEC);
-	EXPECT_EQ(elf_load(&mem, b, 64 * 1024, &img), -ENOEXEC);
+	EXPECT_EQ(bzimage_load(&mem, "test", b, 64 * 1024, &img), -ENOEXEC);
+	EXPECT_EQ(elf_load(&mem, "test", b, 64 * 1024, &img), -ENOEXEC);
 	free(b);
+	guest_mem_exit(&mem);
+}
+
+TEST(elf_vmlinux_segments_land_at_physical_addresses)
+{
+	struct {
+		Elf64_Ehdr eh;
+		Elf64_Phdr ph[2];
+		uint8_t text[64];
+	} f = { 0 };
+	struct boot_image img;
+	struct guest_mem mem;
+	uint8_t *p;
+
+	log_level = LOG_LEVEL_ERR - 1;
+	memcpy(f.eh.e_ident, ELFMAG, SELFMAG);
+	f.eh.e_ident[EI_CLASS] = ELFCLASS64;
+	f.eh.e_type = ET_EXEC;
+	f.eh.e_machine = EM_X86_64;
+	f.eh.e_entry = 0x1000000;
+	f.eh.e_phoff = offsetof(typeof(f), ph);
+	f.eh.e_phentsize = sizeof(Elf64_Phdr);
+	f.eh.e_phnum = 2;
+	f.ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD,
+				.p_offset = offsetof(typeof(f), text),
+				.p_vaddr = 0xffffffff81000000ULL,
+				.p_paddr = 0x1000000,
+				.p_filesz = 64,
+				.p_memsz = 4096 };
+	f.ph[1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_paddr = 0x7000000, .p_memsz = 16 };
+	memset(f.text, 0x90, sizeof(f.text));
+	mem_with(&mem, 64 << 20);
+	p = guest_mem_ptr(&mem, 0x1000000, 4096);
+	memset(p, 0xee, 4096);
+	ASSERT_EQ(elf_load(&mem, "test", &f, sizeof(f), &img), 0);
+	EXPECT_EQ(img.entry, 0x1000000u);
+	EXPECT_FALSE(img.is_bzimage);
+	EXPECT_EQ(img.kernel_end, 0x1001000u);
+	EXPECT_EQ(p[0], 0x90);
+	EXPECT_EQ(p[63], 0x90);
+	EXPECT_EQ(p[64], 0); /* bss zeroed */
+	EXPECT_EQ(p[4095], 0);
+	EXPECT_EQ(img.hdr.header, (uint32_t)BOOT_HDR_MAGIC);
+	/* Truncated: the segment's bytes run past the end of the file. */
+	EXPECT_EQ(elf_load(&mem, "test", &f, sizeof(f) - 8, &img), -EINVAL);
+	/* A segment outside RAM. */
+	f.ph[0].p_paddr = 0x7ff0000;
+	EXPECT_EQ(elf_load(&mem, "test", &f, sizeof(f), &img), -ENOSPC);
+	f.eh.e_machine = EM_386;
+	EXPECT_EQ(elf_load(&mem, "test", &f, sizeof(f), &img), -EINVAL);
 	guest_mem_exit(&mem);
 }

@@ -56,15 +56,20 @@ static uint64_t low_ram_end(const struct guest_mem *mem)
 	return 0;
 }
 
-int initrd_place(const struct guest_mem *mem, const struct boot_image *img, uint64_t size,
-		 uint64_t *addr)
+uint64_t initrd_limit(const struct guest_mem *mem, const struct boot_image *img)
 {
-	uint64_t limit = low_ram_end(mem);
 	uint64_t max_addr =
 		img->hdr.initrd_addr_max ? img->hdr.initrd_addr_max : BOOT_INITRD_ADDR_MAX_DEFAULT;
 
 	/* initrd_addr_max is the highest address the last byte may have. */
-	limit = min(limit, max_addr + 1);
+	return min(low_ram_end(mem), max_addr + 1);
+}
+
+int initrd_place(const struct guest_mem *mem, const struct boot_image *img, uint64_t size,
+		 uint64_t *addr)
+{
+	uint64_t limit = initrd_limit(mem, img);
+
 	if (size > limit)
 		return -ENOSPC;
 	*addr = (limit - size) & ~0xfffULL;

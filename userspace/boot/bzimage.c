@@ -9,7 +9,8 @@
 #define SETUP_HDR_OFFSET 0x1f1
 #define SETUP_HDR_MIN_VERSION 0x020c /* xloadflags: 2.12 */
 
-int bzimage_load(struct guest_mem *mem, const void *buf, size_t size, struct boot_image *img)
+int bzimage_load(struct guest_mem *mem, const char *name, const void *buf, size_t size,
+		 struct boot_image *img)
 {
 	const uint8_t *p = buf;
 	struct setup_header hdr;
@@ -23,12 +24,13 @@ int bzimage_load(struct guest_mem *mem, const void *buf, size_t size, struct boo
 	if (hdr.boot_flag != BOOT_FLAG_MAGIC || hdr.header != BOOT_HDR_MAGIC)
 		return -ENOEXEC;
 	if (hdr.version < SETUP_HDR_MIN_VERSION) {
-		pr_err("bzImage: boot protocol %#x, kavm needs %#x or later", hdr.version,
+		pr_err("kernel %s: boot protocol %#x, kavm needs %#x or later", name, hdr.version,
 		       SETUP_HDR_MIN_VERSION);
 		return -EINVAL;
 	}
 	if (!(hdr.xloadflags & XLF_KERNEL_64)) {
-		pr_err("bzImage: no 64-bit entry point (XLF_KERNEL_64 clear)");
+		pr_err("kernel %s: bzImage without a 64-bit entry point (XLF_KERNEL_64 clear)",
+		       name);
 		return -EINVAL;
 	}
 	/* The header ends where the jump at 0x200 says (byte 0x201 is its offset). */
@@ -37,20 +39,20 @@ int bzimage_load(struct guest_mem *mem, const void *buf, size_t size, struct boo
 		hdr_len = sizeof(hdr);
 	setup_len = ((uint64_t)(hdr.setup_sects ? hdr.setup_sects : 4) + 1) * 512;
 	if (setup_len >= size) {
-		pr_err("bzImage: truncated (%zu bytes, setup alone is %llu)", size,
+		pr_err("kernel %s: truncated bzImage (%zu bytes, setup alone is %llu)", name, size,
 		       (unsigned long long)setup_len);
 		return -EINVAL;
 	}
 	pm_len = size - setup_len;
 	if (hdr.syssize && pm_len < (uint64_t)hdr.syssize * 16) {
-		pr_err("bzImage: truncated (%llu bytes of kernel, header says %llu)",
-		       (unsigned long long)pm_len, (unsigned long long)hdr.syssize * 16);
+		pr_err("kernel %s: truncated bzImage (%llu bytes of kernel, header says %llu)",
+		       name, (unsigned long long)pm_len, (unsigned long long)hdr.syssize * 16);
 		return -EINVAL;
 	}
 	need = max(pm_len, (uint64_t)hdr.init_size);
 	dst = guest_mem_ptr(mem, BOOT_KERNEL_ADDR, need);
 	if (!dst) {
-		pr_err("bzImage: kernel needs %llu MiB at 1 MiB, more than guest RAM",
+		pr_err("kernel %s: needs %llu MiB of RAM at 1 MiB, more than the guest has", name,
 		       (unsigned long long)(need >> 20) + 1);
 		return -ENOSPC;
 	}

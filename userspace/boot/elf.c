@@ -7,19 +7,19 @@
 #include <kavm/boot.h>
 #include <kavm/log.h>
 
-static int elf_load_segment(struct guest_mem *mem, const uint8_t *p, size_t size,
+static int elf_load_segment(struct guest_mem *mem, const char *name, const uint8_t *p, size_t size,
 			    const Elf64_Phdr *ph, uint64_t *end)
 {
 	void *dst;
 
 	if (ph->p_filesz > ph->p_memsz || !range_ok(ph->p_offset, ph->p_filesz, size)) {
-		pr_err("vmlinux: segment at %#llx lies outside the file (truncated?)",
+		pr_err("kernel %s: ELF segment at %#llx lies outside the file (truncated?)", name,
 		       (unsigned long long)ph->p_paddr);
 		return -EINVAL;
 	}
 	dst = guest_mem_ptr(mem, ph->p_paddr, ph->p_memsz);
 	if (!dst) {
-		pr_err("vmlinux: segment [%#llx, +%#llx) is not in guest RAM",
+		pr_err("kernel %s: ELF segment [%#llx, +%#llx) is not in guest RAM", name,
 		       (unsigned long long)ph->p_paddr, (unsigned long long)ph->p_memsz);
 		return -ENOSPC;
 	}
@@ -29,7 +29,8 @@ static int elf_load_segment(struct guest_mem *mem, const uint8_t *p, size_t size
 	return 0;
 }
 
-int elf_load(struct guest_mem *mem, const void *buf, size_t size, struct boot_image *img)
+int elf_load(struct guest_mem *mem, const char *name, const void *buf, size_t size,
+	     struct boot_image *img)
 {
 	const uint8_t *p = buf;
 	Elf64_Ehdr eh;
@@ -42,12 +43,12 @@ int elf_load(struct guest_mem *mem, const void *buf, size_t size, struct boot_im
 	memcpy(&eh, p, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
 	    eh.e_type != ET_EXEC) {
-		pr_err("vmlinux: not an x86-64 ELF executable");
+		pr_err("kernel %s: not an x86-64 ELF executable", name);
 		return -EINVAL;
 	}
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
 	    !range_ok(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), size)) {
-		pr_err("vmlinux: program headers lie outside the file (truncated?)");
+		pr_err("kernel %s: ELF program headers lie outside the file (truncated?)", name);
 		return -EINVAL;
 	}
 	for (i = 0; i < eh.e_phnum; i++) {
@@ -56,13 +57,13 @@ int elf_load(struct guest_mem *mem, const void *buf, size_t size, struct boot_im
 		memcpy(&ph, p + eh.e_phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.p_type != PT_LOAD || !ph.p_memsz)
 			continue;
-		ret = elf_load_segment(mem, p, size, &ph, &end);
+		ret = elf_load_segment(mem, name, p, size, &ph, &end);
 		if (ret)
 			return ret;
 		loaded++;
 	}
 	if (!loaded) {
-		pr_err("vmlinux: no loadable segment");
+		pr_err("kernel %s: no loadable ELF segment", name);
 		return -EINVAL;
 	}
 	memset(img, 0, sizeof(*img));

@@ -62,14 +62,13 @@ static int boot_load_kernel(struct kvm_vm *vm, struct boot_image *img)
 	ret = map_file("kernel", path, &f);
 	if (ret)
 		return ret;
-	ret = bzimage_load(&vm->mem, f.buf, f.size, img);
+	ret = bzimage_load(&vm->mem, path, f.buf, f.size, img);
 	if (ret == -ENOEXEC)
-		ret = elf_load(&vm->mem, f.buf, f.size, img);
+		ret = elf_load(&vm->mem, path, f.buf, f.size, img);
+	/* The loaders name what is wrong with an image of their format. */
 	if (ret == -ENOEXEC)
 		pr_err("kernel %s: not a Linux kernel (neither a bzImage nor an ELF vmlinux)",
 		       path);
-	else if (ret)
-		pr_err("kernel %s: cannot be loaded", path);
 	unmap_file(&f);
 	return ret;
 }
@@ -89,8 +88,10 @@ static int boot_load_initrd(struct kvm_vm *vm, const struct boot_image *img,
 		return ret;
 	ret = initrd_place(&vm->mem, img, f.size, &initrd->addr);
 	if (ret) {
-		pr_err("initrd %s: %zu bytes do not fit in guest RAM below %#x above the kernel",
-		       path, f.size, img->hdr.initrd_addr_max);
+		pr_err("initrd %s: %zu bytes do not fit in guest RAM between the kernel's end "
+		       "(%#llx) and %#llx",
+		       path, f.size, (unsigned long long)img->kernel_end,
+		       (unsigned long long)initrd_limit(&vm->mem, img));
 		goto out_unmap;
 	}
 	initrd->size = f.size;

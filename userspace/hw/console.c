@@ -4,7 +4,8 @@
  * stdio (raw mode on a terminal, restored on exit; Ctrl-a x quits, Ctrl-a
  * Ctrl-a sends Ctrl-a), file:PATH (output only), unix:PATH (connects to a
  * listening stream socket, both ways) or none. Input is read on the loop
- * thread and stops while the receive FIFO is full.
+ * thread; what the receive FIFO cannot take waits here, and reading pauses
+ * until the guest drains the FIFO, so no input byte is lost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,9 @@ static struct console {
 	bool own_in, own_out; /* fds kavm opened and closes */
 	bool tty_raw;
 	bool escape; /* last input byte was Ctrl-a; loop thread only */
+	/* Read but not yet taken by the UART; loop thread only. */
+	uint8_t pending[256];
+	size_t pending_off, pending_len;
 	struct termios saved;
 } con = { .in_fd = -1, .out_fd = -1 };
 
@@ -41,12 +45,25 @@ static void console_set_irq(void *opaque, int level)
 	kvm_irq_line(c->vm, SERIAL_COM1_IRQ, level);
 }
 
+/* Hand what is pending to the UART; poll the input again only once all of it is taken. */
+static void console_feed(struct console *c)
+{
+	c->pending_off += serial_receive(c->uart, c->pending + c->pending_off,
+					 c->pending_len - c->pending_off);
+	if (c->pending_off < c->pending_len) {
+		loop_mod_fd(c->vm->loop, c->in_fd, 0);
+		return;
+	}
+	c->pending_off = c->pending_len = 0;
+	loop_mod_fd(c->vm->loop, c->in_fd, EPOLLIN);
+}
+
 static void console_resume_input(void *opaque)
 {
 	struct console *c = opaque;
 
-	if (c->in_fd >= 0)
-		loop_mod_fd(c->vm->loop, c->in_fd, EPOLLIN);
+	if (c->in_fd >= 0 && c->pending_len)
+		console_feed(c);
 }
 
 static void console_rx_ready(void *opaque)
@@ -84,11 +101,11 @@ static size_t console_escapes(struct console *c, uint8_t *buf, size_t len)
 static void console_input(int fd, uint32_t events, void *opaque)
 {
 	struct console *c = opaque;
-	uint8_t buf[SERIAL_FIFO_SIZE];
 	ssize_t len;
-	size_t n, done;
 
-	len = read(fd, buf, sizeof(buf));
+	if (c->pending_len)
+		return;
+	len = read(fd, c->pending, sizeof(c->pending));
 	if (len <= 0) {
 		if (len < 0 && (errno == EINTR || errno == EAGAIN))
 			return;
@@ -96,14 +113,10 @@ static void console_input(int fd, uint32_t events, void *opaque)
 		loop_del_fd(c->vm->loop, fd);
 		return;
 	}
-	n = console_escapes(c, buf, len);
-	done = serial_receive(c->uart, buf, n);
-	/*
-	 * The FIFO is full: bytes that did not fit are lost, as on a line
-	 * without flow control, and reading pauses until the guest drains it.
-	 */
-	if (done < n || done == SERIAL_FIFO_SIZE)
-		loop_mod_fd(c->vm->loop, fd, 0);
+	c->pending_len = console_escapes(c, c->pending, len);
+	c->pending_off = 0;
+	/* The UART pushes back when its FIFO is full: the rest waits for rx_ready. */
+	console_feed(c);
 }
 
 static int console_open_unix(const char *path)

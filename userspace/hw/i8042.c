@@ -82,7 +82,20 @@ static void i8042_command(struct i8042 *k, uint8_t cmd)
 	case CMD_PULSE_RESET:
 		i8042_reset(k);
 		break;
-	default: /* enable/disable ports and the rest: accepted, nothing to model */
+	/* Port enables live in the command byte, where Linux reads them back. */
+	case CMD_AUX_DISABLE:
+		k->ctr |= CTR_AUXDIS;
+		break;
+	case CMD_AUX_ENABLE:
+		k->ctr &= ~CTR_AUXDIS;
+		break;
+	case CMD_KBD_DISABLE:
+		k->ctr |= CTR_KBDDIS;
+		break;
+	case CMD_KBD_ENABLE:
+		k->ctr &= ~CTR_KBDDIS;
+		break;
+	default: /* the rest: accepted, nothing to model */
 		break;
 	}
 }

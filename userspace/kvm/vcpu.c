@@ -149,8 +149,9 @@ static void vcpu_handle_io(struct kvm_vcpu *vcpu)
 
 	for (i = 0; i < run->io.count; i++, data += run->io.size) {
 		if (bus_dispatch(&vcpu->vm->pio_bus, run->io.port, data, run->io.size, is_write))
-			pr_debug("vCPU %u: unclaimed port %s %#x/%u", vcpu->id,
-				 is_write ? "write" : "read", run->io.port, run->io.size);
+			log_ratelimited(LOG_LEVEL_DEBUG, "vCPU %u: unclaimed port %s %#x/%u",
+					vcpu->id, is_write ? "write" : "read", run->io.port,
+					run->io.size);
 	}
 }
 

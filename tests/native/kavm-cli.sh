@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# kavm's command line against build/kavm: each bad input gives exactly one
+# line naming the cause, status 1 and nothing left behind; fake kernels in
+# the 64-bit boot protocol check the boot path, exit status and signals on
+# this machine's /dev/kvm.
+. "$(dirname "$0")/../lib.sh"
+
+KAVM=${KAVM:-$BUILD/kavm}
+[ -x "$KAVM" ] || skip_all "needs $KAVM (make)"
+T=$(mktemp -d /tmp/kavm-cli.XXXXXX)
+at_exit rm -rf "$T"
+
+run() {	# args...: sets OUT (stdout), ERR (stderr), RC
+	"$KAVM" "$@" >"$T/out" 2>"$T/err" </dev/null
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+
+expect_error() {	# desc "message" args...
+	local desc=$1 msg=$2
+	shift 2
+	run "$@"
+	check_eq "$desc: status 1" "$RC" 1
+	check_eq "$desc: one line" "$ERR" "kavm: $msg"
+}
+
+# poke FILE OFFSET HEXBYTES: write bytes at an offset without truncating
+poke() {
+	printf "$(echo "$3" | sed 's/\(..\)/\\x\1/g')" |
+		dd of="$1" bs=1 seek=$(($2)) conv=notrunc status=none
+}
+
+# mkbz FILE XLOADFLAGS CODE [PM_SIZE]: a bzImage (protocol 2.15, 4 setup
+# sectors) whose 64-bit entry (protected-mode part + 0x200) runs CODE.
+mkbz() {
+	local f=$1 pm=${4:-8192}
+	head -c $((5 * 512 + pm)) /dev/zero >"$f"
+	poke "$f" 0x1f1 04				# setup_sects
+	poke "$f" 0x1f4 "$(printf '%02x%02x0000' $((pm / 16 % 256)) $((pm / 16 / 256)))"
+	poke "$f" 0x1fe 55aa				# boot_flag
+	poke "$f" 0x201 6a				# header ends at 0x26c
+	poke "$f" 0x202 48647253			# "HdrS"
+	poke "$f" 0x206 0f02				# version 2.15
+	poke "$f" 0x236 "$2"				# xloadflags
+	poke "$f" 0x260 00001000			# init_size 1 MiB
+	poke "$f" $((5 * 512 + 0x200)) "$3"
+}
+
+RESET=b0fee664f4		# mov $0xfe,%al; out %al,$0x64 (i8042 reset); hlt
+HI=66baf803b068eeb069eeb00aee	# mov $0x3f8,%dx; "hi\n" out of the UART
+SPIN=ebfe			# jmp .
+
+mkbz "$T/reset.bz" 01 "$RESET"
+mkbz "$T/hi.bz" 01 "$HI$RESET"
+mkbz "$T/spin.bz" 01 "$SPIN"
+mkbz "$T/32bit.bz" 00 "$RESET"
+mkbz "$T/old.bz" 01 "$RESET"
+poke "$T/old.bz" 0x206 0402
+mkbz "$T/trunc.bz" 01 "$RESET" 65536
+truncate -s 20000 "$T/trunc.bz"
+echo "not a kernel" >"$T/text"
+: >"$T/empty"
+head -c $((40 << 20)) /dev/zero >"$T/big.initrd"
+host_mib=$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
+
+# --- the command line itself
+run --help
+check_eq "--help: status 0" "$RC" 0
+check_match "--help: usage" "$OUT" "^usage: kavm --kernel PATH"
+expect_error "no kernel" "no kernel: --kernel PATH is required (try --help)"
+expect_error "unknown option" "--bogus: unknown option (try --help)" --kernel "$T/reset.bz" --bogus
+expect_error "missing argument" "--memory: missing argument (try --help)" --kernel "$T/reset.bz" --memory
+expect_error "stray argument" "stray: unexpected argument (try --help)" --kernel "$T/reset.bz" stray
+expect_error "zero memory" "--memory 0: must be a multiple of 4K from 16M to 1024G" \
+	--kernel "$T/reset.bz" --memory 0
+expect_error "absurd memory" "--memory 100T: must be a multiple of 4K from 16M to 1024G" \
+	--kernel "$T/reset.bz" --memory 100T
+expect_error "memory not a size" "--memory lots: not a size (examples: 512M, 2G)" \
+	--kernel "$T/reset.bz" --memory lots
+if [ "$host_mib" -lt 1000000 ]; then
+	expect_error "memory beyond host RAM" \
+		"guest memory $((host_mib + 1024)) MiB: more than the host's $host_mib MiB of RAM" \
+		--kernel "$T/reset.bz" --memory $((host_mib + 1024))M
+fi
+expect_error "zero CPUs" "--cpus 0: must be a number from 1 to 255" --kernel "$T/reset.bz" --cpus 0
+expect_error "absurd CPUs" "--cpus 100000: must be a number from 1 to 255" \
+	--kernel "$T/reset.bz" --cpus 100000
+expect_error "unknown CPU feature" "--cpu-features: unknown feature 'warp9'" \
+	--kernel "$T/reset.bz" --cpu-features -cx16,-warp9
+expect_error "bad serial" "--serial tcp:1: expected stdio, none, file:PATH or unix:PATH" \
+	--kernel "$T/reset.bz" --serial tcp:1
+
+# --- images (these need /dev/kvm: the VM exists before the kernel is read)
+[ -w /dev/kvm ] || { echo "# SKIP image and run checks: needs /dev/kvm"; done_testing; }
+expect_error "missing kernel" "kernel $T/nope: No such file or directory" --kernel "$T/nope"
+expect_error "text file as kernel" \
+	"kernel $T/text: not a Linux kernel (neither a bzImage nor an ELF vmlinux)" --kernel "$T/text"
+expect_error "empty kernel" \
+	"kernel $T/empty: not a Linux kernel (neither a bzImage nor an ELF vmlinux)" --kernel "$T/empty"
+expect_error "directory as kernel" "kernel $T: not a regular file" --kernel "$T"
+expect_error "32-bit only bzImage" \
+	"kernel $T/32bit.bz: bzImage without a 64-bit entry point (XLF_KERNEL_64 clear)" \
+	--kernel "$T/32bit.bz"
+expect_error "old boot protocol" \
+	"kernel $T/old.bz: boot protocol 0x204, kavm needs 0x20c or later" --kernel "$T/old.bz"
+expect_error "truncated bzImage" \
+	"kernel $T/trunc.bz: truncated bzImage (17440 bytes of kernel, header says 65536)" \
+	--kernel "$T/trunc.bz"
+expect_error "missing initrd" "initrd $T/nope: No such file or directory" \
+	--kernel "$T/reset.bz" --initrd "$T/nope"
+expect_error "initrd that does not fit" \
+	"initrd $T/big.initrd: 41943040 bytes do not fit in guest RAM between the kernel's end (0x200000) and 0x2000000" \
+	--kernel "$T/reset.bz" --initrd "$T/big.initrd" --memory 32M
+run --kernel "$T/text" --serial "file:$T/console"
+check_fail "a failed start leaves no console file" test -e "$T/console"
+expect_error "serial file in a missing directory" \
+	"serial file:$T/no/such: No such file or directory" \
+	--kernel "$T/reset.bz" --serial "file:$T/no/such"
+
+# --- running fake kernels: the 64-bit boot path, exits and signals
+run --kernel "$T/reset.bz" --cpus 2 -q
+check_eq "i8042 reset: status 0" "$RC" 0
+check_eq "i8042 reset: quiet" "$ERR" ""
+run --kernel "$T/hi.bz" --serial stdio
+check_eq "UART output reaches stdout, then reset: status 0" "$RC:$OUT" "0:hi"
+check_eq "reset is reported" "$ERR" "kavm: guest reset (i8042)"
+run --kernel "$T/hi.bz" --serial "file:$T/console.txt"
+check_eq "--serial file: gets the output" "$RC:$(cat "$T/console.txt")" "0:hi"
+check_eq "--serial file: nothing on stdout" "$OUT" ""
+
+"$KAVM" --kernel "$T/spin.bz" --serial none >"$T/out" 2>"$T/err" </dev/null &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+check_eq "SIGTERM: status 1" "$?" 1
+check_eq "SIGTERM: one line" "$(cat "$T/err")" "kavm: terminated by SIGTERM"
+
+done_testing
