@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034 # VM_* are read by the scripts sourcing this
 # Helpers for scripts that run inside the test host (busybox sh, not bash).
 # The harness installs this file as /test/lib.sh:  . /test/lib.sh
 #

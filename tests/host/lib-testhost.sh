@@ -11,7 +11,10 @@
 #   testhost_guest_initramfs OUT GUEST_SCRIPT [FILE...]
 #                                                  a busybox initramfs for a
 #                                                  nested guest (see below)
-#   testhost_run [--qemu] SCRIPT [FILE...]         boot the host, run SCRIPT in
+#   testhost_vmlinux                               path of the ELF vmlinux
+#                                                  inside the bzImage (cached)
+#   testhost_run [--qemu] [--name N] SCRIPT [FILE...]
+#                                                  boot the host, run SCRIPT in
 #                                                  it as root, print its output,
 #                                                  return its status
 #   testhost_check [--qemu] SCRIPT [FILE...]       the same, turning the inner
@@ -22,7 +25,8 @@
 # the FILEs in /test (FILE may be SRC:NAME to rename), /test/lib.sh
 # (tests/host/lib-inside.sh: ok, check, check_eq, vm_run, ...), kavm's binaries
 # on PATH, the guest kernel at /guest/vmlinuz, and with --qemu QEMU itself
-# (firmware with -L /usr/share/seabios -L /usr/share/qemu).
+# (firmware with -L /usr/share/seabios -L /usr/share/qemu). An out-of-tree
+# module goes in as a FILE and is loaded with insmod /test/NAME.ko.
 #
 # Environment:
 #   KAVM_TESTHOST_TIMEOUT  seconds before the test host is killed (default 900)
@@ -45,7 +49,7 @@ TH_QEMU=${KAVM_TESTHOST_QEMU:-qemu-system-x86_64}
 # What the host loads at boot; modprobe pulls dependencies (ccp, irqbypass,
 # vhost, vhost_iotlb, stp, llc, virtio, virtio_ring, ...) from modules.dep.
 TH_HOST_MODULES="kvm kvm_amd vhost vhost_iotlb vhost_net tun tap bridge veth \
-virtio_net virtio_pci $KAVM_TESTHOST_MODULES"
+virtio_net virtio_pci ${KAVM_TESTHOST_MODULES:-}"
 
 # kavm's binaries copied into the host when they exist.
 TH_KAVM_BINS="kavm kavmctl kavm-trace"
@@ -417,6 +421,7 @@ _th_qemu() {	# initrd log
 	fi
 	wait "$pid"
 	rc=$?
+	# shellcheck disable=SC2034 # read by the exit trap
 	TH_QEMU_PID=
 	return "$rc"
 }
