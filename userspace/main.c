@@ -61,6 +61,7 @@ static int report(struct kvm_vm *vm, enum vm_stop_reason why)
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
+	enum vm_stop_reason why;
 	struct kvm_vm vm;
 	int ret, sfd = -1;
 
@@ -81,8 +82,10 @@ int main(int argc, char **argv)
 	ret = init_list_run(&vm);
 	if (ret)
 		goto out_destroy;
-	ret = report(&vm, kvm_vm_run(&vm));
+	why = kvm_vm_run(&vm);
+	/* Exits first: the terminal leaves raw mode before the last line. */
 	init_list_exit(&vm);
+	ret = report(&vm, why);
 out_destroy:
 	if (sfd >= 0) {
 		loop_del_fd(vm.loop, sfd);

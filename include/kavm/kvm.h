@@ -35,7 +35,8 @@ struct cpuid_table;
 #define KVM_TSS_ADDR 0xfeffc000ULL
 #define KVM_IDENTITY_MAP_ADDR 0xfeffb000ULL
 
-#define KVM_MAX_CPUS 255 /* 8-bit xAPIC ids in the MP table */
+/* 8-bit xAPIC ids in the MP table: 0..253 for CPUs, the IOAPIC next, 0xff broadcast */
+#define KVM_MAX_CPUS 254
 #define KVM_MIN_MEM (16ULL << 20) /* what a Linux guest needs */
 #define KVM_MIN_VM_MEM (64ULL << 10) /* what kvm_vm_create accepts */
 
@@ -79,7 +80,7 @@ struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run; /* mmap()ed; immediate_exit is written by the stopper */
 	pthread_t thread;
-	bool started;
+	bool started; /* atomic: set by kvm_vm_run(), read by any stopper */
 };
 
 struct kvm_vm {
@@ -94,6 +95,13 @@ struct kvm_vm {
 	unsigned int nr_vcpus;
 	int run_size;
 	struct cpuid_table *cpuid;
+
+	/* Pausing: kvm_vm_pause() waits until every started vCPU is parked or gone. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested; /* protected by pause_lock */
+	unsigned int nr_parked; /* protected by pause_lock */
+	unsigned int nr_gone; /* vCPU threads that returned; protected by pause_lock */
 
 	pthread_mutex_t stop_lock;
 	enum vm_stop_reason stop_reason; /* protected by stop_lock */
@@ -120,6 +128,13 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm);
 /* Stop the VM once (first caller wins): kick every vCPU out of KVM_RUN, stop the loop. */
 void kvm_vm_request_stop(struct kvm_vm *vm, enum vm_stop_reason why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Park every vCPU outside KVM_RUN (device or memory reconfiguration) and
+ * return once they all are; kvm_vm_resume() lets them run again. Not from a
+ * vCPU thread.
+ */
+void kvm_vm_pause(struct kvm_vm *vm);
+void kvm_vm_resume(struct kvm_vm *vm);
 /* Drive an ISA/IOAPIC interrupt line (KVM_IRQ_LINE). */
 int kvm_irq_line(struct kvm_vm *vm, unsigned int irq, int level);
 

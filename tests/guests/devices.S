@@ -85,6 +85,39 @@ _start:
 	cmp $0xffffffff, %eax
 	jne fail
 
+	/* 11: i8042 self test answers 0x55 */
+	mov $11, %bl
+	mov $0xaa, %al
+	out %al, $0x64
+	in $0x64, %al
+	test $0x01, %al
+	jz fail
+	in $0x60, %al
+	cmp $0x55, %al
+	jne fail
+	/* 12: disabling the AUX port shows in the command byte */
+	mov $12, %bl
+	mov $0xa7, %al
+	out %al, $0x64
+	mov $0x20, %al
+	out %al, $0x64
+	in $0x60, %al
+	test $0x20, %al
+	jz fail
+	/* 13: AUX loopback returns the byte flagged as AUX data */
+	mov $13, %bl
+	mov $0xd3, %al
+	out %al, $0x64
+	mov $0x5a, %al
+	out %al, $0x60
+	in $0x64, %al
+	and $0x21, %al
+	cmp $0x21, %al
+	jne fail
+	in $0x60, %al
+	cmp $0x5a, %al
+	jne fail
+
 	xor %bl, %bl
 fail:
 	mov %bl, %al

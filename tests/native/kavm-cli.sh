@@ -51,10 +51,16 @@ mkbz() {
 RESET=b0fee664f4		# mov $0xfe,%al; out %al,$0x64 (i8042 reset); hlt
 HI=66baf803b068eeb069eeb00aee	# mov $0x3f8,%dx; "hi\n" out of the UART
 SPIN=ebfe			# jmp .
+# Print the zero page's type_of_loader, the initrd's first byte and the
+# command line's first byte through the UART (RSI = zero page):
+#   mov $0x3f8,%dx; mov 0x210(%rsi),%al; out; mov 0x218(%rsi),%ebx;
+#   mov (%rbx),%al; out; mov 0x228(%rsi),%ebx; mov (%rbx),%al; out
+ZP=66baf8038a8610020000ee8b9e180200008a03ee8b9e280200008a03ee
 
 mkbz "$T/reset.bz" 01 "$RESET"
 mkbz "$T/hi.bz" 01 "$HI$RESET"
 mkbz "$T/spin.bz" 01 "$SPIN"
+mkbz "$T/zp.bz" 01 "$ZP$RESET"
 mkbz "$T/32bit.bz" 00 "$RESET"
 mkbz "$T/old.bz" 01 "$RESET"
 poke "$T/old.bz" 0x206 0402
@@ -84,8 +90,8 @@ if [ "$host_mib" -lt 1000000 ]; then
 		"guest memory $((host_mib + 1024)) MiB: more than the host's $host_mib MiB of RAM" \
 		--kernel "$T/reset.bz" --memory $((host_mib + 1024))M
 fi
-expect_error "zero CPUs" "--cpus 0: must be a number from 1 to 255" --kernel "$T/reset.bz" --cpus 0
-expect_error "absurd CPUs" "--cpus 100000: must be a number from 1 to 255" \
+expect_error "zero CPUs" "--cpus 0: must be a number from 1 to 254" --kernel "$T/reset.bz" --cpus 0
+expect_error "absurd CPUs" "--cpus 100000: must be a number from 1 to 254" \
 	--kernel "$T/reset.bz" --cpus 100000
 expect_error "unknown CPU feature" "--cpu-features: unknown feature 'warp9'" \
 	--kernel "$T/reset.bz" --cpu-features -cx16,-warp9
@@ -113,6 +119,9 @@ expect_error "missing initrd" "initrd $T/nope: No such file or directory" \
 expect_error "initrd that does not fit" \
 	"initrd $T/big.initrd: 41943040 bytes do not fit in guest RAM between the kernel's end (0x200000) and 0x2000000" \
 	--kernel "$T/reset.bz" --initrd "$T/big.initrd" --memory 32M
+long=$(head -c 300 /dev/zero | tr '\0' x)
+expect_error "command line longer than the kernel takes" \
+	"command line: 300 bytes, the kernel takes at most 255" --kernel "$T/reset.bz" --cmdline "$long"
 run --kernel "$T/text" --serial "file:$T/console"
 check_fail "a failed start leaves no console file" test -e "$T/console"
 expect_error "serial file in a missing directory" \
@@ -123,6 +132,10 @@ expect_error "serial file in a missing directory" \
 run --kernel "$T/reset.bz" --cpus 2 -q
 check_eq "i8042 reset: status 0" "$RC" 0
 check_eq "i8042 reset: quiet" "$ERR" ""
+{ printf Z; head -c 100000 /dev/urandom; } >"$T/small.initrd"
+run --kernel "$T/zp.bz" --initrd "$T/small.initrd" --cmdline "console=ttyS0" -q
+check_eq "the kernel finds loader id, initrd and command line in the zero page" \
+	"$RC:$(od -An -tx1 "$T/out" | tr -d ' ')" "0:ff5a63"
 run --kernel "$T/hi.bz" --serial stdio
 check_eq "UART output reaches stdout, then reset: status 0" "$RC:$OUT" "0:hi"
 check_eq "reset is reported" "$ERR" "kavm: guest reset (i8042)"

@@ -142,7 +142,7 @@ TEST_F_TIMEOUT(guest, devices_answer_port_io_and_mmio, 120)
 	start_vm(self, "devices");
 	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_HALT);
 	ASSERT_EQ(self->port.n, 1u);
-	/* 0: all ten checks in the guest passed; otherwise the failed check's number. */
+	/* 0: every check in the guest passed; otherwise the failed check's number. */
 	EXPECT_EQ(self->port.vals[0], 0);
 	EXPECT_EQ(self->mmio.reg, 0x12345678u);
 	EXPECT_GE(self->mmio.accesses, 3u);
@@ -220,6 +220,55 @@ TEST_F_TIMEOUT(guest, unix_socket_console_carries_input_and_output, 120)
 	close(lfd);
 	snprintf(path, sizeof(path), "/tmp/kavm-unix-%d", getpid());
 	unlink(path);
+}
+
+struct pause_check {
+	struct kvm_vm *vm;
+	uint64_t rcx[3];
+	int ret;
+};
+
+static uint64_t guest_rcx(struct kvm_vm *vm)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(vm->vcpus[0].fd, KVM_GET_REGS, &regs))
+		return ~0ULL;
+	return regs.rcx;
+}
+
+/* Pause, read the counter twice (it must not move), resume, see it move, stop. */
+static void *pause_later(void *arg)
+{
+	struct pause_check *p = arg;
+
+	usleep(300 * 1000);
+	kvm_vm_pause(p->vm);
+	p->rcx[0] = guest_rcx(p->vm);
+	usleep(200 * 1000);
+	p->rcx[1] = guest_rcx(p->vm);
+	kvm_vm_resume(p->vm);
+	usleep(300 * 1000);
+	kvm_vm_pause(p->vm);
+	p->rcx[2] = guest_rcx(p->vm);
+	kvm_vm_resume(p->vm);
+	kvm_vm_request_stop(p->vm, VM_STOP_SIGNAL, "stopped by the test");
+	return NULL;
+}
+
+TEST_F_TIMEOUT(guest, pause_parks_every_vcpu_and_resume_restarts_them, 30)
+{
+	struct pause_check p = { .vm = &self->vm };
+	pthread_t t;
+
+	start_vm(self, "count");
+	pthread_create(&t, NULL, pause_later, &p);
+	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_SIGNAL);
+	pthread_join(t, NULL);
+	EXPECT_NE(p.rcx[0], ~0ULL);
+	EXPECT_GT(p.rcx[0], 0u); /* the guest ran before the pause */
+	EXPECT_EQ(p.rcx[1], p.rcx[0]); /* and not while paused */
+	EXPECT_GT(p.rcx[2], p.rcx[1]); /* and again after resume */
 }
 
 static void *stop_later(void *arg)

@@ -164,6 +164,25 @@ TEST(bzimage_loads_protected_mode_part_at_1m_and_enters_at_0x200)
 	free(b);
 }
 
+TEST(relocatable_bzimage_reserves_its_aligned_decompression_area)
+{
+	struct setup_header *h;
+	struct boot_image img;
+	struct guest_mem mem;
+	uint8_t *b = fake_bzimage(64 * 1024, 0x020f, XLF_KERNEL_64);
+
+	h = (struct setup_header *)(b + 0x1f1);
+	h->relocatable_kernel = 1;
+	h->kernel_alignment = 0x200000;
+	h->init_size = 0x1000000;
+	mem_with(&mem, 64 << 20);
+	ASSERT_EQ(bzimage_load(&mem, "test", b, 64 * 1024, &img), 0);
+	/* Decompressed at 2 MiB (next alignment), init_size from there. */
+	EXPECT_EQ(img.kernel_end, 0x200000u + 0x1000000u);
+	guest_mem_exit(&mem);
+	free(b);
+}
+
 TEST(bzimage_refuses_old_32bit_truncated_and_foreign_images)
 {
 	struct boot_image img;

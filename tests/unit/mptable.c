@@ -143,3 +143,19 @@ TEST(mptable_refuses_a_buffer_too_small)
 	EXPECT_EQ(mptable_build(buf, sizeof(buf), GPA, 8), -ENOSPC);
 	EXPECT_EQ(mptable_build(buf, sizeof(buf), GPA, 0), -ENOSPC);
 }
+
+TEST(mptable_holds_the_most_cpus_kavm_allows)
+{
+	static uint8_t buf[BOOT_MPTABLE_MAX];
+	struct parsed p;
+
+	mptable_reset_pci_irqs();
+	ASSERT_GT(mptable_build(buf, sizeof(buf), GPA, KVM_MAX_CPUS), 0);
+	parse(buf, &p);
+	EXPECT_EQ(p.cpus, (unsigned int)KVM_MAX_CPUS);
+	EXPECT_EQ(p.cpu_ids[KVM_MAX_CPUS - 1], KVM_MAX_CPUS - 1);
+	/* The IOAPIC's id follows the CPUs' and is not the broadcast id. */
+	EXPECT_EQ(p.ioapic_id, KVM_MAX_CPUS);
+	EXPECT_NE(p.ioapic_id, 0xff);
+	EXPECT_EQ(mptable_build(buf, sizeof(buf), GPA, KVM_MAX_CPUS + 1), -ENOSPC);
+}

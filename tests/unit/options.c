@@ -75,7 +75,7 @@ TEST(bad_values_are_refused)
 	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--memory", "4T"), -EINVAL);
 	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--memory", "lots"), -EINVAL);
 	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpus", "0"), -EINVAL);
-	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpus", "256"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpus", "255"), -EINVAL);
 	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpus", "-1"), -EINVAL);
 	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpus", "2x"), -EINVAL);
 	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--cpu-features", "-nosuch"), -EINVAL);

@@ -63,6 +63,16 @@ int bzimage_load(struct guest_mem *mem, const char *name, const void *buf, size_
 	img->hdr_len = hdr_len;
 	/* The 64-bit entry is 0x200 past the 32-bit one (boot.rst, "64-bit boot protocol"). */
 	img->entry = BOOT_KERNEL_ADDR + 0x200;
+	/*
+	 * A relocatable kernel loaded at 1 MiB decompresses itself at the next
+	 * kernel_alignment boundary: keep the initrd clear of that too.
+	 */
 	img->kernel_end = BOOT_KERNEL_ADDR + need;
+	if (hdr.relocatable_kernel && hdr.kernel_alignment &&
+	    !(hdr.kernel_alignment & (hdr.kernel_alignment - 1)) &&
+	    hdr.kernel_alignment <= 1U << 30)
+		img->kernel_end = max(img->kernel_end, ALIGN_UP((uint64_t)BOOT_KERNEL_ADDR,
+								(uint64_t)hdr.kernel_alignment) +
+							       hdr.init_size);
 	return 0;
 }

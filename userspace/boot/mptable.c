@@ -172,7 +172,7 @@ int mptable_build(void *buf, size_t size, uint32_t gpa, unsigned int nr_cpus)
 	uint8_t ioapic = MPTABLE_IOAPIC_ID(nr_cpus);
 	unsigned int i;
 
-	if (!nr_cpus || nr_cpus > KVM_MAX_CPUS - 1 || mptable_size(nr_cpus) > size)
+	if (!nr_cpus || nr_cpus > KVM_MAX_CPUS || mptable_size(nr_cpus) > size)
 		return -ENOSPC;
 	memset(buf, 0, mptable_size(nr_cpus));
 	p = mp_add_cpus_buses_ioapic(start + sizeof(mpf) + sizeof(mpc), nr_cpus);

@@ -126,7 +126,7 @@ void kvm_vcpus_kick(struct kvm_vm *vm)
 		 * KVM_RUN; the signal covers one already inside KVM_RUN.
 		 */
 		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
-		if (vcpu->started)
+		if (__atomic_load_n(&vcpu->started, __ATOMIC_ACQUIRE))
 			pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 	}
 }
@@ -246,6 +246,38 @@ static bool vcpu_handle_exit(struct kvm_vcpu *vcpu)
 	}
 }
 
+/* Called by the vCPU thread between runs: wait here while a pause is requested. */
+static void vcpu_park_if_paused(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->pause_requested) {
+		vm->nr_parked++;
+		pthread_cond_broadcast(&vm->pause_cond);
+		while (vm->pause_requested && !vm_stopping(vm))
+			pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+		vm->nr_parked--;
+	}
+	/*
+	 * Under pause_lock with no pause pending: a pauser sets immediate_exit
+	 * only after setting pause_requested, so this cannot lose its kick. A
+	 * stopper's kick may be lost, but the caller checks stop_reason next.
+	 */
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+static void vcpu_gone(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nr_gone++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct kvm_vcpu *vcpu = arg;
@@ -259,6 +291,9 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (!vm_stopping(vcpu->vm)) {
+		vcpu_park_if_paused(vcpu);
+		if (vm_stopping(vcpu->vm))
+			break;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -269,7 +304,43 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
+	vcpu_gone(vcpu);
 	return NULL;
+}
+
+static unsigned int vcpus_started(struct kvm_vm *vm)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		n += __atomic_load_n(&vm->vcpus[i].started, __ATOMIC_ACQUIRE);
+	return n;
+}
+
+void kvm_vm_pause(struct kvm_vm *vm)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = true;
+	pthread_mutex_unlock(&vm->pause_lock);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&vm->vcpus[i].started, __ATOMIC_ACQUIRE))
+			pthread_kill(vm->vcpus[i].thread, VCPU_KICK_SIGNAL);
+	}
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->nr_parked + vm->nr_gone < vcpus_started(vm))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void kvm_vm_resume(struct kvm_vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 static int vcpu_signals_setup(void)
@@ -295,7 +366,7 @@ static void kvm_vcpus_join(struct kvm_vm *vm)
 		if (!vm->vcpus[i].started)
 			continue;
 		pthread_join(vm->vcpus[i].thread, NULL);
-		vm->vcpus[i].started = false;
+		__atomic_store_n(&vm->vcpus[i].started, false, __ATOMIC_RELEASE);
 	}
 }
 
@@ -304,6 +375,7 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 	unsigned int i;
 	int ret;
 
+	vm->nr_gone = 0;
 	ret = vcpu_signals_setup();
 	if (ret) {
 		kvm_vm_request_stop(vm, VM_STOP_ERROR, "vCPU signals: %s", strerror(-ret));
@@ -316,7 +388,7 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 					    strerror(ret));
 			break;
 		}
-		vm->vcpus[i].started = true;
+		__atomic_store_n(&vm->vcpus[i].started, true, __ATOMIC_RELEASE);
 	}
 	if (!vm_stopping(vm)) {
 		ret = loop_run(vm->loop);

@@ -152,6 +152,8 @@ int kvm_vm_create(struct kvm_vm *vm, const struct vm_config *cfg)
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	guest_mem_init(&vm->mem);
 	ret = kvm_vm_check_config(cfg);
 	if (ret)
@@ -238,6 +240,10 @@ void kvm_vm_request_stop(struct kvm_vm *vm, enum vm_stop_reason why, const char 
 	va_end(ap);
 	pthread_mutex_unlock(&vm->stop_lock);
 	kvm_vcpus_kick(vm);
+	/* Parked vCPUs wake up, see the stop and return. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	loop_stop(vm->loop);
 }
 
