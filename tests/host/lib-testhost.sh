@@ -36,6 +36,7 @@
 #   KAVM_TESTHOST_MODULES  extra modules to load in the host
 #   KAVM_TESTHOST_SHOW=1   stream the host console while it runs (make demo)
 #   KAVM_TESTHOST_QEMU     QEMU binary (default qemu-system-x86_64)
+#   KAVM_TESTHOST_KEEP=1   keep the temporary initramfs trees for a look
 # Every run's full console is kept in build/test-logs/testhost-NAME.console.log.
 
 TH_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -133,7 +134,11 @@ testhost_init() {
 	[ -f "$TH_VMLINUZ" ] || { _th_err "no $TH_VMLINUZ in linux-image-$TH_KVER"; return 1; }
 	TH_BUSYBOX=$(_th_busybox) || return 1
 	TH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kavm-testhost.XXXXXX") || return 1
-	at_exit rm -rf "$TH_TMP"
+	if [ "${KAVM_TESTHOST_KEEP:-0}" = 1 ]; then
+		echo "# testhost: keeping $TH_TMP (initramfs trees and scripts)" >&2
+	else
+		at_exit rm -rf "$TH_TMP"
+	fi
 	# Run the EXIT cleanups (stop QEMU, remove TH_TMP) on interruption too.
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
