@@ -6,8 +6,8 @@
 # layer writes only on THRE interrupts, so seeing it proves the UART, the
 # IOAPIC routing and the in-kernel irqchip. nproc proves --cpus 2 reaches the
 # guest (CPUID topology, MP table); reboot -f with reboot=k must end kavm with
-# status 0 through the i8042 reset. Bad input and SIGTERM are checked in the
-# same host run.
+# status 0 through the i8042 reset. The same kernel as an ELF vmlinux, bad
+# input and SIGTERM are checked in the same host run.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-testhost.sh"
 
@@ -28,6 +28,7 @@ awk '/ttyS0/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i;
 EOF
 testhost_guest_initramfs "$TH_TMP/guest.cpio.gz" "$TH_TMP/guest.sh" ||
 	{ not_ok "- guest initramfs built"; done_testing; }
+vmlinux=$(testhost_vmlinux) || { not_ok "- ELF vmlinux extracted"; done_testing; }
 
 cat >"$TH_TMP/inside.sh" <<'EOF'
 . /test/lib.sh
@@ -44,6 +45,15 @@ check_match "guest runs Debian's kernel" "$out" "^guest-kernel=$(uname -r)\$"
 check_match "guest's UART took interrupts" "$out" '^guest-serial-irqs=[1-9][0-9]*$'
 check_eq "guest script ran to the end" "$(guest_status /tmp/kavm.log)" 0
 sed 's/^/# kavm: /' /tmp/kavm.log | tail -n 40
+
+# The same kernel as an ELF vmlinux: PT_LOAD segments, entered at e_entry.
+GUEST_KERNEL=/test/vmlinux boot_kavm /tmp/elf.log 300 /test/guest.cpio.gz
+echo "# kavm, ELF vmlinux: first userspace line after ${VM_UP_MS:-never} ms"
+check_eq "ELF vmlinux: kavm exits 0 after the guest's reboot -f" "$VM_RC" 0
+out=$(guest_output /tmp/elf.log)
+check_match "ELF vmlinux: guest reaches userspace with 2 CPUs" "$out" '^guest-nproc=2$'
+check_eq "ELF vmlinux: guest script ran to the end" "$(guest_status /tmp/elf.log)" 0
+[ "$_in_fail" -eq 0 ] || sed 's/^/# kavm-elf: /' /tmp/elf.log | tail -n 40
 
 # Bad input: a clear one-line error naming the cause, non-zero exit.
 err=$(timeout 30 kavm --cpus 1 --memory 64M --kernel /nonexistent 2>&1 </dev/null)
@@ -78,5 +88,5 @@ check "SIGTERM: kavm stops within 10 s" test "$dt" -lt 10000
 check_match "SIGTERM: the message names the signal" "$(cat /tmp/term.log)" '[Tt]erminated|SIGTERM'
 finish
 EOF
-testhost_check "$TH_TMP/inside.sh" "$TH_TMP/guest.cpio.gz"
+testhost_check "$TH_TMP/inside.sh" "$TH_TMP/guest.cpio.gz" "$vmlinux"
 done_testing

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034 # VM_* are read by the scripts sourcing this
 # Helpers for scripts that run inside the test host (busybox sh, not bash).
 # The harness installs this file as /test/lib.sh:  . /test/lib.sh
 #
@@ -16,9 +16,10 @@
 #                                copies /proc/PID/status to LOG.mem and
 #                                /proc/PID/smaps to LOG.smaps
 #                                (VM_SHOW=1: also echo the console as it comes)
-#   boot_kavm LOG SECS INITRD [ARG...]   vm_run kavm on /guest/vmlinuz with
-#   boot_qemu LOG SECS INITRD [ARG...]   GUEST_CPUS, GUEST_MEM (MiB) and
-#                                GUEST_CMDLINE; QEMU as the reference VMM
+#   boot_kavm LOG SECS INITRD [ARG...]   vm_run kavm on GUEST_KERNEL
+#   boot_qemu LOG SECS INITRD [ARG...]   (/guest/vmlinuz) with GUEST_CPUS,
+#                                GUEST_MEM (MiB) and GUEST_CMDLINE; QEMU as the
+#                                reference VMM
 #                                (-accel kvm, guest RAM in a memfd like kavm's)
 #   guest_output LOG             what the guest script printed
 #   guest_status LOG             its exit status, "" if it never finished
@@ -29,6 +30,7 @@ CR=$(printf '\r')
 GUEST_CPUS=${GUEST_CPUS:-2}
 GUEST_MEM=${GUEST_MEM:-256}
 GUEST_CMDLINE=${GUEST_CMDLINE:-console=ttyS0 reboot=k panic=-1 quiet}
+GUEST_KERNEL=${GUEST_KERNEL:-/guest/vmlinuz}
 
 ok() { echo "ok - $*"; }
 not_ok() {
@@ -128,7 +130,7 @@ boot_kavm() {
 	_bi=$3
 	shift 3
 	vm_run "$_bl" "$_bs" kavm --cpus "$GUEST_CPUS" --memory "${GUEST_MEM}M" \
-		--kernel /guest/vmlinuz --initrd "$_bi" --cmdline "$GUEST_CMDLINE" "$@"
+		--kernel "$GUEST_KERNEL" --initrd "$_bi" --cmdline "$GUEST_CMDLINE" "$@"
 }
 
 boot_qemu() {
@@ -141,7 +143,7 @@ boot_qemu() {
 		-object "memory-backend-memfd,id=ram,size=${GUEST_MEM}M" \
 		-machine pc,memory-backend=ram -L /usr/share/seabios -L /usr/share/qemu \
 		-nographic -no-reboot -net none -vga none \
-		-kernel /guest/vmlinuz -initrd "$_bi" -append "$GUEST_CMDLINE" "$@"
+		-kernel "$GUEST_KERNEL" -initrd "$_bi" -append "$GUEST_CMDLINE" "$@"
 }
 
 guest_output() {

@@ -11,7 +11,10 @@
 #   testhost_guest_initramfs OUT GUEST_SCRIPT [FILE...]
 #                                                  a busybox initramfs for a
 #                                                  nested guest (see below)
-#   testhost_run [--qemu] SCRIPT [FILE...]         boot the host, run SCRIPT in
+#   testhost_vmlinux                               path of the ELF vmlinux
+#                                                  inside the bzImage (cached)
+#   testhost_run [--qemu] [--name N] SCRIPT [FILE...]
+#                                                  boot the host, run SCRIPT in
 #                                                  it as root, print its output,
 #                                                  return its status
 #   testhost_check [--qemu] SCRIPT [FILE...]       the same, turning the inner
@@ -22,7 +25,8 @@
 # the FILEs in /test (FILE may be SRC:NAME to rename), /test/lib.sh
 # (tests/host/lib-inside.sh: ok, check, check_eq, vm_run, ...), kavm's binaries
 # on PATH, the guest kernel at /guest/vmlinuz, and with --qemu QEMU itself
-# (firmware with -L /usr/share/seabios -L /usr/share/qemu).
+# (firmware with -L /usr/share/seabios -L /usr/share/qemu). An out-of-tree
+# module goes in as a FILE and is loaded with insmod /test/NAME.ko.
 #
 # Environment:
 #   KAVM_TESTHOST_TIMEOUT  seconds before the test host is killed (default 900)
@@ -32,6 +36,7 @@
 #   KAVM_TESTHOST_MODULES  extra modules to load in the host
 #   KAVM_TESTHOST_SHOW=1   stream the host console while it runs (make demo)
 #   KAVM_TESTHOST_QEMU     QEMU binary (default qemu-system-x86_64)
+#   KAVM_TESTHOST_KEEP=1   keep the temporary initramfs trees for a look
 # Every run's full console is kept in build/test-logs/testhost-NAME.console.log.
 
 TH_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -45,7 +50,7 @@ TH_QEMU=${KAVM_TESTHOST_QEMU:-qemu-system-x86_64}
 # What the host loads at boot; modprobe pulls dependencies (ccp, irqbypass,
 # vhost, vhost_iotlb, stp, llc, virtio, virtio_ring, ...) from modules.dep.
 TH_HOST_MODULES="kvm kvm_amd vhost vhost_iotlb vhost_net tun tap bridge veth \
-virtio_net virtio_pci $KAVM_TESTHOST_MODULES"
+virtio_net virtio_pci ${KAVM_TESTHOST_MODULES:-}"
 
 # kavm's binaries copied into the host when they exist.
 TH_KAVM_BINS="kavm kavmctl kavm-trace"
@@ -129,10 +134,47 @@ testhost_init() {
 	[ -f "$TH_VMLINUZ" ] || { _th_err "no $TH_VMLINUZ in linux-image-$TH_KVER"; return 1; }
 	TH_BUSYBOX=$(_th_busybox) || return 1
 	TH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kavm-testhost.XXXXXX") || return 1
-	at_exit rm -rf "$TH_TMP"
+	if [ "${KAVM_TESTHOST_KEEP:-0}" = 1 ]; then
+		echo "# testhost: keeping $TH_TMP (initramfs trees and scripts)" >&2
+	else
+		at_exit rm -rf "$TH_TMP"
+	fi
 	# Run the EXIT cleanups (stop QEMU, remove TH_TMP) on interruption too.
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+}
+
+# testhost_vmlinux: print the path of the ELF vmlinux inside TH_VMLINUZ,
+# extracted once per version (Debian ships no vmlinux outside -dbg packages).
+# The bzImage's setup header locates the compressed payload: it starts
+# payload_offset (0x248) bytes into the protected-mode part, which follows
+# setup_sects (0x1f1) + 1 sectors; the payload is vmlinux.bin plus the
+# relocations KASLR uses, so the ELF comes out whole with a harmless tail.
+testhost_vmlinux() {
+	local out=$TH_KTREE/vmlinux sects off len magic dec
+	if [ ! -f "$out" ]; then
+		sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$TH_VMLINUZ" | tr -d ' ')
+		off=$(od -An -tu4 -j $((0x248)) -N4 "$TH_VMLINUZ" | tr -d ' ')
+		len=$(od -An -tu4 -j $((0x24c)) -N4 "$TH_VMLINUZ" | tr -d ' ')
+		[ "$sects" -eq 0 ] && sects=4
+		off=$(((sects + 1) * 512 + off))
+		magic=$(od -An -tx1 -j "$off" -N4 "$TH_VMLINUZ" | tr -d ' ')
+		case "$magic" in
+		fd377a58) dec="xz -dcq" ;;
+		1f8b*) dec="gzip -dcq" ;;
+		28b52ffd) dec="zstd -dcq" ;;
+		*) _th_err "$TH_VMLINUZ: unknown payload compression ($magic)"; return 1 ;;
+		esac
+		# xz and gzip complain about the stream's end; the ELF check decides.
+		tail -c +$((off + 1)) "$TH_VMLINUZ" | head -c "$len" | $dec >"$out.tmp" 2>/dev/null
+		if [ "$(od -An -c -N4 "$out.tmp" | tr -d ' ')" != '177ELF' ]; then
+			_th_err "$TH_VMLINUZ: the payload is not an ELF vmlinux"
+			rm -f "$out.tmp"
+			return 1
+		fi
+		mv "$out.tmp" "$out"
+	fi
+	echo "$out"
 }
 
 # Copy MODULES and everything they depend on from the extracted tree into the
@@ -384,6 +426,7 @@ _th_qemu() {	# initrd log
 	fi
 	wait "$pid"
 	rc=$?
+	# shellcheck disable=SC2034 # read by the exit trap
 	TH_QEMU_PID=
 	return "$rc"
 }
