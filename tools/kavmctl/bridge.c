@@ -142,51 +142,22 @@ static void print_bridge(struct json_writer *jw, const struct kavm_link_info *v,
 		printf("\n");
 }
 
+static bool is_bridge(const struct kavm_link_info *li)
+{
+	return !strcmp(li->kind, "bridge");
+}
+
 static int bridge_show(int argc, char **argv)
 {
-	struct kavm_link_info *v = NULL;
-	struct json_writer *jw;
-	const char *name = NULL;
+	static const struct kavmctl_show show = { "bridge", bridge_usage, is_bridge, print_bridge };
 	struct kavm_rtnl *r;
-	int i, n, found = 0;
+	int ret = kavmctl_rtnl_open(&r);
 
-	for (i = 0; i < argc; i++) {
-		if (kavmctl_show_flag(argv[i]))
-			continue;
-		if (name)
-			return kavmctl_usage_err(bridge_usage, "bridge show: unexpected \"%s\"",
-						 argv[i]);
-		name = argv[i];
-	}
-	n = kavmctl_rtnl_open(&r);
-	if (n)
-		return n;
-	n = kavm_rtnl_link_dump(r, &v);
-	if (n < 0) {
-		kavmctl_net_err(r, n, "bridge: show");
-		kavm_rtnl_close(r);
-		return n;
-	}
+	if (ret)
+		return ret;
+	ret = kavmctl_show_links(r, &show, argc, argv);
 	kavm_rtnl_close(r);
-	jw = kavmctl_json_begin();
-	if (jw)
-		jw_start_array(jw);
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].kind, "bridge") || (name && strcmp(name, v[i].name)))
-			continue;
-		print_bridge(jw, v, n, &v[i]);
-		found++;
-	}
-	if (jw) {
-		jw_end_array(jw);
-		kavmctl_json_end(jw);
-	}
-	free(v);
-	if (name && !found) {
-		pr_err("bridge %s: show: %s", name, strerror(ENODEV));
-		return -ENODEV;
-	}
-	return 0;
+	return ret;
 }
 
 static int do_bridge(int argc, char **argv)

@@ -121,44 +121,22 @@ static void print_link(struct json_writer *jw, const struct kavm_link_info *li)
 		printf("\n");
 }
 
+static bool any_link(const struct kavm_link_info *li)
+{
+	return true;
+}
+
+static void print_link_row(struct json_writer *jw, const struct kavm_link_info *all, int n,
+			   const struct kavm_link_info *li)
+{
+	print_link(jw, li);
+}
+
 static int link_show(struct kavm_rtnl *r, int argc, char **argv)
 {
-	struct kavm_link_info *v = NULL;
-	struct json_writer *jw;
-	const char *name = NULL;
-	char what[64];
-	int i, n, found = 0;
+	static const struct kavmctl_show show = { "link", link_usage, any_link, print_link_row };
 
-	for (i = 0; i < argc; i++) {
-		if (kavmctl_show_flag(argv[i]))
-			continue;
-		if (name)
-			return kavmctl_usage_err(link_usage, "link show: unexpected \"%s\"",
-						 argv[i]);
-		name = argv[i];
-	}
-	n = kavm_rtnl_link_dump(r, &v);
-	if (n < 0)
-		return kavmctl_net_err(r, n, "link: show");
-	jw = kavmctl_json_begin();
-	if (jw)
-		jw_start_array(jw);
-	for (i = 0; i < n; i++) {
-		if (name && strcmp(name, v[i].name))
-			continue;
-		print_link(jw, &v[i]);
-		found++;
-	}
-	if (jw) {
-		jw_end_array(jw);
-		kavmctl_json_end(jw);
-	}
-	free(v);
-	if (name && !found) {
-		snprintf(what, sizeof(what), "link %s: show", name);
-		return kavmctl_net_err(NULL, -ENODEV, what);
-	}
-	return 0;
+	return kavmctl_show_links(r, &show, argc, argv);
 }
 
 static int do_link(int argc, char **argv)

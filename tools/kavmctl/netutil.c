@@ -171,3 +171,52 @@ void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_inf
 	if (jw)
 		jw_end_object(jw);
 }
+
+static void show_rows(const struct kavmctl_show *s, const struct kavm_link_info *v, int n,
+		      const char *name, int *found)
+{
+	struct json_writer *jw = kavmctl_json_begin();
+	int i;
+
+	if (jw)
+		jw_start_array(jw);
+	for (i = 0; i < n; i++) {
+		if (!s->match(&v[i]) || (name && strcmp(name, v[i].name)))
+			continue;
+		s->print(jw, v, n, &v[i]);
+		(*found)++;
+	}
+	if (jw) {
+		jw_end_array(jw);
+		kavmctl_json_end(jw);
+	}
+}
+
+int kavmctl_show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int argc, char **argv)
+{
+	struct kavm_link_info *v = NULL;
+	const char *name = NULL;
+	int i, n, found = 0;
+	char what[64];
+
+	for (i = 0; i < argc; i++) {
+		if (kavmctl_show_flag(argv[i]))
+			continue;
+		if (name)
+			return kavmctl_usage_err(s->usage, "%s show: unexpected \"%s\"", s->object,
+						 argv[i]);
+		name = argv[i];
+	}
+	n = kavm_rtnl_link_dump(r, &v);
+	if (n < 0) {
+		snprintf(what, sizeof(what), "%s: show", s->object);
+		return kavmctl_net_err(r, n, what);
+	}
+	show_rows(s, v, n, name, &found);
+	free(v);
+	if (name && !found) {
+		snprintf(what, sizeof(what), "%s %s: show", s->object, name);
+		return kavmctl_net_err(NULL, -ENODEV, what);
+	}
+	return 0;
+}

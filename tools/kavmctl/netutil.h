@@ -34,4 +34,18 @@ void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_inf
 void kavmctl_print_onoff(struct json_writer *jw, const char *key, bool v);
 void kavmctl_print_uint(struct json_writer *jw, const char *key, uint64_t v);
 
+/*
+ * "OBJECT show [NAME]" over one link dump: every link match() accepts (only
+ * NAME's when given, -ENODEV if it is not there), each printed by print()
+ * with the whole dump at hand (a bridge lists its ports from it).
+ */
+struct kavmctl_show {
+	const char *object; /* "bridge", "tap", "link": for messages */
+	void (*usage)(void);
+	bool (*match)(const struct kavm_link_info *li);
+	void (*print)(struct json_writer *jw, const struct kavm_link_info *all, int n,
+		      const struct kavm_link_info *li);
+};
+int kavmctl_show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int argc, char **argv);
+
 #endif /* KAVMCTL_NETUTIL_H */

@@ -155,49 +155,28 @@ static void print_tap(struct json_writer *jw, const struct kavm_link_info *li)
 		printf("\n");
 }
 
+static bool is_tap(const struct kavm_link_info *li)
+{
+	return li->tun.present && li->tun.tap;
+}
+
+static void print_tap_row(struct json_writer *jw, const struct kavm_link_info *all, int n,
+			  const struct kavm_link_info *li)
+{
+	print_tap(jw, li);
+}
+
 static int tap_show(int argc, char **argv)
 {
-	struct kavm_link_info *v = NULL;
-	struct json_writer *jw;
-	const char *name = NULL;
+	static const struct kavmctl_show show = { "tap", tap_usage, is_tap, print_tap_row };
 	struct kavm_rtnl *r;
-	int i, n, found = 0;
+	int ret = kavmctl_rtnl_open(&r);
 
-	for (i = 0; i < argc; i++) {
-		if (kavmctl_show_flag(argv[i]))
-			continue;
-		if (name)
-			return kavmctl_usage_err(tap_usage, "tap show: unexpected \"%s\"", argv[i]);
-		name = argv[i];
-	}
-	n = kavmctl_rtnl_open(&r);
-	if (n)
-		return n;
-	n = kavm_rtnl_link_dump(r, &v);
-	if (n < 0)
-		kavmctl_net_err(r, n, "tap: show");
+	if (ret)
+		return ret;
+	ret = kavmctl_show_links(r, &show, argc, argv);
 	kavm_rtnl_close(r);
-	if (n < 0)
-		return n;
-	jw = kavmctl_json_begin();
-	if (jw)
-		jw_start_array(jw);
-	for (i = 0; i < n; i++) {
-		if (!v[i].tun.present || !v[i].tun.tap || (name && strcmp(name, v[i].name)))
-			continue;
-		print_tap(jw, &v[i]);
-		found++;
-	}
-	if (jw) {
-		jw_end_array(jw);
-		kavmctl_json_end(jw);
-	}
-	free(v);
-	if (name && !found) {
-		pr_err("tap %s: show: %s", name, strerror(ENODEV));
-		return -ENODEV;
-	}
-	return 0;
+	return ret;
 }
 
 static int do_tap(int argc, char **argv)
