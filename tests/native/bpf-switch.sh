@@ -34,7 +34,8 @@ for x in a b c; do
 done
 MAC_A=02:00:00:00:00:01 MAC_B=02:00:00:00:00:02 MAC_C=02:00:00:00:00:03
 # busybox-static is a build dependency already; iputils may be absent.
-ping_from() { ip netns exec "$1" busybox ping -c 2 -W 2 "$2"; }
+# -W 5: under load the first reply (after ARP) can take longer than 2 s.
+ping_from() { ip netns exec "$1" busybox ping -c 2 -W 5 "$2"; }
 
 check "switch add" kc switch add "$SW" --ageing 60
 for x in a b c; do check "attach p$x" kc switch attach "$SW" "p$x"; done
