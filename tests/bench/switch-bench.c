@@ -525,7 +525,7 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	if (unshare(CLONE_NEWNET) || sh("ip link set lo up") ||
-	    sh("sysctl -qw net.ipv6.conf.default.disable_ipv6=1")) {
+	    sh("echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6")) {
 		perror("switch-bench: netns");
 		return 1;
 	}

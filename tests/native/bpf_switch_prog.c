@@ -45,7 +45,7 @@ static void sw_setup(struct _kt_fixture_sw *self, bool xdp, bool no_spoof_a)
 	kt_unshare_netns();
 	sw_sweep_stale();
 	/* The host's own IPv6 chatter on the taps would be extra frames to read. */
-	ASSERT_EQ(system("sysctl -qw net.ipv6.conf.default.disable_ipv6=1"), 0);
+	ASSERT_EQ(system("echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6"), 0);
 	sw_test_name(self->name, sizeof(self->name), "prog");
 	for (i = 0; i < NPORTS; i++) {
 		snprintf(self->ifname[i], IFNAMSIZ, "kt%c", 'a' + i);
