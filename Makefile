@@ -143,7 +143,7 @@ $(BUILD)/kavm-trace: $(TRACE_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 # kavm, to see the same devices; the others link it plainly (so a test may
 # still define its own version of a library symbol).
 TEST_LIB_LINK = $(LIB)
-$(BUILD)/tests/native/kvm_guest: TEST_LIB_LINK = -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
+$(BUILD)/tests/native/kvm_guest $(BUILD)/tests/native/pci_guest: TEST_LIB_LINK = -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
 $(UNIT_BINS) $(NATIVE_BINS): $(BUILD)/%: $(BUILD)/%.o $(HARNESS_OBJ) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB),$^) $(TEST_LIB_LINK) $(LDLIBS)
