@@ -114,9 +114,6 @@ expect_error "old boot protocol" \
 expect_error "truncated bzImage" \
 	"kernel $T/trunc.bz: truncated bzImage (17440 bytes of kernel, header says 65536)" \
 	--kernel "$T/trunc.bz"
-expect_error "--decompress-kernel without a payload" \
-	"kernel $T/reset.bz: no payload to decompress (boot protocol 0x20f)" \
-	--kernel "$T/reset.bz" --decompress-kernel
 expect_error "missing initrd" "initrd $T/nope: No such file or directory" \
 	--kernel "$T/reset.bz" --initrd "$T/nope"
 expect_error "initrd that does not fit" \
