@@ -55,7 +55,7 @@ endif
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -pthread $(WARNINGS) -MMD -MP \
 	-Iinclude -Iinclude/uapi -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -llzma -pthread
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -pthread
 
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

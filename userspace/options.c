@@ -141,12 +141,6 @@ static int opt_serial(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
-static int opt_decompress(struct vm_config *cfg, const char *arg)
-{
-	cfg->decompress_kernel = true;
-	return 0;
-}
-
 static int opt_verbose(struct vm_config *cfg, const char *arg)
 {
 	if (log_level < LOG_LEVEL_DEBUG)
@@ -171,9 +165,6 @@ static const struct kavm_option kavm_options[] = {
 	  opt_cpu_features },
 	{ "serial", 's', "SPEC", "COM1 backend: stdio (default), none, file:PATH, unix:PATH",
 	  opt_serial },
-	{ "decompress-kernel", 0, NULL,
-	  "bzImage: unpack the vmlinux in kavm and boot it directly (faster, no KASLR)",
-	  opt_decompress },
 	{ "verbose", 'v', NULL, "more messages (repeat for debug)", opt_verbose },
 	{ "quiet", 'q', NULL, "errors only", opt_quiet },
 	{ "help", 'h', NULL, "this text", NULL },

@@ -51,13 +51,6 @@ int bzimage_load(struct guest_mem *mem, const char *name, const void *buf, size_
 int elf_load(struct guest_mem *mem, const char *name, const void *buf, size_t size,
 	     struct boot_image *img);
 
-/*
- * The ELF vmlinux inside a bzImage (xz or gzip payload), decompressed into a
- * malloc()ed buffer for elf_load(). Errors have been printed.
- */
-int bzimage_extract_vmlinux(const char *name, const void *buf, size_t size, void **out,
-			    size_t *out_len);
-
 /* Fill tbl with the guest's e820 map; returns the number of entries. */
 unsigned int e820_build(const struct guest_mem *mem, struct boot_e820_entry *tbl, unsigned int max);
 

@@ -61,7 +61,6 @@ struct vm_config {
 	unsigned int nr_cpus;
 	struct cpu_feature_mask features[KVM_MAX_FEATURE_MASKS];
 	unsigned int nr_features;
-	bool decompress_kernel; /* bzImage: kavm unpacks the vmlinux and boots it as ELF */
 	bool no_irqchip; /* tests only: HLT then exits to userspace */
 };
 

@@ -2,8 +2,6 @@
 /* Unit tests: zero page fields, e820 layout with the PCI hole, initrd placement, bzImage checks. */
 #include <errno.h>
 #include <elf.h>
-#include <lzma.h>
-#include <zlib.h>
 #include <stdlib.h>
 
 #include <kavm/boot.h>
@@ -257,88 +255,4 @@ TEST(elf_vmlinux_segments_land_at_physical_addresses)
 	f.eh.e_machine = EM_386;
 	EXPECT_EQ(elf_load(&mem, "test", &f, sizeof(f), &img), -EINVAL);
 	guest_mem_exit(&mem);
-}
-
-/* A bzImage whose payload is a compressed ELF with one segment of 0x90s at 16 MiB. */
-static uint8_t *bzimage_with_payload(bool xz, size_t *size)
-{
-	struct {
-		Elf64_Ehdr eh;
-		Elf64_Phdr ph;
-		uint8_t text[4096];
-	} f = { 0 };
-	size_t cap = 64 * 1024, clen = 0, pm = 5 * 512;
-	uint8_t *b = fake_bzimage(cap, 0x020f, XLF_KERNEL_64), *c = b + pm + 0x100;
-	struct setup_header *h = (struct setup_header *)(b + 0x1f1);
-	uint32_t raw = sizeof(f);
-
-	memcpy(f.eh.e_ident, ELFMAG, SELFMAG);
-	f.eh.e_ident[EI_CLASS] = ELFCLASS64;
-	f.eh.e_type = ET_EXEC;
-	f.eh.e_machine = EM_X86_64;
-	f.eh.e_entry = 0x1000000;
-	f.eh.e_phoff = offsetof(typeof(f), ph);
-	f.eh.e_phentsize = sizeof(Elf64_Phdr);
-	f.eh.e_phnum = 1;
-	f.ph = (Elf64_Phdr){ .p_type = PT_LOAD,
-			     .p_offset = offsetof(typeof(f), text),
-			     .p_paddr = 0x1000000,
-			     .p_filesz = 4096,
-			     .p_memsz = 8192 };
-	memset(f.text, 0x90, sizeof(f.text));
-	if (xz) {
-		if (lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32, NULL, (uint8_t *)&f, sizeof(f), c,
-					    &clen, cap - pm - 0x200) != LZMA_OK)
-			return NULL;
-	} else {
-		z_stream z = { .next_in = (Bytef *)&f,
-			       .avail_in = sizeof(f),
-			       .next_out = c,
-			       .avail_out = cap - pm - 0x200 };
-
-		if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
-			    Z_OK ||
-		    deflate(&z, Z_FINISH) != Z_STREAM_END)
-			return NULL;
-		clen = z.total_out;
-		deflateEnd(&z);
-	}
-	memcpy(c + clen, &raw, 4); /* what Linux's size_append adds */
-	h->payload_offset = 0x100;
-	h->payload_length = clen + 4;
-	*size = cap;
-	return b;
-}
-
-TEST(bzimage_payload_decompresses_to_the_vmlinux_inside)
-{
-	int xz;
-
-	log_level = LOG_LEVEL_ERR - 1;
-	for (xz = 0; xz <= 1; xz++) {
-		struct boot_image img;
-		struct guest_mem mem;
-		size_t size, len;
-		uint8_t *b = bzimage_with_payload(xz, &size), *p;
-		void *elf;
-
-		ASSERT_TRUE(b != NULL);
-		ASSERT_EQ(bzimage_extract_vmlinux("test", b, size, &elf, &len), 0);
-		mem_with(&mem, 64 << 20);
-		ASSERT_EQ(elf_load(&mem, "test", elf, len, &img), 0);
-		EXPECT_EQ(img.entry, 0x1000000u);
-		p = guest_mem_ptr(&mem, 0x1000000, 8192);
-		EXPECT_EQ(p[0], 0x90);
-		EXPECT_EQ(p[4095], 0x90);
-		EXPECT_EQ(p[4096], 0);
-		free(elf);
-		/* A corrupt stream is refused, not half-loaded. */
-		b[5 * 512 + 0x100 + 40] ^= 0xff;
-		EXPECT_EQ(bzimage_extract_vmlinux("test", b, size, &elf, &len), -EINVAL);
-		/* No payload (protocol < 2.08 or zero length). */
-		((struct setup_header *)(b + 0x1f1))->payload_length = 0;
-		EXPECT_EQ(bzimage_extract_vmlinux("test", b, size, &elf, &len), -EINVAL);
-		guest_mem_exit(&mem);
-		free(b);
-	}
 }

@@ -2,7 +2,6 @@
 /* kavm Linux boot: kernel + initrd + command line into RAM, tables, BSP state. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -54,32 +53,6 @@ static void unmap_file(struct mapped_file *f)
 		munmap(f->buf, f->size);
 }
 
-/*
- * --decompress-kernel: replace the loaded bzImage by the vmlinux inside it,
- * keeping the limits the bzImage's header states.
- */
-static int boot_load_payload(struct kvm_vm *vm, const char *path, const struct mapped_file *f,
-			     struct boot_image *img)
-{
-	struct setup_header bz = img->hdr;
-	size_t len;
-	void *elf;
-	int ret;
-
-	ret = bzimage_extract_vmlinux(path, f->buf, f->size, &elf, &len);
-	if (ret)
-		return ret;
-	ret = elf_load(&vm->mem, path, elf, len, img);
-	free(elf);
-	if (ret == -ENOEXEC)
-		pr_err("kernel %s: the payload is not an ELF vmlinux", path);
-	if (ret)
-		return ret == -ENOEXEC ? -EINVAL : ret;
-	img->hdr.cmdline_size = bz.cmdline_size;
-	img->hdr.initrd_addr_max = bz.initrd_addr_max;
-	return 0;
-}
-
 static int boot_load_kernel(struct kvm_vm *vm, struct boot_image *img)
 {
 	const char *path = vm->cfg->kernel_path;
@@ -90,8 +63,6 @@ static int boot_load_kernel(struct kvm_vm *vm, struct boot_image *img)
 	if (ret)
 		return ret;
 	ret = bzimage_load(&vm->mem, path, f.buf, f.size, img);
-	if (!ret && vm->cfg->decompress_kernel)
-		ret = boot_load_payload(vm, path, &f, img);
 	if (ret == -ENOEXEC)
 		ret = elf_load(&vm->mem, path, f.buf, f.size, img);
 	/* The loaders name what is wrong with an image of their format. */
