@@ -151,4 +151,18 @@ wait $pid
 check_eq "SIGTERM: status 1" "$?" 1
 check_eq "SIGTERM: one line" "$(cat "$T/err")" "kavm: terminated by SIGTERM"
 
+# --- on a terminal (script(1) gives kavm a pty): raw mode, Ctrl-a x, restored
+if command -v script >/dev/null 2>&1; then
+	out=$( (sleep 1; printf '\001x') | timeout 20 script -qec \
+		"stty -g; $KAVM --kernel $T/spin.bz; echo rc=\$?; stty -g" /dev/null | tr -d '\r')
+	check_match "Ctrl-a x stops kavm with one line" "$out" \
+		'kavm: stopped from the console \(Ctrl-a x\)'
+	check_match "Ctrl-a x: status 1" "$out" '^rc=1$'
+	before=$(printf '%s\n' "$out" | sed -n 1p)
+	after=$(printf '%s\n' "$out" | tail -n 1)
+	check_eq "the terminal's settings are restored" "$after" "$before"
+else
+	echo "# SKIP terminal checks: needs script(1)"
+fi
+
 done_testing

@@ -159,6 +159,16 @@ TEST_F_TIMEOUT(guest, hlt_without_irqchip_stops_the_vm, 60)
 	EXPECT_TRUE(strstr(self->vm.stop_msg, "halted at rip 0x100") != NULL);
 }
 
+TEST_F_TIMEOUT(guest, halt_with_interrupts_off_is_a_poweroff, 60)
+{
+	/* With the in-kernel irqchip HLT stays in KVM: the halt check must notice. */
+	self->cfg.no_irqchip = false;
+	start_vm(self, "hlt");
+	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_POWEROFF);
+	EXPECT_EQ(self->port.vals[0], 0x42);
+	EXPECT_STREQ(self->vm.stop_msg, "guest halted (every vCPU stopped with interrupts off)");
+}
+
 TEST_F_TIMEOUT(guest, triple_fault_is_a_reset, 60)
 {
 	start_vm(self, "triple_fault");

@@ -9,34 +9,53 @@
 #define SETUP_HDR_OFFSET 0x1f1
 #define SETUP_HDR_MIN_VERSION 0x020c /* xloadflags: 2.12 */
 
+/* The setup header says this is a bzImage kavm can start in 64-bit mode. */
+static int bzimage_check_header(const char *name, const struct setup_header *hdr)
+{
+	if (hdr->boot_flag != BOOT_FLAG_MAGIC || hdr->header != BOOT_HDR_MAGIC)
+		return -ENOEXEC;
+	if (hdr->version < SETUP_HDR_MIN_VERSION) {
+		pr_err("kernel %s: boot protocol %#x, kavm needs %#x or later", name, hdr->version,
+		       SETUP_HDR_MIN_VERSION);
+		return -EINVAL;
+	}
+	if (!(hdr->xloadflags & XLF_KERNEL_64)) {
+		pr_err("kernel %s: bzImage without a 64-bit entry point (XLF_KERNEL_64 clear)",
+		       name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * A relocatable kernel loaded at 1 MiB decompresses itself at the next
+ * kernel_alignment boundary and uses init_size from there: keep the initrd
+ * clear of that too.
+ */
+static uint64_t bzimage_kernel_end(const struct setup_header *hdr, uint64_t need)
+{
+	uint64_t end = BOOT_KERNEL_ADDR + need, align = hdr->kernel_alignment;
+
+	if (hdr->relocatable_kernel && align && !(align & (align - 1)) && align <= 1ULL << 30)
+		end = max(end, ALIGN_UP((uint64_t)BOOT_KERNEL_ADDR, align) + hdr->init_size);
+	return end;
+}
+
 int bzimage_load(struct guest_mem *mem, const char *name, const void *buf, size_t size,
 		 struct boot_image *img)
 {
 	const uint8_t *p = buf;
 	struct setup_header hdr;
 	uint64_t setup_len, pm_len, need;
-	size_t hdr_len;
 	void *dst;
+	int ret;
 
 	if (size < SETUP_HDR_OFFSET + sizeof(hdr))
 		return -ENOEXEC;
 	memcpy(&hdr, p + SETUP_HDR_OFFSET, sizeof(hdr));
-	if (hdr.boot_flag != BOOT_FLAG_MAGIC || hdr.header != BOOT_HDR_MAGIC)
-		return -ENOEXEC;
-	if (hdr.version < SETUP_HDR_MIN_VERSION) {
-		pr_err("kernel %s: boot protocol %#x, kavm needs %#x or later", name, hdr.version,
-		       SETUP_HDR_MIN_VERSION);
-		return -EINVAL;
-	}
-	if (!(hdr.xloadflags & XLF_KERNEL_64)) {
-		pr_err("kernel %s: bzImage without a 64-bit entry point (XLF_KERNEL_64 clear)",
-		       name);
-		return -EINVAL;
-	}
-	/* The header ends where the jump at 0x200 says (byte 0x201 is its offset). */
-	hdr_len = 0x202 + p[0x201] - SETUP_HDR_OFFSET;
-	if (hdr_len > sizeof(hdr))
-		hdr_len = sizeof(hdr);
+	ret = bzimage_check_header(name, &hdr);
+	if (ret)
+		return ret;
 	setup_len = ((uint64_t)(hdr.setup_sects ? hdr.setup_sects : 4) + 1) * 512;
 	if (setup_len >= size) {
 		pr_err("kernel %s: truncated bzImage (%zu bytes, setup alone is %llu)", name, size,
@@ -60,19 +79,10 @@ int bzimage_load(struct guest_mem *mem, const char *name, const void *buf, size_
 	memset(img, 0, sizeof(*img));
 	img->is_bzimage = true;
 	img->hdr = hdr;
-	img->hdr_len = hdr_len;
+	/* The header ends where the jump at 0x200 says (byte 0x201 is its offset). */
+	img->hdr_len = min((size_t)(0x202 + p[0x201] - SETUP_HDR_OFFSET), sizeof(hdr));
 	/* The 64-bit entry is 0x200 past the 32-bit one (boot.rst, "64-bit boot protocol"). */
 	img->entry = BOOT_KERNEL_ADDR + 0x200;
-	/*
-	 * A relocatable kernel loaded at 1 MiB decompresses itself at the next
-	 * kernel_alignment boundary: keep the initrd clear of that too.
-	 */
-	img->kernel_end = BOOT_KERNEL_ADDR + need;
-	if (hdr.relocatable_kernel && hdr.kernel_alignment &&
-	    !(hdr.kernel_alignment & (hdr.kernel_alignment - 1)) &&
-	    hdr.kernel_alignment <= 1U << 30)
-		img->kernel_end = max(img->kernel_end, ALIGN_UP((uint64_t)BOOT_KERNEL_ADDR,
-								(uint64_t)hdr.kernel_alignment) +
-							       hdr.init_size);
+	img->kernel_end = bzimage_kernel_end(&hdr, need);
 	return 0;
 }

@@ -370,8 +370,43 @@ static void kvm_vcpus_join(struct kvm_vm *vm)
 	}
 }
 
+#define X86_EFLAGS_IF 0x200
+#define HALT_CHECK_NS 1000000000ULL
+
+/* Halted with interrupts off: only an NMI or INIT could wake it, and none will come. */
+static bool vcpu_dead_halted(struct kvm_vcpu *vcpu)
+{
+	struct kvm_mp_state mp;
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) || mp.mp_state != KVM_MP_STATE_HALTED)
+		return false;
+	return !ioctl(vcpu->fd, KVM_GET_REGS, &regs) && !(regs.rflags & X86_EFLAGS_IF);
+}
+
+/*
+ * A PC without ACPI cannot power off: Linux's poweroff (and halt) end with
+ * every CPU halted with interrupts disabled, inside KVM where kavm sees no
+ * exit. Once a second the loop parks the vCPUs and looks; a guest in that
+ * state has powered off.
+ */
+static void vm_halt_check(void *opaque)
+{
+	struct kvm_vm *vm = opaque;
+	unsigned int i, dead = 0;
+
+	kvm_vm_pause(vm);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		dead += vcpu_dead_halted(&vm->vcpus[i]);
+	kvm_vm_resume(vm);
+	if (dead == vm->nr_vcpus)
+		kvm_vm_request_stop(vm, VM_STOP_POWEROFF,
+				    "guest halted (every vCPU stopped with interrupts off)");
+}
+
 enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 {
+	struct loop_timer *halt_timer = NULL;
 	unsigned int i;
 	int ret;
 
@@ -390,11 +425,17 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 		}
 		__atomic_store_n(&vm->vcpus[i].started, true, __ATOMIC_RELEASE);
 	}
+	/* Without an in-kernel irqchip HLT exits to kavm: no need to look. */
+	if (!vm->cfg->no_irqchip &&
+	    loop_timer_add(vm->loop, HALT_CHECK_NS, HALT_CHECK_NS, vm_halt_check, vm, &halt_timer))
+		halt_timer = NULL;
 	if (!vm_stopping(vm)) {
 		ret = loop_run(vm->loop);
 		if (ret < 0)
 			kvm_vm_request_stop(vm, VM_STOP_ERROR, "event loop: %s", strerror(-ret));
 	}
+	if (halt_timer)
+		loop_timer_del(vm->loop, halt_timer);
 	kvm_vcpus_kick(vm);
 	kvm_vcpus_join(vm);
 	return vm->stop_reason;
