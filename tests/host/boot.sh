@@ -18,14 +18,7 @@ if [ ! -x "$BUILD/kavm" ]; then
 fi
 testhost_init || { not_ok "- test host prepared"; done_testing; }
 
-cat >"$TH_TMP/guest.sh" <<'EOF'
-echo "guest-nproc=$(nproc)"
-echo "guest-online=$(cat /sys/devices/system/cpu/online)"
-echo "guest-kernel=$(uname -r)"
-# Interrupts taken by the UART so far: all of this output went through them.
-awk '/ttyS0/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i;
-	print "guest-serial-irqs=" n }' /proc/interrupts
-EOF
+testhost_guest_facts >"$TH_TMP/guest.sh"
 testhost_guest_initramfs "$TH_TMP/guest.cpio.gz" "$TH_TMP/guest.sh" ||
 	{ not_ok "- guest initramfs built"; done_testing; }
 vmlinux=$(testhost_vmlinux) || { not_ok "- ELF vmlinux extracted"; done_testing; }
@@ -34,25 +27,12 @@ cat >"$TH_TMP/inside.sh" <<'EOF'
 . /test/lib.sh
 GUEST_CPUS=2
 boot_kavm /tmp/kavm.log 300 /test/guest.cpio.gz
-echo "# kavm: first userspace line after ${VM_UP_MS:-never} ms, exit after $VM_MS ms"
-check_eq "kavm exits 0 after the guest's reboot -f" "$VM_RC" 0
-check "guest's first userspace line arrived on the serial console" \
-	grep -q KAVM-GUEST-UP /tmp/kavm.log
-out=$(guest_output /tmp/kavm.log)
-check_match "guest nproc shows --cpus 2" "$out" '^guest-nproc=2$'
-check_match "guest brought both CPUs online" "$out" '^guest-online=0-1$'
-check_match "guest runs Debian's kernel" "$out" "^guest-kernel=$(uname -r)\$"
-check_match "guest's UART took interrupts" "$out" '^guest-serial-irqs=[1-9][0-9]*$'
-check_eq "guest script ran to the end" "$(guest_status /tmp/kavm.log)" 0
+check_guest_boot kavm /tmp/kavm.log
 sed 's/^/# kavm: /' /tmp/kavm.log | tail -n 40
 
 # The same kernel as an ELF vmlinux: PT_LOAD segments, entered at e_entry.
 GUEST_KERNEL=/test/vmlinux boot_kavm /tmp/elf.log 300 /test/guest.cpio.gz
-echo "# kavm, ELF vmlinux: first userspace line after ${VM_UP_MS:-never} ms"
-check_eq "ELF vmlinux: kavm exits 0 after the guest's reboot -f" "$VM_RC" 0
-out=$(guest_output /tmp/elf.log)
-check_match "ELF vmlinux: guest reaches userspace with 2 CPUs" "$out" '^guest-nproc=2$'
-check_eq "ELF vmlinux: guest script ran to the end" "$(guest_status /tmp/elf.log)" 0
+check_guest_boot "kavm, ELF vmlinux" /tmp/elf.log
 [ "$_in_fail" -eq 0 ] || sed 's/^/# kavm-elf: /' /tmp/elf.log | tail -n 40
 
 # Bad input: a clear one-line error naming the cause, non-zero exit.

@@ -21,6 +21,8 @@
 #                                GUEST_MEM (MiB) and GUEST_CMDLINE; QEMU as the
 #                                reference VMM
 #                                (-accel kvm, guest RAM in a memfd like kavm's)
+#   check_guest_boot WHO LOG     the checks every boot of a testhost_guest_facts
+#                                guest gets, after boot_kavm/boot_qemu
 #   guest_output LOG             what the guest script printed
 #   guest_status LOG             its exit status, "" if it never finished
 #   finish                       exit 1 if anything failed
@@ -153,6 +155,25 @@ guest_output() {
 
 guest_status() {
 	sed -n 's/.*KAVM-GUEST-STATUS=\([0-9]*\).*/\1/p' "$1" | tail -n 1
+}
+
+# After boot_kavm/boot_qemu of a testhost_guest_facts guest: the VMM ended
+# with status 0 on the guest's reboot -f, the first userspace line came
+# through the serial console, the guest saw GUEST_CPUS CPUs online, ran the
+# host's kernel, took UART interrupts and finished its script.
+check_guest_boot() {	# who log
+	echo "# $1: first userspace line after ${VM_UP_MS:-never} ms, exit after $VM_MS ms"
+	check_eq "$1: exits 0 after the guest's reboot -f" "$VM_RC" 0
+	check "$1: guest's first userspace line arrived on the serial console" \
+		grep -q KAVM-GUEST-UP "$2"
+	_out=$(guest_output "$2")
+	check_match "$1: guest nproc shows $GUEST_CPUS CPUs" "$_out" "^guest-nproc=$GUEST_CPUS\$"
+	_online=0
+	[ "$GUEST_CPUS" -gt 1 ] && _online=0-$((GUEST_CPUS - 1))
+	check_match "$1: guest brought CPUs $_online online" "$_out" "^guest-online=$_online\$"
+	check_match "$1: guest runs the host's kernel" "$_out" "^guest-kernel=$(uname -r)\$"
+	check_match "$1: guest's UART took interrupts" "$_out" '^guest-serial-irqs=[1-9][0-9]*$'
+	check_eq "$1: guest script ran to the end" "$(guest_status "$2")" 0
 }
 
 # A field of /proc/PID/status as saved by vm_run, in KiB.

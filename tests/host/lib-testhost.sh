@@ -287,6 +287,20 @@ testhost_guest_initramfs() {	# out script [file...]
 	_th_cpio "$root" "$out"
 }
 
+# testhost_guest_facts: a guest script that reports what check_guest_boot
+# (lib-inside.sh) checks: CPUs, the kernel, and the UART's interrupt count,
+# which is above zero only if the console's output went through THRE
+# interrupts. Append to it for more.
+testhost_guest_facts() {
+	cat <<-'EOF'
+		echo "guest-nproc=$(nproc)"
+		echo "guest-online=$(cat /sys/devices/system/cpu/online)"
+		echo "guest-kernel=$(uname -r)"
+		awk '/ttyS0/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i;
+			print "guest-serial-irqs=" n }' /proc/interrupts
+	EOF
+}
+
 # The host's /init: mount, load modules, run /test/run.sh between markers,
 # power off. Kernel messages are kept off the console while the script runs
 # (they would split TAP lines) and shown after the status marker on failure.
