@@ -148,7 +148,7 @@ TEST(bad_netdevs_and_nics_are_refused)
 
 TEST(at_most_eight_nics)
 {
-	char *argv[2 + 2 * 9 * 2 + 1] = { "kavm", "--kernel", "/k" };
+	char *argv[3 + 9 * 4 + 1] = { "kavm", "--kernel", "/k" };
 	char spec[9][2][48];
 	struct vm_config cfg;
 	int i, n = 3;
