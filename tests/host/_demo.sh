@@ -73,22 +73,22 @@ demo_bridge() {
 		kavmctl $c || return 1
 	done
 	kavmctl bridge show br0
-	echo "\$ kavm ... --netdev tap,id=n0,ifname=tap0 --device virtio-net-pci,netdev=n0 &"
-	echo "\$ kavm ... --netdev tap,id=n0,ifname=tap1 --device virtio-net-pci,netdev=n0"
+	echo "\$ kavm ... --netdev tap,id=n0,ifname=tap0 --device virtio-net-pci,netdev=n0,mac=52:54:00:00:09:01 &"
+	echo "\$ kavm ... --netdev tap,id=n0,ifname=tap1 --device virtio-net-pci,netdev=n0,mac=52:54:00:00:09:02"
 	GUEST_CPUS=1 vm_run /tmp/demo-a.log 300 kavm --cpus 1 --memory 192M \
 		--kernel /guest/vmlinuz --initrd /test/guest.cpio.gz \
 		--cmdline "$GUEST_CMDLINE demo.self=10.0.9.1 demo.peer=10.0.9.2" \
-		--netdev tap,id=n0,ifname=tap0 --device virtio-net-pci,netdev=n0 &
+		--netdev tap,id=n0,ifname=tap0 --device virtio-net-pci,netdev=n0,mac=52:54:00:00:09:01 &
 	a=$!
 	GUEST_CPUS=1 VM_SHOW=1 vm_run /tmp/demo-b.log 300 kavm --cpus 1 --memory 192M \
 		--kernel /guest/vmlinuz --initrd /test/guest.cpio.gz \
 		--cmdline "$GUEST_CMDLINE demo.self=10.0.9.2 demo.peer=10.0.9.1" \
-		--netdev tap,id=n0,ifname=tap1 --device virtio-net-pci,netdev=n0
+		--netdev tap,id=n0,ifname=tap1 --device virtio-net-pci,netdev=n0,mac=52:54:00:00:09:02
 	rc_b=$VM_RC
 	wait "$a"
 	say "the other VM (10.0.9.1) printed:"
 	guest_output /tmp/demo-a.log
-	say "bridge br0 after the run (taps kavm was given stay):"
+	say "the taps on br0 after the run (kavm was given them: they stay):"
 	kavmctl -s link show tap0
 	kavmctl -s link show tap1
 	[ "$rc_b" -eq 0 ] && [ "$(guest_status /tmp/demo-a.log)" = 0 ] &&
