@@ -141,6 +141,74 @@ static int opt_serial(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+static int opt_netdev(struct vm_config *cfg, const char *arg)
+{
+	struct netdev_opts o;
+	char err[128];
+	unsigned int i;
+
+	if (netdev_parse(arg, &o, err, sizeof(err))) {
+		pr_err("--netdev %s: %s", arg, err);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nr_netdevs; i++) {
+		if (!strcmp(cfg->netdevs[i].id, o.id)) {
+			pr_err("--netdev %s: duplicate id %s", arg, o.id);
+			return -EINVAL;
+		}
+	}
+	if (cfg->nr_netdevs == KAVM_MAX_NICS) {
+		pr_err("--netdev %s: more than %d netdevs", arg, KAVM_MAX_NICS);
+		return -EINVAL;
+	}
+	cfg->netdevs[cfg->nr_netdevs++] = o;
+	return 0;
+}
+
+static int opt_device(struct vm_config *cfg, const char *arg)
+{
+	struct net_device_opts o;
+	char err[128];
+
+	if (net_device_parse(arg, &o, err, sizeof(err))) {
+		pr_err("--device %s: %s", arg, err);
+		return -EINVAL;
+	}
+	if (cfg->nr_nics == KAVM_MAX_NICS) {
+		pr_err("--device %s: more than %d devices", arg, KAVM_MAX_NICS);
+		return -EINVAL;
+	}
+	cfg->nics[cfg->nr_nics++] = o;
+	return 0;
+}
+
+/* After all options: each device names a netdev that exists and no other device uses. */
+static int options_check_nics(const struct vm_config *cfg)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < cfg->nr_nics; i++) {
+		const char *id = cfg->nics[i].netdev;
+
+		for (j = 0; j < cfg->nr_netdevs && strcmp(cfg->netdevs[j].id, id); j++)
+			;
+		if (j == cfg->nr_netdevs) {
+			pr_err("--device %s,netdev=%s: no --netdev with id %s", cfg->nics[i].driver,
+			       id, id);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (!strcmp(cfg->nics[j].netdev, id)) {
+				pr_err("--device %s,netdev=%s: netdev %s is already used by "
+				       "another device",
+				       cfg->nics[i].driver, id, id);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 static int opt_verbose(struct vm_config *cfg, const char *arg)
 {
 	if (log_level < LOG_LEVEL_DEBUG)
@@ -165,6 +233,10 @@ static const struct kavm_option kavm_options[] = {
 	  opt_cpu_features },
 	{ "serial", 's', "SPEC", "COM1 backend: stdio (default), none, file:PATH, unix:PATH",
 	  opt_serial },
+	{ "netdev", 0, "SPEC", "network backend: tap,id=ID[,ifname=NAME][,fd=N][,vnet_hdr=on|off]",
+	  opt_netdev },
+	{ "device", 0, "SPEC", "NIC: virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56]",
+	  opt_device },
 	{ "verbose", 'v', NULL, "more messages (repeat for debug)", opt_verbose },
 	{ "quiet", 'q', NULL, "errors only", opt_quiet },
 	{ "help", 'h', NULL, "this text", NULL },
@@ -264,5 +336,5 @@ int options_parse(int argc, char **argv, struct vm_config *cfg)
 		pr_err("no kernel: --kernel PATH is required (try --help)");
 		return -EINVAL;
 	}
-	return 0;
+	return options_check_nics(cfg);
 }

@@ -13,6 +13,7 @@
 
 #include <kavm/bus.h>
 #include <kavm/memory.h>
+#include <kavm/net.h>
 
 struct loop;
 struct kvm_run;
@@ -50,6 +51,7 @@ struct cpu_feature_mask {
 };
 
 #define KVM_MAX_FEATURE_MASKS 32
+#define KAVM_MAX_NICS 8
 
 /* What the command line asked for; filled by options.c, read by everything else. */
 struct vm_config {
@@ -62,6 +64,11 @@ struct vm_config {
 	struct cpu_feature_mask features[KVM_MAX_FEATURE_MASKS];
 	unsigned int nr_features;
 	bool no_irqchip; /* tests only: HLT then exits to userspace */
+	/* --netdev and --device, in command-line order; each device names one netdev. */
+	struct netdev_opts netdevs[KAVM_MAX_NICS];
+	unsigned int nr_netdevs;
+	struct net_device_opts nics[KAVM_MAX_NICS];
+	unsigned int nr_nics;
 };
 
 /* Why the VM stopped; decides kavm's exit status and its one-line message. */

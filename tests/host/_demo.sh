@@ -22,9 +22,28 @@ echo "  CPUs:    $(nproc) ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head
 echo "  memory:  $(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
 echo "  uptime:  $(cut -d' ' -f1 /proc/uptime) s"
 echo "  console: $(grep ttyS0 /proc/interrupts | tr -s ' ')"
+# Given demo.self=IP demo.peer=IP on the command line: a NIC, a ping to the peer.
+for a in $(cat /proc/cmdline); do
+	case "$a" in demo.self=*) self=${a#*=} ;; demo.peer=*) peer=${a#*=} ;; esac
+done
+if [ -n "$self" ]; then
+	echo "  NIC:     eth0 $(cat /sys/class/net/eth0/address), driver" \
+		"$(basename "$(readlink /sys/class/net/eth0/device/driver)")"
+	ip link set eth0 up && ip addr add "$self/24" dev eth0
+	n=0
+	until ping -c 1 -W 1 "$peer" >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ $n -ge 60 ] && break
+	done
+	echo "  $self pings $peer:"
+	ping -c 3 -W 2 "$peer" | sed 's/^/    /'
+	# Let the peer finish its pings before this VM goes away.
+	sleep 5
+fi
 echo "Rebooting with reboot -f (reboot=k: the i8042 reset ends kavm)."
 GUEST
-testhost_guest_initramfs "$TH_TMP/guest.cpio.gz" "$TH_TMP/guest.sh" || exit 1
+GUEST_MODULES="virtio_pci virtio_net" \
+	testhost_guest_initramfs "$TH_TMP/guest.cpio.gz" "$TH_TMP/guest.sh" || exit 1
 
 cat >"$TH_TMP/inside.sh" <<'INSIDE'
 . /test/lib.sh
@@ -43,7 +62,41 @@ demo_boot() {
 	[ "$VM_RC" -eq 0 ] && [ "$(guest_status /tmp/demo-boot.log)" = 0 ]
 }
 
-DEMO_STEPS="demo_boot"
+# Step: two VMs, each with a virtio-net NIC on a tap, on a bridge kavmctl made.
+demo_bridge() {
+	say "kavmctl makes bridge br0 and taps tap0, tap1 on it; two kavm VMs ping each other"
+	for c in "bridge add br0" "link set br0 up" "tap add tap0 --vnet-hdr" \
+		"tap add tap1 --vnet-hdr" "link attach tap0 --bridge br0" \
+		"link attach tap1 --bridge br0" "link set tap0 up" "link set tap1 up"; do
+		echo "\$ kavmctl $c"
+		# shellcheck disable=SC2086
+		kavmctl $c || return 1
+	done
+	kavmctl bridge show br0
+	echo "\$ kavm ... --netdev tap,id=n0,ifname=tap0 --device virtio-net-pci,netdev=n0,mac=52:54:00:00:09:01 &"
+	echo "\$ kavm ... --netdev tap,id=n0,ifname=tap1 --device virtio-net-pci,netdev=n0,mac=52:54:00:00:09:02"
+	GUEST_CPUS=1 vm_run /tmp/demo-a.log 300 kavm --cpus 1 --memory 192M \
+		--kernel /guest/vmlinuz --initrd /test/guest.cpio.gz \
+		--cmdline "$GUEST_CMDLINE demo.self=10.0.9.1 demo.peer=10.0.9.2" \
+		--netdev tap,id=n0,ifname=tap0 --device virtio-net-pci,netdev=n0,mac=52:54:00:00:09:01 &
+	a=$!
+	GUEST_CPUS=1 VM_SHOW=1 vm_run /tmp/demo-b.log 300 kavm --cpus 1 --memory 192M \
+		--kernel /guest/vmlinuz --initrd /test/guest.cpio.gz \
+		--cmdline "$GUEST_CMDLINE demo.self=10.0.9.2 demo.peer=10.0.9.1" \
+		--netdev tap,id=n0,ifname=tap1 --device virtio-net-pci,netdev=n0,mac=52:54:00:00:09:02
+	rc_b=$VM_RC
+	wait "$a"
+	say "the other VM (10.0.9.1) printed:"
+	guest_output /tmp/demo-a.log
+	say "the taps on br0 after the run (kavm was given them: they stay):"
+	kavmctl -s link show tap0
+	kavmctl -s link show tap1
+	[ "$rc_b" -eq 0 ] && [ "$(guest_status /tmp/demo-a.log)" = 0 ] &&
+		[ "$(guest_status /tmp/demo-b.log)" = 0 ] &&
+		grep -q ' 0% packet loss' /tmp/demo-a.log && grep -q ' 0% packet loss' /tmp/demo-b.log
+}
+
+DEMO_STEPS="demo_boot demo_bridge"
 
 say "Inside the test host: Linux $(uname -r), $(nproc) CPUs, /dev/kvm from kvm_amd" \
 	"on QEMU's emulated SVM"

@@ -77,6 +77,18 @@ expect_error "unknown CPU feature" "--cpu-features: unknown feature 'warp9'" \
 	--kernel "$T/reset.bz" --cpu-features -cx16,-warp9
 expect_error "bad serial" "--serial tcp:1: expected stdio, none, file:PATH or unix:PATH" \
 	--kernel "$T/reset.bz" --serial tcp:1
+expect_error "device on an unknown netdev" "--device virtio-net-pci,netdev=n1: no --netdev with id n1" \
+	--kernel "$T/reset.bz" --netdev tap,id=n0 --device virtio-net-pci,netdev=n1
+expect_error "netdev used twice" \
+	"--device virtio-net-pci,netdev=n0: netdev n0 is already used by another device" \
+	--kernel "$T/reset.bz" --netdev tap,id=n0 --device virtio-net-pci,netdev=n0 \
+	--device virtio-net-pci,netdev=n0
+expect_error "duplicate netdev id" "--netdev tap,id=n0,ifname=t1: duplicate id n0" \
+	--kernel "$T/reset.bz" --netdev tap,id=n0 --netdev tap,id=n0,ifname=t1
+expect_error "unknown netdev type" "--netdev slirp,id=n0: unknown netdev type slirp" \
+	--kernel "$T/reset.bz" --netdev slirp,id=n0
+expect_error "unknown device" "--device e1000,netdev=n0: unknown device e1000" \
+	--kernel "$T/reset.bz" --netdev tap,id=n0 --device e1000,netdev=n0
 
 # --- images (these need /dev/kvm: the VM exists before the kernel is read)
 [ -w /dev/kvm ] || { echo "# SKIP image and run checks: needs /dev/kvm"; done_testing; }
@@ -143,6 +155,34 @@ if command -v script >/dev/null 2>&1; then
 	check_eq "the terminal's settings are restored" "$after" "$before"
 else
 	echo "# SKIP terminal checks: needs script(1)"
+fi
+
+# --- NICs: a tap kavm creates lives as long as kavm; one it is given stays
+if [ "$(id -u)" -eq 0 ] && [ -e /dev/net/tun ]; then
+	netns_new NS
+	ip netns exec "$NS" "$KAVM" --kernel "$T/spin.bz" --serial none \
+		--netdev tap,id=n0,ifname=kt0 --device virtio-net-pci,netdev=n0 \
+		--netdev tap,id=n1,ifname=kt1 --device virtio-net-pci,netdev=n1 \
+		>"$T/out" 2>"$T/err" </dev/null &
+	pid=$!
+	for _ in $(seq 50); do
+		ip -n "$NS" link show kt1 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	check "two NICs: kavm created tap kt0" ip -n "$NS" link show kt0
+	check "two NICs: kavm created tap kt1" ip -n "$NS" link show kt1
+	kill -TERM $pid
+	wait $pid
+	check_eq "two NICs: SIGTERM, one line" "$?:$(cat "$T/err")" "1:kavm: terminated by SIGTERM"
+	check_fail "the taps kavm created are gone after exit" ip -n "$NS" link show kt0
+	ip -n "$NS" tuntap add kt2 mode tap vnet_hdr
+	ip netns exec "$NS" "$KAVM" --kernel "$T/reset.bz" -q \
+		--netdev tap,id=n0,ifname=kt2 --device virtio-net-pci,netdev=n0 \
+		>"$T/out" 2>"$T/err" </dev/null
+	check_eq "given tap: reset, status 0" "$?:$(cat "$T/err")" "0:"
+	check "a tap kavm was given is left in place" ip -n "$NS" link show kt2
+else
+	echo "# SKIP NIC checks: needs root and /dev/net/tun"
 fi
 
 done_testing

@@ -96,6 +96,81 @@ TEST(unknown_options_missing_arguments_and_no_kernel_are_refused)
 	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "stray"), -EINVAL);
 }
 
+TEST(netdevs_and_nics_are_stored_in_order)
+{
+	struct vm_config cfg;
+
+	quiet();
+	ASSERT_EQ(PARSE(&cfg, "--kernel", "/k", "--netdev", "tap,id=n0,ifname=tap0", "--device",
+			"virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc", "--netdev",
+			"tap,id=n1,fd=5,vnet_hdr=off", "--device", "virtio-net-pci,netdev=n1"),
+		  0);
+	ASSERT_EQ(cfg.nr_netdevs, 2u);
+	ASSERT_EQ(cfg.nr_nics, 2u);
+	EXPECT_STREQ(cfg.netdevs[0].type, "tap");
+	EXPECT_STREQ(cfg.netdevs[0].ifname, "tap0");
+	EXPECT_EQ(cfg.netdevs[0].fd, -1);
+	EXPECT_EQ(cfg.netdevs[1].fd, 5);
+	EXPECT_EQ(cfg.netdevs[1].vnet_hdr, 0);
+	EXPECT_STREQ(cfg.nics[0].netdev, "n0");
+	EXPECT_TRUE(cfg.nics[0].has_mac);
+	EXPECT_EQ(cfg.nics[0].mac[5], 0xcc);
+	EXPECT_STREQ(cfg.nics[1].netdev, "n1");
+	EXPECT_FALSE(cfg.nics[1].has_mac);
+	/* A second parse starts from nothing. */
+	ASSERT_EQ(PARSE(&cfg, "--kernel", "/k"), 0);
+	EXPECT_EQ(cfg.nr_netdevs, 0u);
+	EXPECT_EQ(cfg.nr_nics, 0u);
+}
+
+TEST(bad_netdevs_and_nics_are_refused)
+{
+	struct vm_config cfg;
+
+	quiet();
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--netdev", "tap,id=n0", "--device",
+			"virtio-net-pci,netdev=n1"),
+		  -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--netdev", "tap,id=n0", "--device",
+			"virtio-net-pci,netdev=n0", "--device", "virtio-net-pci,netdev=n0"),
+		  -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--netdev", "tap,id=n0", "--netdev",
+			"tap,id=n0,ifname=t1"),
+		  -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--netdev", "slirp,id=n0"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--netdev", "tap,ifname=t0"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--device", "e1000,netdev=n0"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--device", "virtio-net-pci"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--netdev", "tap,id=n0", "--device",
+			"virtio-net-pci,netdev=n0,mac=01:00:00:00:00:01"),
+		  -EINVAL);
+}
+
+TEST(at_most_eight_nics)
+{
+	char *argv[3 + 9 * 4 + 1] = { "kavm", "--kernel", "/k" };
+	char spec[9][2][48];
+	struct vm_config cfg;
+	int i, n = 3;
+
+	quiet();
+	for (i = 0; i < 9; i++) {
+		snprintf(spec[i][0], sizeof(spec[i][0]), "tap,id=n%d", i);
+		snprintf(spec[i][1], sizeof(spec[i][1]), "virtio-net-pci,netdev=n%d", i);
+		argv[n++] = "--netdev";
+		argv[n++] = spec[i][0];
+		argv[n++] = "--device";
+		argv[n++] = spec[i][1];
+		if (i == 7) {
+			argv[n] = NULL;
+			EXPECT_EQ(options_parse(n, argv, &cfg), 0);
+			EXPECT_EQ(cfg.nr_nics, 8u);
+		}
+	}
+	argv[n] = NULL;
+	EXPECT_EQ(options_parse(n, argv, &cfg), -EINVAL);
+}
+
 TEST(help_asks_to_exit_zero)
 {
 	struct vm_config cfg;

@@ -374,26 +374,35 @@ static uint32_t vnet_ctrl_one(struct virtio_net *vn, const struct vq_elem *el)
 	return 1;
 }
 
+static void vnet_ctrl_work(void *opaque);
+
 static void vnet_ctrl_run(struct virtio_net *vn)
 {
 	struct virtqueue *vq = &vn->vqs[VNET_CTRLQ];
-	bool notify = false, damage = false;
+	bool notify = false, damage = false, more = false;
 	unsigned int done = 0;
 	int ret;
 
 	pthread_mutex_lock(&vn->vdev.lock);
 	if (!vnet_live(vn) || !vq_ready(vq))
 		goto out_unlock;
-	/* At most a ring's worth per kick: a driver refilling faster waits a turn. */
-	while (done < vq->size && (ret = vq_pop(vq, &vn->eng.elem)) != 0) {
-		if (ret < 0) {
-			vnet_ring_damage(vn);
-			damage = true;
-			break;
+	/*
+	 * At most a ring's worth per kick: a driver refilling faster waits a
+	 * turn. With EVENT_IDX the driver kicks only past avail_event, which
+	 * vq_pop() leaves alone: re-arm it, or the next command is never seen.
+	 */
+	do {
+		while (done < vq->size && (ret = vq_pop(vq, &vn->eng.elem)) != 0) {
+			if (ret < 0) {
+				vnet_ring_damage(vn);
+				damage = true;
+				break;
+			}
+			vq_push(vq, vn->eng.elem.head, vnet_ctrl_one(vn, &vn->eng.elem));
+			done++;
 		}
-		vq_push(vq, vn->eng.elem.head, vnet_ctrl_one(vn, &vn->eng.elem));
-		done++;
-	}
+	} while (!damage && done < vq->size && vq_enable_notify(vq));
+	more = !damage && done >= vq->size;
 	notify = done && vq_should_notify(vq);
 out_unlock:
 	pthread_mutex_unlock(&vn->vdev.lock);
@@ -401,6 +410,14 @@ out_unlock:
 		vnet_notify(vn, VNET_CTRLQ);
 	if (damage)
 		virtio_dev_needs_reset(&vn->vdev);
+	/* Budget spent with commands left: they raised no kick, so come back. */
+	if (more)
+		loop_defer(vn->vdev.loop, vnet_ctrl_work, vn);
+}
+
+static void vnet_ctrl_work(void *opaque)
+{
+	vnet_ctrl_run(opaque);
 }
 
 static bool vnet_queue_broken(struct virtio_net *vn, unsigned int q)

@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# kavm's virtio-net NICs with an unmodified Debian guest, inside the test host.
+#
+# One test-host boot, one guest with two NICs on two taps in two subnets. The
+# guest loads its own virtio_pci and virtio_net, brings eth0 and eth1 up with
+# static addresses and pings the host through each; then 16 MiB go each way
+# over eth0 and must arrive with the same sha256. ENVIRONMENT.md's pitfall
+# decides the direction of every transfer: the side that stays up fetches
+# (busybox wget from busybox httpd), so the guest's reboot -f never cuts a
+# transfer's tail: the host fetches the guest's file while the guest waits for
+# the host's "done" file. (busybox 1.35's static wget segfaults with -T: the
+# timeouts are kavm's and the loops' own.)
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-testhost.sh"
+
+require_cmd qemu-system-x86_64
+if [ ! -x "$BUILD/kavm" ] || [ ! -x "$BUILD/kavmctl" ]; then
+	not_ok "- build/kavm and build/kavmctl exist (run make)"
+	done_testing
+fi
+testhost_init || { not_ok "- test host prepared"; done_testing; }
+
+cat >"$TH_TMP/guest.sh" <<'EOF'
+H0=10.0.2.1 H1=10.0.3.1
+echo "guest-virtio-devices=$(ls /sys/bus/virtio/devices | wc -l)"
+for d in /sys/class/net/eth*; do
+	echo "guest-nic=${d##*/} $(cat "$d/address") $(basename "$(readlink "$d/device/driver")")"
+done
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
+ip link set eth1 up && ip addr add 10.0.3.15/24 dev eth1
+ping -c 3 -W 5 "$H0" >/tmp/p0 2>&1
+echo "guest-ping0=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/p0)"
+ping -c 3 -W 5 -I eth1 "$H1" >/tmp/p1 2>&1
+echo "guest-ping1=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' /tmp/p1)"
+# guest -> host: serve a fresh 16 MiB file; the host fetches it.
+mkdir -p /www
+dd if=/dev/urandom of=/www/g.bin bs=1M count=16 2>/dev/null
+echo "guest-g-sha=$(sha256sum /www/g.bin | cut -d' ' -f1)"
+httpd -p 8080 -h /www
+echo "guest-serving"
+# host -> guest: fetch the host's file.
+t0=$(cut -d' ' -f1 /proc/uptime)
+wget -q -O /tmp/h.bin "http://$H0:8080/h.bin"
+echo "guest-h-rc=$? t0=$t0 t1=$(cut -d' ' -f1 /proc/uptime)"
+echo "guest-h-sha=$(sha256sum /tmp/h.bin | cut -d' ' -f1) size=$(wc -c </tmp/h.bin)"
+rm -f /tmp/h.bin
+# Stay up until the host has its copy of g.bin.
+n=0
+until wget -q -O /dev/null "http://$H0:8080/done" 2>/dev/null; do
+	n=$((n + 1))
+	[ $n -gt 300 ] && { echo "guest-gave-up-waiting"; break; }
+	sleep 1
+done
+grep -E 'virtio|eth' /proc/interrupts | tr -s ' ' | sed 's/^/guest-irq=/'
+EOF
+GUEST_MODULES="virtio_pci virtio_net" \
+	testhost_guest_initramfs "$TH_TMP/guest.cpio.gz" "$TH_TMP/guest.sh" ||
+	{ not_ok "- guest initramfs built"; done_testing; }
+
+cat >"$TH_TMP/inside.sh" <<'EOF'
+. /test/lib.sh
+for i in 0 1; do
+	kavmctl tap add tap$i --vnet-hdr && kavmctl link set tap$i up &&
+		ip addr add 10.0.$((i + 2)).1/24 dev tap$i ||
+		not_ok "tap$i made and addressed"
+done
+mkdir -p /srv
+dd if=/dev/urandom of=/srv/h.bin bs=1M count=16 2>/dev/null
+hsha=$(sha256sum /srv/h.bin | cut -d' ' -f1)
+httpd -p 10.0.2.1:8080 -h /srv
+# The host's side of guest -> host: fetch g.bin once the guest serves it,
+# then tell the guest it may reboot.
+(
+	n=0
+	until grep -q guest-serving /tmp/kavm.log 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -gt 600 ] && exit 1
+		sleep 1
+	done
+	t0=$(uptime_ms)
+	wget -q -O /tmp/g.bin http://10.0.2.15:8080/g.bin
+	echo "rc=$? ms=$(($(uptime_ms) - t0)) sha=$(sha256sum /tmp/g.bin | cut -d' ' -f1)" \
+		>/tmp/g.res
+	touch /srv/done
+) &
+fetcher=$!
+GUEST_MEM=256
+boot_kavm /tmp/kavm.log 300 /test/guest.cpio.gz \
+	--netdev tap,id=n0,ifname=tap0 --device virtio-net-pci,netdev=n0,mac=52:54:00:00:02:0f \
+	--netdev tap,id=n1,ifname=tap1 --device virtio-net-pci,netdev=n1
+kill "$fetcher" 2>/dev/null
+wait
+out=$(guest_output /tmp/kavm.log)
+printf '%s\n' "$out" | sed 's/^/# guest: /'
+echo "# kavm: guest userspace after ${VM_UP_MS:-never} ms, exit after $VM_MS ms"
+check_eq "kavm exits 0 after the guest's reboot -f" "$VM_RC" 0
+check_eq "guest script ran to the end" "$(guest_status /tmp/kavm.log)" 0
+check_match "guest sees two virtio devices" "$out" '^guest-virtio-devices=2$'
+check_match "eth0 is virtio-net with the given MAC" "$out" \
+	'^guest-nic=eth0 52:54:00:00:02:0f virtio_net$'
+check_match "eth1 is virtio-net with QEMU's second default MAC" "$out" \
+	'^guest-nic=eth1 52:54:00:12:34:57 virtio_net$'
+check_match "guest pings the host through eth0: 3 of 3" "$out" '^guest-ping0=3$'
+check_match "guest pings the host through eth1: 3 of 3" "$out" '^guest-ping1=3$'
+check_match "host -> guest: 16 MiB fetched" "$out" '^guest-h-rc=0 '
+check_match "host -> guest: same sha256" "$out" "^guest-h-sha=$hsha size=16777216\$"
+gsha=$(printf '%s\n' "$out" | sed -n 's/^guest-g-sha=//p')
+res=$(cat /tmp/g.res 2>/dev/null)
+echo "# host fetched g.bin: $res"
+check_match "guest -> host: 16 MiB fetched" "$res" '^rc=0 '
+check "guest -> host: guest reported its sha256" test -n "$gsha"
+check_eq "guest -> host: same sha256" "${res##*sha=}" "$gsha"
+check_match "the NICs took MSI-X interrupts" "$out" '^guest-irq=.*PCI-MSI.*virtio0-input'
+for i in 0 1; do
+	echo "# tap$i: $(kavmctl -s link show tap$i | tr -s " " | tr "\n" " ")"
+done
+if [ "$_in_fail" -ne 0 ]; then
+	sed 's/^/# kavm: /' /tmp/kavm.log | tail -n 60
+fi
+finish
+EOF
+testhost_check --name net "$TH_TMP/inside.sh" "$TH_TMP/guest.cpio.gz"
+done_testing

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kavm: plug each --device virtio-net-pci into the VM: backend, device, PCI function. */
+#include <errno.h>
+#include <string.h>
+
+#include <kavm/init.h>
+#include <kavm/kvm.h>
+#include <kavm/log.h>
+#include <kavm/net.h>
+#include <kavm/pci.h>
+#include <kavm/virtio-net.h>
+#include <kavm/virtio-pci.h>
+
+struct nic {
+	struct net_client *backend;
+	struct virtio_net *vn;
+	struct virtio_pci *vpci;
+};
+
+/* One VM per process, as the host bridge in hw/pci-vm.c. */
+static struct nic nics[KAVM_MAX_NICS];
+static unsigned int nr_nics;
+
+static const struct netdev_opts *nic_netdev(const struct vm_config *cfg, const char *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_netdevs; i++)
+		if (!strcmp(cfg->netdevs[i].id, id))
+			return &cfg->netdevs[i];
+	return NULL;
+}
+
+static void nic_close(struct nic *n)
+{
+	/* Transport first: no guest access reaches the device while it goes. */
+	virtio_pci_exit(n->vpci);
+	virtio_net_exit(n->vn);
+	netdev_close(n->backend);
+	memset(n, 0, sizeof(*n));
+}
+
+static int nic_open(struct kvm_vm *vm, struct pci_host *host, unsigned int index, struct nic *n)
+{
+	const struct net_device_opts *d = &vm->cfg->nics[index];
+	const struct netdev_opts *o = nic_netdev(vm->cfg, d->netdev);
+	struct virtio_net_params p = { .mem = &vm->mem, .loop = vm->loop, .name = d->netdev };
+	const char *what = "netdev";
+	int ret;
+
+	if (!o)
+		return -ENOENT; /* options.c refuses this already */
+	ret = netdev_open(o, vm->loop, &n->backend);
+	if (ret)
+		goto err;
+	p.backend = n->backend;
+	if (d->has_mac)
+		memcpy(p.mac, d->mac, 6);
+	else
+		net_device_default_mac(index, p.mac);
+	what = "virtio-net";
+	ret = virtio_net_init(&p, &n->vn);
+	if (ret)
+		goto err_close_backend;
+	what = "virtio-pci";
+	ret = virtio_pci_init(&n->vpci, host, virtio_net_vdev(n->vn));
+	if (ret)
+		goto err_exit_net;
+	return 0;
+err_exit_net:
+	virtio_net_exit(n->vn);
+err_close_backend:
+	netdev_close(n->backend);
+err:
+	pr_err("%s,netdev=%s: %s: %s", d->driver, d->netdev, what, strerror(-ret));
+	memset(n, 0, sizeof(*n));
+	return ret;
+}
+
+static void net_pci_exit(struct kvm_vm *vm)
+{
+	while (nr_nics)
+		nic_close(&nics[--nr_nics]);
+}
+
+static int net_pci_init(struct kvm_vm *vm)
+{
+	struct pci_host *host = kvm_vm_pci(vm);
+	unsigned int i;
+	int ret;
+
+	if (!vm->cfg->nr_nics)
+		return 0;
+	if (!host) {
+		pr_err("%s: no PCI host bridge in this VM", vm->cfg->nics[0].driver);
+		return -ECANCELED;
+	}
+	for (i = 0; i < vm->cfg->nr_nics; i++) {
+		ret = nic_open(vm, host, i, &nics[i]);
+		if (ret) {
+			net_pci_exit(vm);
+			return -ECANCELED;
+		}
+		nr_nics++;
+	}
+	return 0;
+}
+dev_init(net_pci_init, net_pci_exit);
