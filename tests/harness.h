@@ -32,8 +32,8 @@ void kt_fail(const char *file, int line, bool fatal, const char *fmt, ...)
 
 #define TEST_TIMEOUT(name, secs)                                                                   \
 	static void name(struct kt_test *_t);                                                      \
-	static struct kt_test _kt_##name = { #name, name, secs, NULL };                           \
-	__attribute__((constructor)) static void _kt_reg_##name(void)                             \
+	static struct kt_test _kt_##name = { #name, name, secs, NULL };                            \
+	__attribute__((constructor)) static void _kt_reg_##name(void)                              \
 	{                                                                                          \
 		kt_register(&_kt_##name);                                                          \
 	}                                                                                          \

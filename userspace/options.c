@@ -15,7 +15,7 @@
 
 struct kavm_option {
 	const char *name;
-	int short_name; /* 0: long only */
+	int short_name;	 /* 0: long only */
 	const char *arg; /* metavar; NULL: takes no argument */
 	const char *help;
 	int (*parse)(struct vm_config *cfg, const char *arg);

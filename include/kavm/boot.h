@@ -23,7 +23,7 @@
 #define BOOT_PD_ADDR 0xb000 /* 4 pages: identity map of the first 4 GiB */
 #define BOOT_CMDLINE_ADDR 0x20000
 #define BOOT_CMDLINE_MAX 0x10000
-#define BOOT_EBDA_START 0x9fc00 /* e820 reserves [this, 1 MiB) */
+#define BOOT_EBDA_START 0x9fc00	  /* e820 reserves [this, 1 MiB) */
 #define BOOT_MPTABLE_ADDR 0xf0000 /* in the BIOS area Linux scans for "_MP_" */
 #define BOOT_MPTABLE_MAX 0x10000
 #define BOOT_KERNEL_ADDR 0x100000
@@ -37,9 +37,9 @@
 struct boot_image {
 	bool is_bzimage;
 	struct setup_header hdr; /* bzImage: copied from the image */
-	size_t hdr_len; /* bytes of hdr valid from the image */
-	uint64_t entry; /* 64-bit entry point (physical) */
-	uint64_t kernel_end; /* first byte after what the kernel may use */
+	size_t hdr_len;		 /* bytes of hdr valid from the image */
+	uint64_t entry;		 /* 64-bit entry point (physical) */
+	uint64_t kernel_end;	 /* first byte after what the kernel may use */
 };
 
 /*
@@ -80,7 +80,7 @@ uint64_t initrd_limit(const struct guest_mem *mem, const struct boot_image *img)
 
 struct mp_pci_irq {
 	uint8_t devfn; /* device << 3 | function, bus 0 */
-	uint8_t pin; /* INTA = 1 ... INTD = 4 */
+	uint8_t pin;   /* INTA = 1 ... INTD = 4 */
 	uint8_t ioapic_pin;
 };
 

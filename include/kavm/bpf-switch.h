@@ -29,7 +29,7 @@
 #define BPF_SWITCH_TC_PRIO 0x6b76
 
 struct bpf_switch_create_opts {
-	bool xdp; /* also run the XDP fast path on tap ports */
+	bool xdp;	    /* also run the XDP fast path on tap ports */
 	uint64_t ageing_ns; /* 0: KAVM_SW_AGEING_NS_DEFAULT */
 	/*
 	 * Tests only: load the tc program as a socket filter, which may not
@@ -42,7 +42,7 @@ struct bpf_switch_create_opts {
 /* An opened switch: fds of its pinned objects (read-only for callers). */
 struct bpf_switch {
 	char name[BPF_SWITCH_NAME_MAX + 1];
-	int dir_fd; /* the pin directory, flock()ed by writers */
+	int dir_fd;   /* the pin directory, flock()ed by writers */
 	int ports_fd; /* maps, see bpf/switch.h */
 	int slots_fd;
 	int fdb_fd;
@@ -55,7 +55,7 @@ struct bpf_switch {
 };
 
 struct bpf_switch_port_opts {
-	bool uplink; /* a bridge or NIC: flood target, no XDP */
+	bool uplink;   /* a bridge or NIC: flood target, no XDP */
 	bool no_spoof; /* drop frames whose source MAC is not .mac */
 	bool has_mac;
 	uint8_t mac[6];

@@ -28,9 +28,9 @@ struct bus_range {
 };
 
 struct bus {
-	const char *name;		/* "pio" or "mmio", for messages */
+	const char *name; /* "pio" or "mmio", for messages */
 	pthread_rwlock_t lock;
-	struct bus_range *ranges;	/* sorted by base, no overlaps; protected by lock */
+	struct bus_range *ranges; /* sorted by base, no overlaps; protected by lock */
 	unsigned int nr, cap;
 };
 

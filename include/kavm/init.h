@@ -41,13 +41,13 @@ int init_list_run(struct kvm_vm *vm);
 /* Exits of everything initialised, in reverse order. */
 void init_list_exit(struct kvm_vm *vm);
 
-#define __kavm_init(fn_init, fn_exit, lvl)                                       \
-	static struct init_item __init_item_##fn_init = {                        \
-		.name = #fn_init, .init = fn_init, .exit = fn_exit, .level = lvl \
-	};                                                                       \
-	static void __attribute__((constructor)) __init_register_##fn_init(void) \
-	{                                                                        \
-		init_list_add(&__init_item_##fn_init);                           \
+#define __kavm_init(fn_init, fn_exit, lvl)                                                         \
+	static struct init_item __init_item_##fn_init = {                                          \
+		.name = #fn_init, .init = fn_init, .exit = fn_exit, .level = lvl                   \
+	};                                                                                         \
+	static void __attribute__((constructor)) __init_register_##fn_init(void)                   \
+	{                                                                                          \
+		init_list_add(&__init_item_##fn_init);                                             \
 	}
 
 #define core_init(i, e) __kavm_init(i, e, INIT_CORE)

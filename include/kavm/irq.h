@@ -24,9 +24,9 @@ struct kvm_irq_routing_entry;
 struct kvm_irq {
 	int vm_fd;
 	pthread_mutex_t lock;
-	struct kvm_irq_routing_entry *entries; /* protected by lock */
-	unsigned int nr, cap; /* protected by lock */
-	uint32_t nr_gsi; /* GSIs usable (KVM_CAP_IRQ_ROUTING) */
+	struct kvm_irq_routing_entry *entries;	 /* protected by lock */
+	unsigned int nr, cap;			 /* protected by lock */
+	uint32_t nr_gsi;			 /* GSIs usable (KVM_CAP_IRQ_ROUTING) */
 	uint64_t msi_used[KVM_IRQ_MAX_GSI / 64]; /* protected by lock */
 };
 

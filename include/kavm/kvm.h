@@ -38,7 +38,7 @@ struct cpuid_table;
 
 /* 8-bit xAPIC ids in the MP table: 0..253 for CPUs, the IOAPIC next, 0xff broadcast */
 #define KVM_MAX_CPUS 254
-#define KVM_MIN_MEM (16ULL << 20) /* what a Linux guest needs */
+#define KVM_MIN_MEM (16ULL << 20)    /* what a Linux guest needs */
 #define KVM_MIN_VM_MEM (64ULL << 10) /* what kvm_vm_create accepts */
 
 /* One CPUID feature bit a user may remove with --cpu-features -name. */
@@ -74,11 +74,11 @@ struct vm_config {
 /* Why the VM stopped; decides kavm's exit status and its one-line message. */
 enum vm_stop_reason {
 	VM_RUNNING,
-	VM_STOP_REBOOT, /* guest reset: i8042, triple fault, reset event */
+	VM_STOP_REBOOT,	  /* guest reset: i8042, triple fault, reset event */
 	VM_STOP_POWEROFF, /* KVM_SYSTEM_EVENT_SHUTDOWN */
-	VM_STOP_HALT, /* HLT exit without an in-kernel irqchip (test guests) */
-	VM_STOP_SIGNAL, /* SIGINT/SIGTERM or Ctrl-a x */
-	VM_STOP_ERROR, /* internal error, failed entry, crash event */
+	VM_STOP_HALT,	  /* HLT exit without an in-kernel irqchip (test guests) */
+	VM_STOP_SIGNAL,	  /* SIGINT/SIGTERM or Ctrl-a x */
+	VM_STOP_ERROR,	  /* internal error, failed entry, crash event */
 };
 
 struct kvm_vcpu {
@@ -106,13 +106,13 @@ struct kvm_vm {
 	/* Pausing: kvm_vm_pause() waits until every started vCPU is parked or gone. */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
-	bool pause_requested; /* protected by pause_lock */
+	bool pause_requested;	/* protected by pause_lock */
 	unsigned int nr_parked; /* protected by pause_lock */
-	unsigned int nr_gone; /* vCPU threads that returned; protected by pause_lock */
+	unsigned int nr_gone;	/* vCPU threads that returned; protected by pause_lock */
 
 	pthread_mutex_t stop_lock;
 	enum vm_stop_reason stop_reason; /* protected by stop_lock */
-	char stop_msg[256]; /* protected by stop_lock */
+	char stop_msg[256];		 /* protected by stop_lock */
 };
 
 /* KVM, VM, irqchip/PIT, RAM per cfg (layout above), buses and loop. */

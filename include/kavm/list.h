@@ -11,7 +11,10 @@ struct list_head {
 	struct list_head *next, *prev;
 };
 
-#define LIST_HEAD_INIT(name) { &(name), &(name) }
+#define LIST_HEAD_INIT(name)                                                                       \
+	{                                                                                          \
+		&(name), &(name)                                                                   \
+	}
 #define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
 static inline void INIT_LIST_HEAD(struct list_head *l)
@@ -55,11 +58,11 @@ static inline bool list_empty(const struct list_head *head)
 #define list_first_entry(ptr, type, member) list_entry((ptr)->next, type, member)
 
 #define list_for_each_entry(pos, head, member)                                                     \
-	for (pos = list_entry((head)->next, typeof(*pos), member); &pos->member != (head);        \
+	for (pos = list_entry((head)->next, typeof(*pos), member); &pos->member != (head);         \
 	     pos = list_entry(pos->member.next, typeof(*pos), member))
 
 #define list_for_each_entry_reverse(pos, head, member)                                             \
-	for (pos = list_entry((head)->prev, typeof(*pos), member); &pos->member != (head);        \
+	for (pos = list_entry((head)->prev, typeof(*pos), member); &pos->member != (head);         \
 	     pos = list_entry(pos->member.prev, typeof(*pos), member))
 
 #define list_for_each_entry_safe(pos, n, head, member)                                             \

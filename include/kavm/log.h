@@ -26,7 +26,8 @@ void log_hook_libraries(void);
 #define pr_err(fmt, ...) log_msg(LOG_LEVEL_ERR, fmt, ##__VA_ARGS__)
 #define pr_warn(fmt, ...) log_msg(LOG_LEVEL_WARN, fmt, ##__VA_ARGS__)
 #define pr_info(fmt, ...) log_msg(LOG_LEVEL_INFO, fmt, ##__VA_ARGS__)
-#define pr_debug(fmt, ...) log_msg(LOG_LEVEL_DEBUG, "%s:%d: " fmt, __func__, __LINE__, ##__VA_ARGS__)
+#define pr_debug(fmt, ...)                                                                         \
+	log_msg(LOG_LEVEL_DEBUG, "%s:%d: " fmt, __func__, __LINE__, ##__VA_ARGS__)
 
 /*
  * Guest-triggered conditions must not let a guest flood the host's log:
@@ -47,7 +48,7 @@ bool log_ratelimit_ok(struct log_ratelimit *rl);
 #define log_ratelimited(level, fmt, ...)                                                           \
 	do {                                                                                       \
 		static struct log_ratelimit __rl;                                                  \
-		/* Count only what would be printed: no "suppressed" line for hidden levels. */   \
+		/* Count only what would be printed: no "suppressed" line for hidden levels. */    \
 		if ((int)(level) <= log_level && log_ratelimit_ok(&__rl))                          \
 			log_msg(level, fmt, ##__VA_ARGS__);                                        \
 	} while (0)

@@ -23,9 +23,9 @@ struct guest_mem_region {
 	uint64_t gpa;
 	uint64_t size;
 	void *hva;
-	int fd;			/* memfd backing the region, -1 for anonymous */
+	int fd; /* memfd backing the region, -1 for anonymous */
 	uint64_t fd_offset;
-	unsigned int slot;	/* index in guest_mem.regions, stable for the region's life */
+	unsigned int slot; /* index in guest_mem.regions, stable for the region's life */
 };
 
 struct mem_listener {

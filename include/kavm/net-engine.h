@@ -30,13 +30,13 @@
 struct net_engine_stats {
 	uint64_t tx_frames;
 	uint64_t tx_bad_desc; /* buffer outside RAM, writable, too many segments */
-	uint64_t tx_bad_hdr; /* short or invalid vnet header */
-	uint64_t tx_too_big; /* over MTU (or over 64 KiB for GSO) */
-	uint64_t tx_paused; /* times the peer made TX wait */
+	uint64_t tx_bad_hdr;  /* short or invalid vnet header */
+	uint64_t tx_too_big;  /* over MTU (or over 64 KiB for GSO) */
+	uint64_t tx_paused;   /* times the peer made TX wait */
 	uint64_t rx_frames;
 	uint64_t rx_bad_desc; /* readable, outside RAM, or too small RX buffer */
-	uint64_t rx_no_buf; /* times the RX ring ran dry */
-	uint64_t rx_too_big; /* over 64 KiB, or offloads the guest did not take */
+	uint64_t rx_no_buf;   /* times the RX ring ran dry */
+	uint64_t rx_too_big;  /* over 64 KiB, or offloads the guest did not take */
 };
 
 struct net_used {
@@ -48,11 +48,11 @@ struct net_engine {
 	struct virtqueue *rx;
 	struct virtqueue *tx;
 	struct net_client *nc; /* the NIC's client; its peer is the backend */
-	net_sent_fn tx_sent; /* resumes TX once a queued frame left */
-	uint64_t features; /* negotiated with the driver */
+	net_sent_fn tx_sent;   /* resumes TX once a queued frame left */
+	uint64_t features;     /* negotiated with the driver */
 	uint16_t mtu;
 	bool peer_vnet_hdr; /* frames to and from the peer carry the header */
-	bool tx_paused; /* a frame waits in the peer's queue */
+	bool tx_paused;	    /* a frame waits in the peer's queue */
 	struct net_engine_stats stats;
 	struct vq_elem elem; /* scratch, not stack: 1 KiB */
 	struct net_used used[VIRTQUEUE_MAX_SIZE];

@@ -57,9 +57,9 @@ struct net_stats {
 	uint64_t rx_packets; /* received from the peer */
 	uint64_t rx_bytes;
 	uint64_t tx_link_down; /* sent while a link was down: went nowhere */
-	uint64_t tx_queued; /* the peer could not take it: queued, sender paused */
-	uint64_t queue_drops; /* incoming queue full (only for senders without a callback) */
-	uint64_t rx_errors; /* receive_iov() < 0 */
+	uint64_t tx_queued;    /* the peer could not take it: queued, sender paused */
+	uint64_t queue_drops;  /* incoming queue full (only for senders without a callback) */
+	uint64_t rx_errors;    /* receive_iov() < 0 */
 };
 
 struct net_client {
@@ -115,11 +115,11 @@ struct netdev_opts {
 	char type[16];
 	char id[32];
 	char ifname[IFNAMSIZ];
-	int fd; /* inherited fd, -1 if none */
-	int vnet_hdr; /* -1 auto, 0 off, 1 on (required) */
+	int fd;		   /* inherited fd, -1 if none */
+	int vnet_hdr;	   /* -1 auto, 0 off, 1 on (required) */
 	char br[IFNAMSIZ]; /* bridge: the bridge to join */
-	int create; /* bridge: 1 creates a missing bridge (create=on) */
-	char sw[33]; /* tap, bridge: eBPF switch to join (BPF_SWITCH_NAME_MAX + 1) */
+	int create;	   /* bridge: 1 creates a missing bridge (create=on) */
+	char sw[33];	   /* tap, bridge: eBPF switch to join (BPF_SWITCH_NAME_MAX + 1) */
 };
 
 struct net_device_opts {

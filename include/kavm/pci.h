@@ -102,7 +102,7 @@ struct pci_bar {
 
 struct pci_msix_entry {
 	uint32_t addr_lo, addr_hi, data, ctrl;
-	uint32_t route; /* fast-path route or PCI_MSIX_NO_GSI */
+	uint32_t route;	     /* fast-path route or PCI_MSIX_NO_GSI */
 	uint64_t route_addr; /* the message the route carries */
 	uint32_t route_data;
 };
@@ -110,10 +110,10 @@ struct pci_msix_entry {
 struct pci_msix {
 	unsigned int nr; /* 0: no MSI-X */
 	unsigned int bar;
-	uint8_t cap; /* config offset of the capability */
-	bool enabled, masked; /* mirror of the control word */
+	uint8_t cap;		      /* config offset of the capability */
+	bool enabled, masked;	      /* mirror of the control word */
 	struct pci_msix_entry *table; /* protected by pci_dev.msix_lock */
-	uint64_t pba; /* pending bits; protected by msix_lock */
+	uint64_t pba;		      /* pending bits; protected by msix_lock */
 };
 
 struct pci_dev {
@@ -122,14 +122,14 @@ struct pci_dev {
 	const struct pci_dev_ops *ops;
 	void *priv;
 	uint8_t devfn;
-	uint8_t cfg[PCI_CFG_SPACE_SIZE]; /* protected by host lock */
+	uint8_t cfg[PCI_CFG_SPACE_SIZE];   /* protected by host lock */
 	uint8_t wmask[PCI_CFG_SPACE_SIZE]; /* bits the guest may write */
-	uint8_t last_cap; /* offset of the last capability, 0 none */
-	uint8_t cap_end; /* next free byte for a capability */
+	uint8_t last_cap;		   /* offset of the last capability, 0 none */
+	uint8_t cap_end;		   /* next free byte for a capability */
 	struct pci_bar bars[PCI_NR_BARS];
 	unsigned int irq; /* INTx line (GSI) */
-	int intx_level; /* what the device asks for (STATUS.INTERRUPT); msix_lock */
-	int intx_out; /* what the hypervisor was told (0 under INTX_DISABLE); msix_lock */
+	int intx_level;	  /* what the device asks for (STATUS.INTERRUPT); msix_lock */
+	int intx_out;	  /* what the hypervisor was told (0 under INTX_DISABLE); msix_lock */
 	pthread_mutex_t msix_lock;
 	struct pci_msix msix;
 };
@@ -137,10 +137,10 @@ struct pci_dev {
 struct pci_host {
 	struct pci_host_params p;
 	pthread_mutex_t lock;
-	uint32_t conf1_addr; /* protected by lock */
-	struct pci_dev bridge; /* 00:00.0 */
+	uint32_t conf1_addr;		    /* protected by lock */
+	struct pci_dev bridge;		    /* 00:00.0 */
 	struct pci_dev *devs[PCI_NR_SLOTS]; /* protected by lock */
-	uint64_t next32, next64; /* placement cursors */
+	uint64_t next32, next64;	    /* placement cursors */
 };
 
 int pci_host_init(struct pci_host *host, const struct pci_host_params *p);

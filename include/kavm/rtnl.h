@@ -34,8 +34,8 @@ int kavm_rtnl_check_name(const char *name);
 /* Bridge attributes; a field set to KAVM_RTNL_KEEP is left at the kernel's default. */
 #define KAVM_RTNL_KEEP (-1)
 struct kavm_bridge_opts {
-	int stp; /* 0 off, 1 on (kernel STP inside a netns) */
-	int forward_delay; /* in hundredths of a second (clock_t), as iproute2 */
+	int stp;	    /* 0 off, 1 on (kernel STP inside a netns) */
+	int forward_delay;  /* in hundredths of a second (clock_t), as iproute2 */
 	int vlan_filtering; /* 0 off, 1 on (needs CONFIG_BRIDGE_VLAN_FILTERING) */
 };
 void kavm_bridge_opts_init(struct kavm_bridge_opts *o);
@@ -78,7 +78,7 @@ struct kavm_link_info {
 	int ifindex;
 	char name[IFNAMSIZ];
 	char kind[16]; /* IFLA_INFO_KIND: "bridge", "tun", "veth", ... */
-	int master; /* ifindex of the master, 0 if none */
+	int master;    /* ifindex of the master, 0 if none */
 	char master_name[IFNAMSIZ];
 	unsigned int flags; /* IFF_* */
 	unsigned int mtu;

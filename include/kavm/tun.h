@@ -16,10 +16,10 @@
 #include <sys/types.h>
 
 /* tun_open() flags */
-#define TUN_VNET_HDR (1u << 0) /* IFF_VNET_HDR: frames carry a virtio_net_hdr */
+#define TUN_VNET_HDR (1u << 0)	  /* IFF_VNET_HDR: frames carry a virtio_net_hdr */
 #define TUN_MULTI_QUEUE (1u << 1) /* IFF_MULTI_QUEUE: each tun_open() adds a queue */
-#define TUN_CREATE (1u << 2) /* fail with -EEXIST if NAME exists (IFF_TUN_EXCL) */
-#define TUN_PERSIST (1u << 3) /* TUNSETPERSIST: the tap outlives the fd */
+#define TUN_CREATE (1u << 2)	  /* fail with -EEXIST if NAME exists (IFF_TUN_EXCL) */
+#define TUN_PERSIST (1u << 3)	  /* TUNSETPERSIST: the tap outlives the fd */
 
 /*
  * Open tap NAME (IFF_TAP | IFF_NO_PI and the flags above), creating it when it

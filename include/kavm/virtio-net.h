@@ -25,18 +25,18 @@ struct virtio_net_params {
 	struct loop *loop;
 	struct net_client *backend; /* becomes the device's peer */
 	uint8_t mac[6];
-	uint16_t mtu; /* 0: 1500 */
+	uint16_t mtu;	     /* 0: 1500 */
 	uint16_t queue_size; /* largest queue offered; 0: 256 */
-	const char *name; /* for logs and the net client */
+	const char *name;    /* for logs and the net client */
 };
 
 struct virtio_net_stats {
 	struct net_engine_stats engine;
 	uint64_t ctrl_ok;
-	uint64_t ctrl_err; /* unknown, short or malformed commands (VIRTIO_NET_ERR) */
+	uint64_t ctrl_err;	/* unknown, short or malformed commands (VIRTIO_NET_ERR) */
 	uint64_t ctrl_bad_desc; /* no room for the ack, bad buffers: used.len 0 */
-	uint64_t rx_filtered; /* dropped by the RX mode / MAC table */
-	uint64_t ring_damage; /* NEEDS_RESET raised */
+	uint64_t rx_filtered;	/* dropped by the RX mode / MAC table */
+	uint64_t ring_damage;	/* NEEDS_RESET raised */
 };
 
 int virtio_net_init(const struct virtio_net_params *p, struct virtio_net **out);

@@ -43,7 +43,7 @@ struct virtio_pci;
 /* Counters for tests and kavmctl; updated atomically. */
 struct virtio_pci_stats {
 	uint64_t kicks_trapped; /* notify writes that exited to userspace */
-	uint64_t kicks; /* queue_notify calls from the loop */
+	uint64_t kicks;		/* queue_notify calls from the loop */
 	uint64_t irqs_irqfd, irqs_msix_slow, irqs_intx;
 	uint64_t guest_errors; /* guest writes refused */
 };

@@ -34,8 +34,8 @@ struct virtio_queue_config {
 
 struct virtio_dev_ops {
 	const char *name;
-	uint16_t device_id;		/* VIRTIO_ID_* */
-	uint32_t config_size;		/* bytes of device-specific config space */
+	uint16_t device_id;   /* VIRTIO_ID_* */
+	uint32_t config_size; /* bytes of device-specific config space */
 	uint64_t (*get_host_features)(struct virtio_dev *vdev);
 	/* FEATURES_OK: -EINVAL refuses the set (the transport then clears FEATURES_OK). */
 	int (*set_guest_features)(struct virtio_dev *vdev, uint64_t features);
@@ -74,10 +74,10 @@ struct virtio_dev {
 	struct guest_mem *mem;
 	struct loop *loop;
 	pthread_mutex_t lock;
-	uint8_t status;			/* VIRTIO_CONFIG_S_*; protected by lock */
-	uint32_t config_generation;	/* bumped on every config change */
-	uint64_t guest_features;	/* valid once FEATURES_OK */
-	void *priv;			/* the device's own state */
+	uint8_t status;		    /* VIRTIO_CONFIG_S_*; protected by lock */
+	uint32_t config_generation; /* bumped on every config change */
+	uint64_t guest_features;    /* valid once FEATURES_OK */
+	void *priv;		    /* the device's own state */
 };
 
 /*

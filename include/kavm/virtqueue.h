@@ -38,8 +38,8 @@ struct virtio_queue_config;
 struct vq_elem {
 	uint16_t head;
 	uint16_t nr_out; /* device-readable segments, iov[0..nr_out) */
-	uint16_t nr_in; /* device-writable segments, iov[nr_out..nr_out+nr_in) */
-	int err; /* request damage: -EFAULT, -EINVAL (direction), -E2BIG */
+	uint16_t nr_in;	 /* device-writable segments, iov[nr_out..nr_out+nr_in) */
+	int err;	 /* request damage: -EFAULT, -EINVAL (direction), -E2BIG */
 	uint64_t out_len;
 	uint64_t in_len;
 	struct iovec iov[VQ_MAX_SEGS];
@@ -47,21 +47,21 @@ struct vq_elem {
 
 struct virtqueue {
 	struct guest_mem *mem;
-	uint16_t size; /* 0: not enabled */
-	bool broken; /* ring damage seen; cleared by vq_reset() */
+	uint16_t size;	/* 0: not enabled */
+	bool broken;	/* ring damage seen; cleared by vq_reset() */
 	bool event_idx; /* VIRTIO_RING_F_EVENT_IDX negotiated */
-	bool indirect; /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	bool indirect;	/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 	bool signalled_valid;
-	uint16_t last_avail; /* next avail entry the device takes */
-	uint16_t used_idx; /* shadow of used->idx */
+	uint16_t last_avail;	 /* next avail entry the device takes */
+	uint16_t used_idx;	 /* shadow of used->idx */
 	uint16_t signalled_used; /* used_idx at the last interrupt (EVENT_IDX) */
 	uint16_t msix_vector;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
-	uint16_t *used_event; /* avail->ring[size] (EVENT_IDX) */
+	uint16_t *used_event;  /* avail->ring[size] (EVENT_IDX) */
 	uint16_t *avail_event; /* used->ring[size] (EVENT_IDX) */
-	uint64_t damage; /* ring damage events (counter) */
+	uint64_t damage;       /* ring damage events (counter) */
 };
 
 /*

@@ -64,7 +64,7 @@ struct bench {
 	atomic_bool stop_fwd;
 	uint64_t tx, rx, fwd;
 	uint64_t cpu_w, cpu_r, cpu_f; /* CPU time of each thread, ns */
-	double prog_ns; /* mean run time of the BPF program(s) per frame at B */
+	double prog_ns;		      /* mean run time of the BPF program(s) per frame at B */
 };
 
 static double now_s(void)
@@ -371,8 +371,8 @@ static double measure(struct bench *b)
 }
 
 struct result {
-	double pps; /* frames/s read from tap B */
-	double cpu_ns; /* CPU per frame: writer per written, reader (+forwarder) per moved */
+	double pps;	/* frames/s read from tap B */
+	double cpu_ns;	/* CPU per frame: writer per written, reader (+forwarder) per moved */
 	double prog_ns; /* with SWITCH_BENCH_STATS: the programs' run time per frame */
 };
 

@@ -276,7 +276,7 @@ TEST_F_TIMEOUT(guest, pause_parks_every_vcpu_and_resume_restarts_them, 30)
 	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_SIGNAL);
 	pthread_join(t, NULL);
 	EXPECT_NE(p.rcx[0], ~0ULL);
-	EXPECT_GT(p.rcx[0], 0u); /* the guest ran before the pause */
+	EXPECT_GT(p.rcx[0], 0u);       /* the guest ran before the pause */
 	EXPECT_EQ(p.rcx[1], p.rcx[0]); /* and not while paused */
 	EXPECT_GT(p.rcx[2], p.rcx[1]); /* and again after resume */
 }
@@ -338,18 +338,18 @@ TEST_F(guest, cpuid_topology_and_feature_masks)
 	for (i = 0; i < 3; i++) {
 		/* The table kavm hands to KVM_SET_CPUID2 for this vCPU. */
 		ASSERT_EQ(kvm_cpuid_lookup(&self->vm, i, 1, 0, r), 0);
-		EXPECT_EQ(r[1] >> 24, i); /* initial APIC id */
+		EXPECT_EQ(r[1] >> 24, i);	    /* initial APIC id */
 		EXPECT_EQ((r[1] >> 16) & 0xff, 3u); /* logical processors */
-		EXPECT_NE(r[3] & (1U << 28), 0u); /* HTT: that count is valid */
-		EXPECT_EQ(r[2] & (1U << 13), 0u); /* cx16 masked */
-		EXPECT_EQ(r[2] & (1U << 26), 0u); /* xsave masked */
-		EXPECT_NE(r[2] & (1U << 31), 0u); /* hypervisor */
+		EXPECT_NE(r[3] & (1U << 28), 0u);   /* HTT: that count is valid */
+		EXPECT_EQ(r[2] & (1U << 13), 0u);   /* cx16 masked */
+		EXPECT_EQ(r[2] & (1U << 26), 0u);   /* xsave masked */
+		EXPECT_NE(r[2] & (1U << 31), 0u);   /* hypervisor */
 		if (!kvm_cpuid_lookup(&self->vm, i, 7, 0, r))
 			EXPECT_EQ(r[1] & (1U << 5), 0u); /* avx2 masked */
 		if (!kvm_cpuid_lookup(&self->vm, i, 0xb, 1, r)) {
 			EXPECT_EQ(r[1] & 0xffff, 3u); /* CPUs at core level */
-			EXPECT_EQ(r[0] & 0x1f, 2u); /* APIC id bits for 3 cores */
-			EXPECT_EQ(r[3], i); /* x2APIC id */
+			EXPECT_EQ(r[0] & 0x1f, 2u);   /* APIC id bits for 3 cores */
+			EXPECT_EQ(r[3], i);	      /* x2APIC id */
 		}
 		if (!kvm_cpuid_lookup(&self->vm, i, 0x80000008, 0, r))
 			EXPECT_EQ(r[2] & 0xff, 2u); /* AMD: cores - 1 */

@@ -47,11 +47,11 @@ static void vm_close(struct vm *vm)
 		close(vm->kvm);
 }
 
-#define REQUIRE_VM(vm, chip, cpu)                     \
-	do {                                          \
-		if (access("/dev/kvm", R_OK | W_OK))  \
-			SKIP("no /dev/kvm");          \
-		ASSERT_EQ(vm_open(vm, chip, cpu), 0); \
+#define REQUIRE_VM(vm, chip, cpu)                                                                  \
+	do {                                                                                       \
+		if (access("/dev/kvm", R_OK | W_OK))                                               \
+			SKIP("no /dev/kvm");                                                       \
+		ASSERT_EQ(vm_open(vm, chip, cpu), 0);                                              \
 	} while (0)
 
 #define MSI_ADDR(apic) (0xfee00000ull | ((uint64_t)(apic) << 12))

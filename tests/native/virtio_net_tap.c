@@ -40,7 +40,7 @@ static struct env {
 	struct vdrv d;
 	struct net_client *tap;
 	struct virtio_net *vn;
-	int pkt; /* AF_PACKET on the tap: the host's side */
+	int pkt;   /* AF_PACKET on the tap: the host's side */
 	int tapfd; /* our own fd when the test hands one to kavm */
 } E;
 

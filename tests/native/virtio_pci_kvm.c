@@ -376,9 +376,9 @@ static int vcpu_long_mode(struct _kt_fixture_kvm *self, uint64_t rip)
 	seg.l = 1;
 	sregs.cs = seg;
 	sregs.cr3 = PT_GPA;
-	sregs.cr4 |= 1u << 5; /* PAE */
+	sregs.cr4 |= 1u << 5;	  /* PAE */
 	sregs.cr0 |= 0x80000001u; /* PG | PE */
-	sregs.efer |= 0x500; /* LME | LMA */
+	sregs.efer |= 0x500;	  /* LME | LMA */
 	if (ioctl(self->vcpu, KVM_SET_SREGS, &sregs) < 0 ||
 	    ioctl(self->vcpu, KVM_SET_REGS, &regs) < 0)
 		return -errno;

@@ -33,13 +33,13 @@ TEST(netdev_defaults_and_fd)
 	EXPECT_EQ(o.vnet_hdr, 1);
 }
 
-#define BAD_NETDEV(name, arg, msg)                                           \
-	TEST(netdev_rejects_##name)                                          \
-	{                                                                    \
-		struct netdev_opts o;                                        \
-		err[0] = 0;                                                  \
-		EXPECT_EQ(netdev_parse(arg, &o, err, sizeof(err)), -EINVAL); \
-		EXPECT_TRUE(strstr(err, msg) != NULL);                       \
+#define BAD_NETDEV(name, arg, msg)                                                                 \
+	TEST(netdev_rejects_##name)                                                                \
+	{                                                                                          \
+		struct netdev_opts o;                                                              \
+		err[0] = 0;                                                                        \
+		EXPECT_EQ(netdev_parse(arg, &o, err, sizeof(err)), -EINVAL);                       \
+		EXPECT_TRUE(strstr(err, msg) != NULL);                                             \
 	}
 
 BAD_NETDEV(unknown_type, "slirp,id=n0", "unknown netdev type slirp")
@@ -121,13 +121,13 @@ TEST(device_with_mac)
 	EXPECT_FALSE(o.has_mac);
 }
 
-#define BAD_DEVICE(name, arg, msg)                                               \
-	TEST(device_rejects_##name)                                              \
-	{                                                                        \
-		struct net_device_opts o;                                        \
-		err[0] = 0;                                                      \
-		EXPECT_EQ(net_device_parse(arg, &o, err, sizeof(err)), -EINVAL); \
-		EXPECT_TRUE(strstr(err, msg) != NULL);                           \
+#define BAD_DEVICE(name, arg, msg)                                                                 \
+	TEST(device_rejects_##name)                                                                \
+	{                                                                                          \
+		struct net_device_opts o;                                                          \
+		err[0] = 0;                                                                        \
+		EXPECT_EQ(net_device_parse(arg, &o, err, sizeof(err)), -EINVAL);                   \
+		EXPECT_TRUE(strstr(err, msg) != NULL);                                             \
 	}
 
 BAD_DEVICE(unknown_driver, "e1000,netdev=n0", "unknown device e1000")

@@ -10,7 +10,7 @@
 struct rx_client {
 	struct net_client nc;
 	int accept; /* receive_iov: 1 take, 0 full, -1 error */
-	int can; /* can_receive */
+	int can;    /* can_receive */
 	unsigned int got;
 	uint8_t last;
 	uint8_t order[1024];

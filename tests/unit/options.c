@@ -7,10 +7,10 @@
 
 #include "../harness.h"
 
-#define PARSE(cfg, ...)                                         \
-	({                                                      \
-		char *argv[] = { "kavm", __VA_ARGS__, NULL };   \
-		options_parse(ARRAY_SIZE(argv) - 1, argv, cfg); \
+#define PARSE(cfg, ...)                                                                            \
+	({                                                                                         \
+		char *argv[] = { "kavm", __VA_ARGS__, NULL };                                      \
+		options_parse(ARRAY_SIZE(argv) - 1, argv, cfg);                                    \
 	})
 
 static void quiet(void)

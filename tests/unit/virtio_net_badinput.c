@@ -158,16 +158,16 @@ static void expect_ctrl_err(struct kt_test *_t, int ack, uint64_t before)
 
 /* ---- ring damage ---- */
 
-#define RING_CASE(name, want, ...)             \
-	TEST(ring_##name)                      \
-	{                                      \
-		unsigned int irq;              \
-		uint64_t dmg;                  \
-		ASSERT_EQ(ctx_setup(want), 0); \
-		irq = C.d.config_irq;          \
-		dmg = stat(STAT(ring_damage)); \
-		__VA_ARGS__;                   \
-		expect_reset(_t, irq, dmg);    \
+#define RING_CASE(name, want, ...)                                                                 \
+	TEST(ring_##name)                                                                          \
+	{                                                                                          \
+		unsigned int irq;                                                                  \
+		uint64_t dmg;                                                                      \
+		ASSERT_EQ(ctx_setup(want), 0);                                                     \
+		irq = C.d.config_irq;                                                              \
+		dmg = stat(STAT(ring_damage));                                                     \
+		__VA_ARGS__;                                                                       \
+		expect_reset(_t, irq, dmg);                                                        \
 	}
 
 /* A built, unpublished two-segment TX chain: header + a 100-byte frame. */
@@ -360,15 +360,15 @@ RING_CASE(used_misaligned, 0, bad_enable(256, 0x1000, 0x3000, 0x4002))
 
 /* ---- request damage: used.len 0 and a counter ---- */
 
-#define REQ_CASE(name, want, q, counter, ...)                     \
-	TEST(req_##name)                                          \
-	{                                                         \
-		uint64_t before;                                  \
-		int head;                                         \
-		ASSERT_EQ(ctx_setup(want), 0);                    \
-		before = stat(STAT(counter));                     \
-		__VA_ARGS__;                                      \
-		expect_used0(_t, q, head, STAT(counter), before); \
+#define REQ_CASE(name, want, q, counter, ...)                                                      \
+	TEST(req_##name)                                                                           \
+	{                                                                                          \
+		uint64_t before;                                                                   \
+		int head;                                                                          \
+		ASSERT_EQ(ctx_setup(want), 0);                                                     \
+		before = stat(STAT(counter));                                                      \
+		__VA_ARGS__;                                                                       \
+		expect_used0(_t, q, head, STAT(counter), before);                                  \
 	}
 
 /* Post a TX frame of len bytes behind hdr and kick; returns the head. */
@@ -499,15 +499,15 @@ REQ_CASE(rx_buf_too_small_without_mrg, ALL_FEATURES & ~F(VIRTIO_NET_F_MRG_RXBUF)
 
 /* ---- control queue: VIRTIO_NET_ERR and a counter ---- */
 
-#define CTRL_CASE(name, want, ...)                \
-	TEST(ctrl_##name)                         \
-	{                                         \
-		uint64_t before;                  \
-		int ack;                          \
-		ASSERT_EQ(ctx_setup(want), 0);    \
-		before = stat(STAT(ctrl_err));    \
-		__VA_ARGS__;                      \
-		expect_ctrl_err(_t, ack, before); \
+#define CTRL_CASE(name, want, ...)                                                                 \
+	TEST(ctrl_##name)                                                                          \
+	{                                                                                          \
+		uint64_t before;                                                                   \
+		int ack;                                                                           \
+		ASSERT_EQ(ctx_setup(want), 0);                                                     \
+		before = stat(STAT(ctrl_err));                                                     \
+		__VA_ARGS__;                                                                       \
+		expect_ctrl_err(_t, ack, before);                                                  \
 	}
 
 static const uint8_t on = 1;
@@ -577,19 +577,19 @@ REQ_CASE(ctrl_buf_outside_ram, ALL_FEATURES, CTRLQ, ctrl_bad_desc, {
 
 /* ---- feature negotiation: FEATURES_OK refused, a correct set then works ---- */
 
-#define FEAT_CASE(name, expr)                                                  \
-	TEST(features_##name)                                                  \
-	{                                                                      \
-		struct virtio_dev *vdev;                                       \
-		uint64_t host;                                                 \
-		ASSERT_EQ(ctx_setup(0), 0);                                    \
-		vdev = virtio_net_vdev(C.vn);                                  \
-		host = vdev->ops->get_host_features(vdev);                     \
-		vdrv_reset(&C.d);                                              \
-		EXPECT_EQ(vdrv_negotiate(&C.d, (expr)), -EINVAL);              \
-		EXPECT_FALSE(vdrv_status(&C.d) & VIRTIO_CONFIG_S_FEATURES_OK); \
-		ASSERT_EQ(vdrv_probe(&C.d, ALL_FEATURES, 256), 0);             \
-		ASSERT_EQ(roundtrip(), 0);                                     \
+#define FEAT_CASE(name, expr)                                                                      \
+	TEST(features_##name)                                                                      \
+	{                                                                                          \
+		struct virtio_dev *vdev;                                                           \
+		uint64_t host;                                                                     \
+		ASSERT_EQ(ctx_setup(0), 0);                                                        \
+		vdev = virtio_net_vdev(C.vn);                                                      \
+		host = vdev->ops->get_host_features(vdev);                                         \
+		vdrv_reset(&C.d);                                                                  \
+		EXPECT_EQ(vdrv_negotiate(&C.d, (expr)), -EINVAL);                                  \
+		EXPECT_FALSE(vdrv_status(&C.d) & VIRTIO_CONFIG_S_FEATURES_OK);                     \
+		ASSERT_EQ(vdrv_probe(&C.d, ALL_FEATURES, 256), 0);                                 \
+		ASSERT_EQ(roundtrip(), 0);                                                         \
 	}
 
 FEAT_CASE(unoffered_guest_ufo, host | F(VIRTIO_NET_F_GUEST_UFO))
@@ -653,9 +653,9 @@ TEST(control_queue_rearms_avail_event)
 	ASSERT_EQ(ctx_setup(ALL_FEATURES), 0);
 	avail_event = vdrv_ptr(&C.d, C.d.q[2].used_gpa + 4 + 8 * C.d.q[2].size, 2);
 	for (i = 1; i <= 3; i++) {
-		EXPECT_EQ(vdrv_net_ctrl(&C.d, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &on,
-					1),
-			  VIRTIO_NET_OK);
+		EXPECT_EQ(
+			vdrv_net_ctrl(&C.d, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &on, 1),
+			VIRTIO_NET_OK);
 		/* vring_need_event(avail_event, new = i + 1, old = i): a kick is due. */
 		EXPECT_EQ(*avail_event, (uint16_t)i);
 	}

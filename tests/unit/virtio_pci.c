@@ -395,8 +395,8 @@ static uint8_t negotiate(struct _kt_fixture_vp *self, uint64_t f)
 }
 
 #define GOOD_FEATURES ((1ull << VIRTIO_F_VERSION_1) | (1ull << F_A) | (1ull << F_B))
-#define ST_FOK                                                           \
-	(uint8_t)(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | \
+#define ST_FOK                                                                                     \
+	(uint8_t)(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |                           \
 		  VIRTIO_CONFIG_S_FEATURES_OK)
 
 /* Queue q: rings at 0x10000 * (q + 1) in guest RAM. */

@@ -18,19 +18,19 @@
 struct kavmctl_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	void (*usage)(void);	/* prints this object's grammar lines */
+	void (*usage)(void); /* prints this object's grammar lines */
 };
 
 #define KAVMCTL_CMD(_name, _fn, _usage)                                                            \
 	static const struct kavmctl_cmd __kavmctl_cmd_##_fn                                        \
-		__attribute__((used, section("kavmctl_cmds"), aligned(sizeof(void *)))) = {       \
+		__attribute__((used, section("kavmctl_cmds"), aligned(sizeof(void *)))) = {        \
 			.name = _name, .fn = _fn, .usage = _usage                                  \
 		}
 
 /* Global options, set by main() before dispatch. */
-extern bool kavmctl_json;	/* -j */
-extern bool kavmctl_stats;	/* -s */
-extern const char *kavmctl_netns;	/* -n NETNS, already entered by main() */
+extern bool kavmctl_json;	  /* -j */
+extern bool kavmctl_stats;	  /* -s */
+extern const char *kavmctl_netns; /* -n NETNS, already entered by main() */
 
 /* true when arg is a non-empty prefix of word (iproute2's matches(), inverted sense). */
 bool kavmctl_matches(const char *arg, const char *word);

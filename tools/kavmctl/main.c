@@ -40,9 +40,10 @@ static void usage(FILE *out)
 {
 	const struct kavmctl_cmd *c;
 
-	fprintf(out, "Usage: kavmctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
-		     "OPTIONS := { -j[son] | -s[tatistics] | -n[etns] NAME | -v[erbose] | -h[elp] }\n"
-		     "OBJECT := {");
+	fprintf(out,
+		"Usage: kavmctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
+		"OPTIONS := { -j[son] | -s[tatistics] | -n[etns] NAME | -v[erbose] | -h[elp] }\n"
+		"OBJECT := {");
 	for (c = __start_kavmctl_cmds; c < __stop_kavmctl_cmds; c++)
 		fprintf(out, " %s%s", c->name, c + 1 < __stop_kavmctl_cmds ? " |" : "");
 	fprintf(out, " }\n\n");
@@ -90,9 +91,9 @@ static const struct kavmctl_cmd *find_cmd(const char *name)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },   { "statistics", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },	   { "statistics", no_argument, NULL, 's' },
 		{ "netns", required_argument, NULL, 'n' }, { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },   {}
+		{ "help", no_argument, NULL, 'h' },	   {}
 	};
 	const struct kavmctl_cmd *cmd;
 	int c, ret;

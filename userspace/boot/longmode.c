@@ -25,7 +25,7 @@
 
 #define GDT_CODE 2 /* selector 0x10 */
 #define GDT_DATA 3 /* selector 0x18 */
-#define GDT_TSS 4 /* selector 0x20 */
+#define GDT_TSS 4  /* selector 0x20 */
 
 static int boot_write_page_tables(struct guest_mem *mem)
 {
@@ -68,7 +68,7 @@ static int boot_write_gdt(struct guest_mem *mem)
 	memset(gdt, 0, 6 * 8);
 	gdt[GDT_CODE] = 0x00af9b000000ffffULL; /* 64-bit code, present, DPL 0 */
 	gdt[GDT_DATA] = 0x00cf93000000ffffULL; /* 4 GiB data, present, DPL 0 */
-	gdt[GDT_TSS] = 0x00008b0000000fffULL; /* busy 64-bit TSS at 0 */
+	gdt[GDT_TSS] = 0x00008b0000000fffULL;  /* busy 64-bit TSS at 0 */
 	return 0;
 }
 

@@ -10,7 +10,7 @@
 struct json_writer {
 	FILE *out;
 	unsigned int depth;
-	bool first[JW_MAX_DEPTH];	/* no element yet at this depth */
+	bool first[JW_MAX_DEPTH]; /* no element yet at this depth */
 	bool after_name;
 };
 

@@ -80,7 +80,8 @@ bool log_ratelimit_ok(struct log_ratelimit *rl)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum log_level l = level == LIBBPF_WARN ? LOG_LEVEL_WARN :
-			   level == LIBBPF_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+			   level == LIBBPF_INFO ? LOG_LEVEL_INFO :
+						  LOG_LEVEL_DEBUG;
 
 	/* libbpf is chatty at INFO; only -v shows it. */
 	if (l != LOG_LEVEL_WARN && log_level < LOG_LEVEL_DEBUG)

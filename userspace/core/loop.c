@@ -37,11 +37,11 @@ struct loop_work {
 struct loop {
 	int epfd;
 	int wakefd;
-	bool stop;			/* protected by work_lock */
-	struct list_head handlers;	/* loop thread only */
-	struct list_head zombies;	/* deleted during a turn, freed after it */
+	bool stop;		   /* protected by work_lock */
+	struct list_head handlers; /* loop thread only */
+	struct list_head zombies;  /* deleted during a turn, freed after it */
 	pthread_mutex_t work_lock;
-	struct list_head work;		/* protected by work_lock */
+	struct list_head work; /* protected by work_lock */
 };
 
 static struct loop_handler *loop_find(struct loop *loop, int fd)

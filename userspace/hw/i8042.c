@@ -42,9 +42,9 @@
 static struct i8042 {
 	struct kvm_vm *vm;
 	pthread_mutex_t lock; /* vCPU threads */
-	uint8_t ctr; /* controller command byte */
-	uint8_t pending_cmd; /* a command waiting for its data byte */
-	uint8_t out; /* output buffer */
+	uint8_t ctr;	      /* controller command byte */
+	uint8_t pending_cmd;  /* a command waiting for its data byte */
+	uint8_t out;	      /* output buffer */
 	bool out_full, out_aux;
 } kbc = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctr = 0x47 };
 

@@ -21,8 +21,8 @@
 #define PCI_HOST_VENDOR 0x1b36
 #define PCI_HOST_DEVICE 0x0008
 #define PCI_CLASS_BRIDGE_HOST 0x0600
-#define PCI_CMD_WMASK                                                                      \
-	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | \
+#define PCI_CMD_WMASK                                                                              \
+	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR |         \
 	 PCI_COMMAND_INTX_DISABLE)
 
 static void put16(uint8_t *p, uint16_t v)

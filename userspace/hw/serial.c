@@ -269,7 +269,7 @@ int serial_create(const struct serial_params *p, struct serial **out)
 		return -ENOMEM;
 	s->p = *p;
 	pthread_mutex_init(&s->lock, NULL);
-	s->dll = 12; /* 9600 baud, what a BIOS leaves */
+	s->dll = 12;   /* 9600 baud, what a BIOS leaves */
 	s->lcr = 0x03; /* 8N1 */
 	s->mcr = MCR_OUT2;
 	s->thr_ipending = false;

@@ -199,7 +199,7 @@ static void cpuid_set_topology(struct kvm_cpuid_entry2 *e, unsigned int apic_id,
 		e->ebx = (e->ebx & 0xffff) | (min(nr, 255u) << 16) | (apic_id << 24);
 		if (nr > 1)
 			e->edx |= 1U << 28; /* HTT: EBX[23:16] is valid */
-		e->ecx |= 1U << 31; /* running on a hypervisor */
+		e->ecx |= 1U << 31;	    /* running on a hypervisor */
 		break;
 	case 4:
 		/* Cores per package - 1; each cache is private to its core. */

@@ -104,13 +104,13 @@ static int kvm_vm_open(struct kvm_vm *vm)
 	return 0;
 }
 
-#define KVM_IOCTL_OR_FAIL(fd, req, arg)                        \
-	do {                                                   \
-		if (ioctl(fd, req, arg) < 0) {                 \
-			int __e = errno;                       \
-			pr_err("%s: %s", #req, strerror(__e)); \
-			return -__e;                           \
-		}                                              \
+#define KVM_IOCTL_OR_FAIL(fd, req, arg)                                                            \
+	do {                                                                                       \
+		if (ioctl(fd, req, arg) < 0) {                                                     \
+			int __e = errno;                                                           \
+			pr_err("%s: %s", #req, strerror(__e));                                     \
+			return -__e;                                                               \
+		}                                                                                  \
 	} while (0)
 
 /* The x86 platform pieces KVM emulates in the kernel, set before any vCPU exists. */

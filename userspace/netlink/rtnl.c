@@ -22,7 +22,7 @@
 
 struct kavm_rtnl {
 	struct nl_sock *sk;
-	int err; /* the kernel's errno from the last NLMSG_ERROR, negative */
+	int err;       /* the kernel's errno from the last NLMSG_ERROR, negative */
 	char msg[256]; /* extack text, or the library's own reason */
 };
 

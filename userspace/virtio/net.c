@@ -51,13 +51,13 @@ struct virtio_net {
 	struct virtio_dev vdev;
 	struct net_client nc;
 	struct virtqueue vqs[VNET_NUM_QUEUES]; /* vdev.lock */
-	struct net_engine eng; /* vdev.lock */
-	struct vnet_config cfg; /* vdev.lock */
-	struct vnet_rx_filter rxf; /* vdev.lock */
+	struct net_engine eng;		       /* vdev.lock */
+	struct vnet_config cfg;		       /* vdev.lock */
+	struct vnet_rx_filter rxf;	       /* vdev.lock */
 	uint64_t host_features;
 	uint16_t queue_size;
-	bool failed; /* ring damage: NEEDS_RESET raised; vdev.lock */
-	bool tx_scheduled; /* a loop_defer(tx) is pending; vdev.lock */
+	bool failed;		       /* ring damage: NEEDS_RESET raised; vdev.lock */
+	bool tx_scheduled;	       /* a loop_defer(tx) is pending; vdev.lock */
 	struct virtio_net_stats stats; /* vdev.lock */
 	uint8_t ctrl_buf[VNET_CTRL_MAX];
 };

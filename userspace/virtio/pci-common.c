@@ -13,8 +13,8 @@
 #include "pci-internal.h"
 
 /* The bits a driver may set (NEEDS_RESET is the device's, filtered separately). */
-#define STATUS_DRIVER_BITS                                                                    \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
+#define STATUS_DRIVER_BITS                                                                         \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |      \
 	 VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FAILED | VIRTIO_CONFIG_S_NEEDS_RESET)
 
 #define COMMON(f) offsetof(struct virtio_pci_common_cfg, f)

@@ -23,13 +23,13 @@ struct virtio_pci_queue {
 	unsigned int index;
 	uint16_t max_size;
 	struct virtio_queue_config cfg; /* as written; vdev->lock */
-	bool enabled; /* vdev->lock; read atomically by the loop */
-	uint64_t ioeventfd_addr; /* 0: none; io_lock */
-	int ioeventfd_fd; /* the eventfd registered there; io_lock */
-	uint16_t vector; /* latched at enable; irq_lock */
-	uint32_t bound_route; /* route call_fd is attached to; irq_lock */
-	int kick_fd, call_fd; /* the loop's; call_fd is also handed out */
-	int ext_kick_fd; /* kick eventfd handed to vhost, -1 none; io_lock */
+	bool enabled;			/* vdev->lock; read atomically by the loop */
+	uint64_t ioeventfd_addr;	/* 0: none; io_lock */
+	int ioeventfd_fd;		/* the eventfd registered there; io_lock */
+	uint16_t vector;		/* latched at enable; irq_lock */
+	uint32_t bound_route;		/* route call_fd is attached to; irq_lock */
+	int kick_fd, call_fd;		/* the loop's; call_fd is also handed out */
+	int ext_kick_fd;		/* kick eventfd handed to vhost, -1 none; io_lock */
 };
 
 struct virtio_pci {
@@ -42,20 +42,20 @@ struct virtio_pci {
 	uint64_t driver_features; /* as written, applied at FEATURES_OK */
 	uint16_t queue_sel;
 	pthread_mutex_t io_lock; /* innermost: ioeventfds and kick fds */
-	uint64_t bar_addr; /* where the virtio BAR decodes, 0 none; io_lock */
+	uint64_t bar_addr;	 /* where the virtio BAR decodes, 0 none; io_lock */
 	pthread_mutex_t irq_lock;
-	uint8_t isr; /* irq_lock */
+	uint8_t isr;		/* irq_lock */
 	uint16_t config_vector; /* irq_lock */
 	struct virtio_pci_stats stats;
 };
 
 #define STAT_INC(vpci, f) __atomic_fetch_add(&(vpci)->stats.f, 1, __ATOMIC_RELAXED)
 
-#define guest_err(vpci, fmt, ...)                                                   \
-	do {                                                                        \
-		STAT_INC(vpci, guest_errors);                                       \
-		pr_warn_ratelimited("virtio-pci %s: " fmt, (vpci)->vdev->ops->name, \
-				    ##__VA_ARGS__);                                 \
+#define guest_err(vpci, fmt, ...)                                                                  \
+	do {                                                                                       \
+		STAT_INC(vpci, guest_errors);                                                      \
+		pr_warn_ratelimited("virtio-pci %s: " fmt, (vpci)->vdev->ops->name,                \
+				    ##__VA_ARGS__);                                                \
 	} while (0)
 
 /* Common config region access (vCPU thread; takes vdev->lock). */

@@ -16,8 +16,8 @@
 /* Where a ring-walk stands while following one chain. */
 struct vq_walk {
 	const struct vring_desc *table; /* guest memory: read each entry once */
-	uint32_t count; /* entries in table */
-	uint32_t seen; /* descriptors followed, for loop detection */
+	uint32_t count;			/* entries in table */
+	uint32_t seen;			/* descriptors followed, for loop detection */
 	bool indirect;
 };
 
