@@ -150,14 +150,8 @@ static bool is_bridge(const struct kavm_link_info *li)
 static int bridge_show(int argc, char **argv)
 {
 	static const struct kavmctl_show show = { "bridge", bridge_usage, is_bridge, print_bridge };
-	struct kavm_rtnl *r;
-	int ret = kavmctl_rtnl_open(&r);
 
-	if (ret)
-		return ret;
-	ret = kavmctl_show_links(r, &show, argc, argv);
-	kavm_rtnl_close(r);
-	return ret;
+	return kavmctl_show_links(NULL, &show, argc, argv);
 }
 
 static int do_bridge(int argc, char **argv)

@@ -192,7 +192,7 @@ static void show_rows(const struct kavmctl_show *s, const struct kavm_link_info 
 	}
 }
 
-int kavmctl_show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int argc, char **argv)
+static int show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int argc, char **argv)
 {
 	struct kavm_link_info *v = NULL;
 	const char *name = NULL;
@@ -219,4 +219,18 @@ int kavmctl_show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int ar
 		return kavmctl_net_err(NULL, -ENODEV, what);
 	}
 	return 0;
+}
+
+int kavmctl_show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int argc, char **argv)
+{
+	int ret;
+
+	if (r)
+		return show_links(r, s, argc, argv);
+	ret = kavmctl_rtnl_open(&r);
+	if (ret)
+		return ret;
+	ret = show_links(r, s, argc, argv);
+	kavm_rtnl_close(r);
+	return ret;
 }

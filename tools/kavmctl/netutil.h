@@ -37,7 +37,8 @@ void kavmctl_print_uint(struct json_writer *jw, const char *key, uint64_t v);
 /*
  * "OBJECT show [NAME]" over one link dump: every link match() accepts (only
  * NAME's when given, -ENODEV if it is not there), each printed by print()
- * with the whole dump at hand (a bridge lists its ports from it).
+ * with the whole dump at hand (a bridge lists its ports from it). r NULL:
+ * a route socket of its own for this one call.
  */
 struct kavmctl_show {
 	const char *object; /* "bridge", "tap", "link": for messages */

@@ -169,14 +169,8 @@ static void print_tap_row(struct json_writer *jw, const struct kavm_link_info *a
 static int tap_show(int argc, char **argv)
 {
 	static const struct kavmctl_show show = { "tap", tap_usage, is_tap, print_tap_row };
-	struct kavm_rtnl *r;
-	int ret = kavmctl_rtnl_open(&r);
 
-	if (ret)
-		return ret;
-	ret = kavmctl_show_links(r, &show, argc, argv);
-	kavm_rtnl_close(r);
-	return ret;
+	return kavmctl_show_links(NULL, &show, argc, argv);
 }
 
 static int do_tap(int argc, char **argv)
