@@ -138,12 +138,11 @@ $(BUILD)/kavm-trace: $(TRACE_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Every tests/unit/foo.c and tests/native/foo.c is one harness program.
-# Tests that build a VM through init_list_run() link the whole archive, like
-# kavm, to see the same devices; the others link it plainly (so a test may
-# still define its own version of a library symbol).
-TEST_LIB_LINK = $(LIB)
-$(BUILD)/tests/native/kvm_guest $(BUILD)/tests/native/pci_guest: TEST_LIB_LINK = -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
+# Every tests/unit/foo.c and tests/native/foo.c is one harness program. They
+# link the whole archive, like kavm, so a test that builds a VM through
+# init_list_run() gets the same devices (they register from constructors
+# nothing references, which a plain archive link would leave out).
+TEST_LIB_LINK = -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
 $(UNIT_BINS) $(NATIVE_BINS): $(BUILD)/%: $(BUILD)/%.o $(HARNESS_OBJ) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB),$^) $(TEST_LIB_LINK) $(LDLIBS)
