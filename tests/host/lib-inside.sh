@@ -99,8 +99,9 @@ vm_run() {
 	VM_UP_MS=
 	_t0=$(uptime_ms)
 	# busybox timeout execs CMD in this pid (a grandchild watches), so $! is
-	# the VMM itself.
-	timeout "$_tmo" "$@" >"$_log.fifo" 2>&1 </dev/null &
+	# the VMM itself. -k: a VMM wedged past SIGTERM is killed, so a hang fails
+	# this boot instead of silencing the whole test host until its timeout.
+	timeout -k 10 "$_tmo" "$@" >"$_log.fifo" 2>&1 </dev/null &
 	_pid=$!
 	while IFS= read -r _line; do
 		_line=${_line%"$CR"}
