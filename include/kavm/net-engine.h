@@ -24,6 +24,12 @@
 #define NET_HDR_LEN ((uint32_t)sizeof(struct virtio_net_hdr_v1))
 #define NET_ETH_HLEN 14
 #define NET_VLAN_HLEN 4
+/*
+ * RX out of buffers re-arms the kick and looks again while the driver keeps
+ * adding; past this many rounds it gives up for this turn (bounded work) and
+ * sets rx_retry: the device retries on the next turn, for no kick is armed.
+ */
+#define NET_RX_REARM_TRIES 4
 /* Largest GSO frame the kernel builds: 64 KiB of IP plus the L2 header. */
 #define NET_GSO_MAX_FRAME (65535 + NET_ETH_HLEN + NET_VLAN_HLEN)
 
@@ -53,6 +59,7 @@ struct net_engine {
 	uint16_t mtu;
 	bool peer_vnet_hdr; /* frames to and from the peer carry the header */
 	bool tx_paused;	    /* a frame waits in the peer's queue */
+	bool rx_retry;	    /* RX gave up racing the driver: retry next turn */
 	struct net_engine_stats stats;
 	struct vq_elem elem; /* scratch, not stack: 1 KiB */
 	struct net_used used[VIRTQUEUE_MAX_SIZE];
@@ -65,7 +72,10 @@ struct net_engine {
  * or -EIO on ring damage. *notify is set when the driver wants an interrupt.
  */
 int net_engine_tx(struct net_engine *e, unsigned int budget, bool *notify);
-/* Bytes consumed, 0 when the guest has no room (retry after an RX kick), -EIO ring damage. */
+/*
+ * Bytes consumed, 0 when the guest has no room (retry after an RX kick, or at
+ * the next turn if rx_retry is set), -EIO ring damage.
+ */
 ssize_t net_engine_rx(struct net_engine *e, const struct iovec *iov, int iovcnt, bool *notify);
 /* 0 or -EINVAL: is this TX header acceptable under the negotiated features? */
 int net_tx_hdr_check(const struct net_engine *e, const struct virtio_net_hdr_v1 *h,

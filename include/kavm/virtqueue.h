@@ -53,6 +53,7 @@ struct virtqueue {
 	bool indirect;	/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 	bool signalled_valid;
 	uint16_t last_avail;	 /* next avail entry the device takes */
+	uint16_t avail_idx;	 /* the driver's avail->idx as last read */
 	uint16_t used_idx;	 /* shadow of used->idx */
 	uint16_t signalled_used; /* used_idx at the last interrupt (EVENT_IDX) */
 	uint16_t msix_vector;
@@ -91,7 +92,12 @@ static inline void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 }
 /* Does the driver want an interrupt for what was pushed (EVENT_IDX or flags)? */
 bool vq_should_notify(struct virtqueue *vq);
-/* Kick suppression: disable, or enable and return true if buffers raced in. */
+/*
+ * Kick suppression: disable, or enable and return true if the driver added
+ * entries the device has not looked at yet (it must look before waiting).
+ * Entries seen and given back (vq_unpop) do not count: the kick asked for
+ * lies past them.
+ */
 void vq_disable_notify(struct virtqueue *vq);
 bool vq_enable_notify(struct virtqueue *vq);
 /* Entries the driver has made available and the device not taken (capped at size). */

@@ -204,6 +204,31 @@ void vdrv_kick(struct vdrv *d, unsigned int q)
 	vdrv_run(d);
 }
 
+bool vdrv_kick_prepare(struct vdrv *d, unsigned int qi)
+{
+	struct vdrv_queue *q = &d->q[qi];
+	const volatile uint16_t *avail_event;
+	uint16_t old = q->kicked_idx, new = q->avail_idx;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	q->kicked_idx = new;
+	if (!(d->features & F(VIRTIO_RING_F_EVENT_IDX)))
+		return !(READ_ONCE(q->used->flags) & VRING_USED_F_NO_NOTIFY);
+	/* used->ring[size]: past the used entries, as the ring layout puts it. */
+	avail_event = vdrv_ptr(d, q->used_gpa + 4 + 8ull * q->size, 2);
+	return vring_need_event(*avail_event, new, old);
+}
+
+bool vdrv_notify(struct vdrv *d, unsigned int qi)
+{
+	bool kick = vdrv_kick_prepare(d, qi);
+
+	if (kick)
+		d->vdev->ops->queue_notify(d->vdev, qi);
+	vdrv_run(d);
+	return kick;
+}
+
 void vdrv_publish(struct vdrv *d, unsigned int qi, uint16_t head)
 {
 	struct vdrv_queue *q = &d->q[qi];
@@ -306,7 +331,7 @@ int vdrv_net_rx_fill(struct vdrv *d, unsigned int n)
 
 	for (i = 0; i < n && ret >= 0; i++)
 		ret = vdrv_post(d, 0, &seg, 1, false);
-	vdrv_kick(d, 0);
+	vdrv_notify(d, 0);
 	return ret < 0 ? ret : 0;
 }
 
@@ -361,7 +386,7 @@ int vdrv_net_ctrl(struct vdrv *d, uint8_t class, uint8_t cmd, const void *data, 
 		return h;
 	ack_desc = d->q[2].chain[h][d->q[2].chain_len[h] - 1];
 	*(uint8_t *)vdrv_ptr(d, vdrv_buf_gpa(d, 2, ack_desc), 1) = 0xee;
-	vdrv_kick(d, 2);
+	vdrv_notify(d, 2);
 	if (!vdrv_used(d, 2, &head, &used_len) || head != h || used_len != 1)
 		return -1;
 	return *(uint8_t *)vdrv_ptr(d, vdrv_buf_gpa(d, 2, ack_desc), 1);

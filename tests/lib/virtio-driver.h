@@ -34,6 +34,7 @@ struct vdrv_queue {
 	struct vring_avail *avail;
 	struct vring_used *used;
 	uint16_t avail_idx;
+	uint16_t kicked_idx; /* avail_idx at the last kick decision */
 	uint16_t last_used;
 	uint16_t free[VDRV_MAX_QSIZE]; /* free descriptor stack */
 	uint16_t nfree;
@@ -81,6 +82,13 @@ int vdrv_build(struct vdrv *d, unsigned int q, const struct vdrv_seg *segs, unsi
 uint64_t vdrv_buf_gpa(struct vdrv *d, unsigned int q, uint16_t desc);
 /* Notify the device and run the loop until it is idle. */
 void vdrv_kick(struct vdrv *d, unsigned int q);
+/*
+ * Linux's virtqueue_kick_prepare(): does the device want a kick for what was
+ * made available since the last decision (avail_event, or NO_NOTIFY)?
+ */
+bool vdrv_kick_prepare(struct vdrv *d, unsigned int q);
+/* Kick only if vdrv_kick_prepare() says so, as a guest does; run the loop. Kicked? */
+bool vdrv_notify(struct vdrv *d, unsigned int q);
 void vdrv_run(struct vdrv *d);
 /* Take one used entry: 1 (head, len filled; chain freed) or 0. */
 int vdrv_used(struct vdrv *d, unsigned int q, uint16_t *head, uint32_t *len);
@@ -88,7 +96,7 @@ int vdrv_used(struct vdrv *d, unsigned int q, uint16_t *head, uint32_t *len);
 /* virtio-net helpers: queue 0 RX, 1 TX, 2 control */
 int vdrv_net_tx(struct vdrv *d, const struct virtio_net_hdr_v1 *hdr, const void *frame, size_t len,
 		bool indirect);
-/* Post n RX buffers of VDRV_BUF_SIZE and kick. */
+/* Post n RX buffers of VDRV_BUF_SIZE and notify (vdrv_notify) as Linux would. */
 int vdrv_net_rx_fill(struct vdrv *d, unsigned int n);
 /* One received frame (num_buffers gathered): its length, 0 if none. */
 ssize_t vdrv_net_rx(struct vdrv *d, struct virtio_net_hdr_v1 *hdr, void *frame, size_t max);

@@ -132,6 +132,35 @@ TEST(event_idx_rearms_kicks)
 	EXPECT_EQ(*avail_event, 2);
 }
 
+/*
+ * RX took entries, found them too few for its frame and gave them back: the
+ * kick it asks for must lie past the entries it saw, for the driver's idx is
+ * already past them and vring_need_event() would never fire (vhost: avail_idx).
+ */
+TEST(event_idx_rearms_past_entries_seen_not_taken)
+{
+	uint16_t *avail_event;
+	struct vq_elem el;
+
+	ASSERT_EQ(setup(1ull << VIRTIO_RING_F_EVENT_IDX), 0);
+	avail_event = (uint16_t *)&used->ring[QS];
+	desc[0] = (struct vring_desc){ BUF, 10, VRING_DESC_F_WRITE, 0 };
+	add(0);
+	add(0);
+	ASSERT_EQ(vq_pop(&vq, &el), 1);
+	ASSERT_EQ(vq_pop(&vq, &el), 1);
+	EXPECT_EQ(vq_pop(&vq, &el), 0);
+	vq_unpop(&vq, 2);
+	/* Nothing new since the device looked: wait for a kick at the third entry. */
+	EXPECT_FALSE(vq_enable_notify(&vq));
+	EXPECT_EQ(*avail_event, 2);
+	EXPECT_TRUE(vring_need_event(*avail_event, 3, 2));
+	/* One added meanwhile: the device is told to look again. */
+	add(0);
+	EXPECT_TRUE(vq_enable_notify(&vq));
+	EXPECT_EQ(vq_avail_count(&vq), 3);
+}
+
 TEST(no_interrupt_flag_without_event_idx)
 {
 	ASSERT_EQ(setup(0), 0);

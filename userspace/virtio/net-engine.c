@@ -236,6 +236,7 @@ ssize_t net_engine_rx(struct net_engine *e, const struct iovec *iov, int iovcnt,
 	struct virtio_net_hdr_v1 hdr = { 0 };
 	struct iovec data[VQ_MAX_SEGS];
 	int datacnt = iovcnt, ret;
+	unsigned int tries;
 	uint64_t need;
 
 	if (e->peer_vnet_hdr) {
@@ -256,13 +257,14 @@ ssize_t net_engine_rx(struct net_engine *e, const struct iovec *iov, int iovcnt,
 	if (!has(e, VIRTIO_NET_F_GUEST_CSUM))
 		hdr.flags = 0;
 	ret = net_rx_fill(e, &hdr, data, datacnt, need);
-	if (ret == 0 && vq_enable_notify(e->rx)) {
-		/* Buffers raced in while we re-armed the kick: one more try. */
+	/* Buffers raced in while we re-armed the kick: look again, a few times. */
+	for (tries = 0; ret == 0 && tries < NET_RX_REARM_TRIES && vq_enable_notify(e->rx); tries++)
 		ret = net_rx_fill(e, &hdr, data, datacnt, need);
-	}
 	if (ret < 0)
 		return ret;
 	if (ret == 0) {
+		/* Still racing a refilling driver: no kick is armed, retry unasked. */
+		e->rx_retry = tries == NET_RX_REARM_TRIES;
 		e->stats.rx_no_buf++;
 		return 0;
 	}

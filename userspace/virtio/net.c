@@ -194,11 +194,18 @@ static bool vnet_rx_accept(struct virtio_net *vn, const uint8_t *dst)
 	       mac_in(f->uni, f->uni_n, dst);
 }
 
+static void vnet_rx_retry_work(void *opaque)
+{
+	struct virtio_net *vn = opaque;
+
+	net_client_flush_queued(&vn->nc);
+}
+
 static ssize_t vnet_receive_iov(struct net_client *nc, const struct iovec *iov, int iovcnt)
 {
 	struct virtio_net *vn = container_of(nc, struct virtio_net, nc);
 	size_t hdr = vn->eng.peer_vnet_hdr ? NET_HDR_LEN : 0;
-	bool notify = false, damage = false;
+	bool notify = false, damage = false, retry = false;
 	uint8_t dst[6];
 	ssize_t ret;
 
@@ -218,12 +225,16 @@ static ssize_t vnet_receive_iov(struct net_client *nc, const struct iovec *iov, 
 		damage = true;
 		ret = 0; /* the frame stays queued for the reset device */
 	}
+	retry = ret == 0 && vn->eng.rx_retry;
+	vn->eng.rx_retry = false;
 out_unlock:
 	pthread_mutex_unlock(&vn->vdev.lock);
 	if (notify)
 		vnet_notify(vn, VNET_RXQ);
 	if (damage)
 		virtio_dev_needs_reset(&vn->vdev);
+	if (retry)
+		loop_defer(vn->vdev.loop, vnet_rx_retry_work, vn);
 	return ret;
 }
 

@@ -169,6 +169,7 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *elem)
 	avail_idx = READ_ONCE(vq->avail->idx);
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size)
 		return vq_damage(vq, "avail idx ran ahead", avail_idx);
+	vq->avail_idx = avail_idx;
 	if (avail_idx == vq->last_avail)
 		return 0;
 	/* Read the ring entry only after seeing the index that covers it. */
@@ -238,13 +239,18 @@ void vq_disable_notify(struct virtqueue *vq)
 
 bool vq_enable_notify(struct virtqueue *vq)
 {
+	/*
+	 * Past what the device has seen, not what it took: RX may have given
+	 * entries back (too few for its frame), and a driver whose idx is past
+	 * avail_event never kicks again (vhost_enable_notify() does the same).
+	 */
 	if (vq->event_idx)
-		WRITE_ONCE(*vq->avail_event, vq->last_avail);
+		WRITE_ONCE(*vq->avail_event, vq->avail_idx);
 	else
 		WRITE_ONCE(vq->used->flags, vq->used->flags & ~VRING_USED_F_NO_NOTIFY);
 	/* The flag store before the avail idx re-read: otherwise a kick can be lost. */
 	smp_mb();
-	return READ_ONCE(vq->avail->idx) != vq->last_avail;
+	return READ_ONCE(vq->avail->idx) != vq->avail_idx;
 }
 
 size_t iov_length(const struct iovec *iov, unsigned int cnt)
