@@ -124,6 +124,8 @@ int kvm_vcpus_create(struct kvm_vm *vm);
 void kvm_vcpus_destroy(struct kvm_vm *vm);
 /* Test guests: real mode, CS=0, at ip. */
 int kvm_vcpu_setup_real_mode(struct kvm_vcpu *vcpu, uint16_t ip);
+/* Registers, segments, events and code at RIP on stderr: after a fatal exit (vcpu-dump.c). */
+void kvm_vcpu_dump(struct kvm_vcpu *vcpu);
 /* Interrupt every vCPU's KVM_RUN (the stop path); they look at stop_reason. */
 void kvm_vcpus_kick(struct kvm_vm *vm);
 

@@ -8,7 +8,10 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -171,9 +174,24 @@ TEST_F_TIMEOUT(guest, halt_with_interrupts_off_is_a_poweroff, 60)
 
 TEST_F_TIMEOUT(guest, triple_fault_is_a_reset, 60)
 {
+	char log[8192] = "";
+	int fd = memfd_create("stderr", 0), saved = dup(2);
+	ssize_t n;
+
+	ASSERT_GE(fd, 0);
 	start_vm(self, "triple_fault");
+	dup2(fd, 2);
 	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_REBOOT);
+	dup2(saved, 2);
 	EXPECT_STREQ(self->vm.stop_msg, "guest reset (triple fault)");
+	/* The dump says where the guest died: protected mode, at its div %bl; hlt. */
+	n = pread(fd, log, sizeof(log) - 1, 0);
+	ASSERT_GT(n, 0);
+	log[n] = 0;
+	fputs(log, stderr);
+	EXPECT_TRUE(strstr(log, "vCPU 0: rip=0000000000001016 ") != NULL);
+	EXPECT_TRUE(strstr(log, " idt=0000000000000000/0\n") != NULL);
+	EXPECT_TRUE(strstr(log, "vCPU 0: code at gpa 0x1016: f6 f3 f4 ") != NULL);
 }
 
 TEST_F_TIMEOUT(guest, i8042_reset_command_is_a_reboot, 60)

@@ -223,15 +223,18 @@ static bool vcpu_handle_exit(struct kvm_vcpu *vcpu)
 		return false;
 	case KVM_EXIT_SHUTDOWN:
 		/* A triple fault: like QEMU -no-reboot, a reset ends kavm. */
+		kvm_vcpu_dump(vcpu);
 		kvm_vm_request_stop(vcpu->vm, VM_STOP_REBOOT, "guest reset (triple fault)");
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		vcpu_handle_system_event(vcpu);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
+		kvm_vcpu_dump(vcpu);
 		vcpu_report_internal(vcpu);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
+		kvm_vcpu_dump(vcpu);
 		kvm_vm_request_stop(
 			vcpu->vm, VM_STOP_ERROR,
 			"vCPU %u: VM entry failed, reason %#llx on host CPU %u at rip %#llx",
