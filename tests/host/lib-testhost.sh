@@ -37,6 +37,9 @@
 #   KAVM_TESTHOST_SHOW=1   stream the host console while it runs (make demo)
 #   KAVM_TESTHOST_QEMU     QEMU binary (default qemu-system-x86_64)
 #   KAVM_TESTHOST_KEEP=1   keep the temporary initramfs trees for a look
+#   KAVM_TESTHOST_MONITOR  a unix socket path for QEMU's human monitor, to look
+#                          into a wedged host (info registers, sendkey alt-sysrq-t)
+#   KAVM_TESTHOST_APPEND   extra host kernel command line (default "quiet")
 # Every run's full console is kept in build/test-logs/testhost-NAME.console.log.
 
 TH_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -426,8 +429,11 @@ _th_qemu() {	# initrd log
 	local cmd=(timeout -k 10 "$TH_TIMEOUT" "$TH_QEMU" -accel tcg,thread=multi
 		-cpu EPYC,+svm -smp 2 -m 2048 -nographic -no-reboot -net none
 		-kernel "$TH_VMLINUZ" -initrd "$1"
-		-append "console=ttyS0 panic=-1 quiet")
+		-append "console=ttyS0 panic=-1 ${KAVM_TESTHOST_APPEND-quiet}")
 	local pid rc
+
+	[ -n "${KAVM_TESTHOST_MONITOR:-}" ] &&
+		cmd+=(-monitor "unix:$KAVM_TESTHOST_MONITOR,server=on,wait=off")
 	# In the background so that an interrupted test stops its QEMU too
 	# (timeout passes the TERM on); never two test hosts from one test.
 	"${cmd[@]}" </dev/null >"$2" 2>&1 &
