@@ -43,6 +43,7 @@ struct net_engine_stats {
 	uint64_t rx_bad_desc; /* readable, outside RAM, or too small RX buffer */
 	uint64_t rx_no_buf;   /* times the RX ring ran dry */
 	uint64_t rx_too_big;  /* over 64 KiB, or offloads the guest did not take */
+	uint64_t rx_short;    /* from the peer: no room for its vnet header and a MAC */
 };
 
 struct net_used {

@@ -240,8 +240,10 @@ ssize_t net_engine_rx(struct net_engine *e, const struct iovec *iov, int iovcnt,
 	uint64_t need;
 
 	if (e->peer_vnet_hdr) {
-		if (size < NET_HDR_LEN)
+		if (size < NET_HDR_LEN) {
+			e->stats.rx_short++;
 			return size;
+		}
 		iov_to_buf(iov, iovcnt, 0, &hdr, NET_HDR_LEN);
 		datacnt = iov_skip(iov, iovcnt, NET_HDR_LEN, data, ARRAY_SIZE(data));
 		need = size;

@@ -214,7 +214,12 @@ static ssize_t vnet_receive_iov(struct net_client *nc, const struct iovec *iov, 
 		ret = 0; /* wait (queued) for DRIVER_OK or a reset */
 		goto out_unlock;
 	}
-	if (iov_to_buf(iov, iovcnt, hdr, dst, 6) != 6 || !vnet_rx_accept(vn, dst)) {
+	if (iov_to_buf(iov, iovcnt, hdr, dst, 6) != 6) {
+		vn->eng.stats.rx_short++;
+		ret = iov_length(iov, iovcnt);
+		goto out_unlock;
+	}
+	if (!vnet_rx_accept(vn, dst)) {
 		vn->stats.rx_filtered++;
 		ret = iov_length(iov, iovcnt);
 		goto out_unlock;
