@@ -42,8 +42,8 @@ static void dump_code(struct kvm_vcpu *vcpu, uint64_t rip)
 	}
 	for (i = 0; i < 16; i++)
 		snprintf(hex + 3 * i, sizeof(hex) - 3 * i, " %02x", p[i]);
-	pr_err("vCPU %u: code at gpa %#llx:%s\n", vcpu->id,
-	       (unsigned long long)tr.physical_address, hex);
+	pr_err("vCPU %u: code at gpa %#llx:%s\n", vcpu->id, (unsigned long long)tr.physical_address,
+	       hex);
 }
 
 static void dump_events(struct kvm_vcpu *vcpu)
@@ -82,6 +82,13 @@ void kvm_vcpu_dump(struct kvm_vcpu *vcpu)
 	       id, (unsigned long long)s.cr0, (unsigned long long)s.cr2, (unsigned long long)s.cr3,
 	       (unsigned long long)s.cr4, (unsigned long long)s.efer,
 	       (unsigned long long)s.apic_base);
+	/*
+	 * The VMCB is undefined after a SHUTDOWN intercept, so KVM on AMD has
+	 * already reset the vCPU: only the events below are the guest's.
+	 */
+	if (r.rip == 0xfff0 && s.cs.selector == 0xf000)
+		pr_err("vCPU %u: these are reset values: KVM reset the vCPU at the shutdown (AMD)\n",
+		       id);
 	dump_seg(id, "cs", &s.cs);
 	dump_seg(id, "ss", &s.ss);
 	dump_seg(id, "tr", &s.tr);
