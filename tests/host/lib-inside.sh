@@ -15,7 +15,12 @@
 #                                never) and, VM_SAMPLE_DELAY s after that line,
 #                                copies /proc/PID/status to LOG.mem and
 #                                /proc/PID/smaps to LOG.smaps
-#                                (VM_SHOW=1: also echo the console as it comes)
+#                                (VM_SHOW=1: also echo the console as it comes).
+#                                A VMM still running 2 s before SECS gets its
+#                                threads' state, wait channel and kernel stack
+#                                written to LOG.hang (vm_threads) before the
+#                                timeout kills it
+#   vm_threads PID               that dump, for any process
 #   boot_kavm LOG SECS INITRD [ARG...]   vm_run kavm on GUEST_KERNEL
 #   boot_qemu LOG SECS INITRD [ARG...]   (/guest/vmlinuz) with GUEST_CPUS,
 #                                GUEST_MEM (MiB) and GUEST_CMDLINE; QEMU as the
@@ -82,19 +87,65 @@ check_match() {
 	fi
 }
 
+# Milliseconds in a /proc/uptime figure ("12.34").
+ms_of() {
+	_s=${1%.*}
+	_c=${1#*.}
+	echo $((_s * 1000 + ${_c#0} * 10))
+}
+
 # Milliseconds of uptime (10 ms resolution; busybox date has no %N).
 uptime_ms() {
 	read -r _up _idle </proc/uptime
-	_s=${_up%.*}
-	_c=${_up#*.}
-	echo $((_s * 1000 + ${_c#0} * 10))
+	ms_of "$_up"
+}
+
+# The console reader of vm_run: awk, not a shell "read" loop, because busybox
+# ash restarts an interrupted read and drops the part of the line it had
+# (any child exiting meanwhile, say a test's background fetcher, cost a line).
+# Writes LOG, LOG.up (uptime at the first KAVM-GUEST-UP) and starts the
+# /proc sampler.
+_vm_console() {	# log pid
+	awk -v out="$1" -v pid="$2" -v show="${VM_SHOW:-0}" -v delay="${VM_SAMPLE_DELAY:-1}" '
+		{
+			sub(/\r$/, "")
+			print >>out
+			fflush(out)
+			if (show == 1) {
+				print
+				fflush()
+			}
+		}
+		/KAVM-GUEST-UP/ && !up {
+			up = 1
+			getline u <"/proc/uptime"
+			close("/proc/uptime")
+			split(u, f, " ")
+			print f[1] >(out ".up")
+			close(out ".up")
+			system("(sleep " delay "; cat /proc/" pid "/status >" out ".mem;" \
+				" cat /proc/" pid "/smaps >" out ".smaps) 2>/dev/null &")
+		}'
+}
+
+vm_threads() {	# pid
+	for _t in /proc/"$1"/task/*; do
+		echo "thread ${_t##*/} $(cat "$_t/comm") state $(cut -d' ' -f3 "$_t/stat")" \
+			"wchan $(cat "$_t/wchan")"
+		sed 's/^/    /' "$_t/stack" 2>/dev/null
+	done
+}
+
+# Running, not a zombie waiting for vm_run to reap it.
+_vm_alive() {	# pid
+	[ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat")" != Z ]
 }
 
 vm_run() {
 	_log=$1
 	_tmo=$2
 	shift 2
-	rm -f "$_log" "$_log.mem" "$_log.smaps" "$_log.fifo"
+	rm -f "$_log" "$_log.mem" "$_log.smaps" "$_log.fifo" "$_log.hang" "$_log.up"
 	mkfifo "$_log.fifo" || return 1
 	VM_UP_MS=
 	_t0=$(uptime_ms)
@@ -103,26 +154,25 @@ vm_run() {
 	# this boot instead of silencing the whole test host until its timeout.
 	timeout -k 10 "$_tmo" "$@" >"$_log.fifo" 2>&1 </dev/null &
 	_pid=$!
-	while IFS= read -r _line; do
-		_line=${_line%"$CR"}
-		printf '%s\n' "$_line" >>"$_log"
-		[ "${VM_SHOW:-0}" = 1 ] && printf '%s\n' "$_line"
-		case "$_line" in
-		*KAVM-GUEST-UP*)
-			[ -n "$VM_UP_MS" ] && continue
-			VM_UP_MS=$(($(uptime_ms) - _t0))
-			(
-				sleep "${VM_SAMPLE_DELAY:-1}"
-				cat "/proc/$_pid/status" >"$_log.mem" 2>/dev/null
-				cat "/proc/$_pid/smaps" >"$_log.smaps" 2>/dev/null
-			) &
-			;;
-		esac
-	done <"$_log.fifo"
+	# Where a hung VMM's threads wait, taken before the timeout kills it.
+	# It ends by itself within a second of the VMM (no kill, no job notice).
+	(
+		_n=$((_tmo > 4 ? _tmo - 2 : _tmo))
+		while [ "$_n" -gt 0 ] && _vm_alive "$_pid"; do
+			sleep 1
+			_n=$((_n - 1))
+		done
+		_vm_alive "$_pid" && vm_threads "$_pid" >"$_log.hang"
+	) >/dev/null 2>&1 &
+	_wd=$!
+	_vm_console "$_log" "$_pid" <"$_log.fifo"
 	wait "$_pid"
 	VM_RC=$?
 	VM_MS=$(($(uptime_ms) - _t0))
-	wait
+	[ -s "$_log.up" ] && VM_UP_MS=$(($(ms_of "$(cat "$_log.up")") - _t0))
+	# Only our own jobs: the caller may have others running (a fetcher
+	# stuck on a dead guest must not hold this boot's results back).
+	wait "$_wd"
 	rm -f "$_log.fifo"
 	return 0
 }

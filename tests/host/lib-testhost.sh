@@ -40,6 +40,8 @@
 #   KAVM_TESTHOST_MONITOR  a unix socket path for QEMU's human monitor, to look
 #                          into a wedged host (info registers, sendkey alt-sysrq-t)
 #   KAVM_TESTHOST_APPEND   extra host kernel command line (default "quiet")
+#   KAVM_TESTHOST_QEMU_ARGS  more QEMU options, split on spaces (for example
+#                          "-d cpu_reset,guest_errors -D /tmp/th-qemu.log")
 # Every run's full console is kept in build/test-logs/testhost-NAME.console.log.
 
 TH_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -434,6 +436,8 @@ _th_qemu() {	# initrd log
 
 	[ -n "${KAVM_TESTHOST_MONITOR:-}" ] &&
 		cmd+=(-monitor "unix:$KAVM_TESTHOST_MONITOR,server=on,wait=off")
+	# shellcheck disable=SC2206 # split on purpose
+	[ -n "${KAVM_TESTHOST_QEMU_ARGS:-}" ] && cmd+=($KAVM_TESTHOST_QEMU_ARGS)
 	# In the background so that an interrupted test stops its QEMU too
 	# (timeout passes the TERM on); never two test hosts from one test.
 	"${cmd[@]}" </dev/null >"$2" 2>&1 &
