@@ -440,6 +440,9 @@ _th_qemu() {	# initrd log
 	[ -n "${KAVM_TESTHOST_QEMU_ARGS:-}" ] && cmd+=($KAVM_TESTHOST_QEMU_ARGS)
 	# In the background so that an interrupted test stops its QEMU too
 	# (timeout passes the TERM on); never two test hosts from one test.
+	# Empty before QEMU starts, so that the live tail below neither misses
+	# the file nor replays the previous run's console.
+	: >"$2" || return 125
 	"${cmd[@]}" </dev/null >"$2" 2>&1 &
 	pid=$!
 	TH_QEMU_PID=$pid
