@@ -87,6 +87,10 @@ expect_error "duplicate netdev id" "--netdev tap,id=n0,ifname=t1: duplicate id n
 	--kernel "$T/reset.bz" --netdev tap,id=n0 --netdev tap,id=n0,ifname=t1
 expect_error "unknown netdev type" "--netdev slirp,id=n0: unknown netdev type slirp" \
 	--kernel "$T/reset.bz" --netdev slirp,id=n0
+"$KAVM" --kernel "$T/reset.bz" --netdev tap,id=n0,fd=5 --device virtio-net-pci,netdev=n0 \
+	>"$T/out" 2>"$T/err" </dev/null 5</dev/null
+check_eq "fd= not a tap: status 1, one line" "$?:$(cat "$T/err")" \
+	"1:kavm: netdev n0: tap fd 5: Inappropriate ioctl for device"
 expect_error "unknown device" "--device e1000,netdev=n0: unknown device e1000" \
 	--kernel "$T/reset.bz" --netdev tap,id=n0 --device e1000,netdev=n0
 

@@ -451,7 +451,11 @@ err_close_quiet:
 	tap_free(t);
 	return ret;
 err_free:
-	pr_err("netdev %s: tap %s: %s", o->id, o->ifname[0] ? o->ifname : "(new)", strerror(-ret));
+	if (o->fd >= 0)
+		pr_err("netdev %s: tap fd %d: %s", o->id, o->fd, strerror(-ret));
+	else
+		pr_err("netdev %s: tap %s: %s", o->id, o->ifname[0] ? o->ifname : "(new)",
+		       strerror(-ret));
 	tap_free(t);
 	return ret;
 }

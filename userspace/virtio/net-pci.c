@@ -45,34 +45,32 @@ static int nic_open(struct kvm_vm *vm, struct pci_host *host, unsigned int index
 	const struct net_device_opts *d = &vm->cfg->nics[index];
 	const struct netdev_opts *o = nic_netdev(vm->cfg, d->netdev);
 	struct virtio_net_params p = { .mem = &vm->mem, .loop = vm->loop, .name = d->netdev };
-	const char *what = "netdev";
 	int ret;
 
 	if (!o)
 		return -ENOENT; /* options.c refuses this already */
 	ret = netdev_open(o, vm->loop, &n->backend);
 	if (ret)
-		goto err;
+		goto err; /* the backend said why, naming the netdev */
 	p.backend = n->backend;
 	if (d->has_mac)
 		memcpy(p.mac, d->mac, 6);
 	else
 		net_device_default_mac(index, p.mac);
-	what = "virtio-net";
 	ret = virtio_net_init(&p, &n->vn);
-	if (ret)
+	if (ret) {
+		pr_err("%s,netdev=%s: %s", d->driver, d->netdev, strerror(-ret));
 		goto err_close_backend;
-	what = "virtio-pci";
+	}
 	ret = virtio_pci_init(&n->vpci, host, virtio_net_vdev(n->vn));
 	if (ret)
-		goto err_exit_net;
+		goto err_exit_net; /* virtio_pci_init() said why */
 	return 0;
 err_exit_net:
 	virtio_net_exit(n->vn);
 err_close_backend:
 	netdev_close(n->backend);
 err:
-	pr_err("%s,netdev=%s: %s: %s", d->driver, d->netdev, what, strerror(-ret));
 	memset(n, 0, sizeof(*n));
 	return ret;
 }
