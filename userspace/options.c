@@ -233,7 +233,9 @@ static const struct kavm_option kavm_options[] = {
 	  opt_cpu_features },
 	{ "serial", 's', "SPEC", "COM1 backend: stdio (default), none, file:PATH, unix:PATH",
 	  opt_serial },
-	{ "netdev", 0, "SPEC", "network backend: tap,id=ID[,ifname=NAME][,fd=N][,vnet_hdr=on|off]",
+	{ "netdev", 0, "SPEC",
+	  "network backend: tap,id=ID[,ifname=NAME][,fd=N][,vnet_hdr=on|off][,vhost=on]"
+	  " or bridge,id=ID,br=BR[,create=on][,vhost=on]; both take switch=SW",
 	  opt_netdev },
 	{ "device", 0, "SPEC", "NIC: virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56]",
 	  opt_device },

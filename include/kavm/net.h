@@ -24,6 +24,7 @@ struct loop;
 struct net_client;
 struct net_queue;
 struct net_backend_ops;
+struct vhost_net;
 
 typedef void (*net_sent_fn)(struct net_client *sender, ssize_t len);
 
@@ -49,6 +50,13 @@ struct net_client_ops {
 	bool (*has_vnet_hdr)(struct net_client *nc);
 	int (*set_vnet_hdr_len)(struct net_client *nc, int len);
 	int (*set_offload)(struct net_client *nc, const struct net_offload *off);
+	/* The vhost-net accelerator behind this backend (tap, vhost=on), or NULL. */
+	struct vhost_net *(*get_vhost_net)(struct net_client *nc);
+	/*
+	 * Stop (false) or resume taking frames from the host side, as QEMU's
+	 * NetClientInfo.poll: off while vhost-net reads the fd. Loop thread.
+	 */
+	void (*poll)(struct net_client *nc, bool on);
 };
 
 struct net_stats {
@@ -95,6 +103,8 @@ bool net_client_link_up(const struct net_client *nc);
 bool net_peer_has_vnet_hdr(struct net_client *nc);
 int net_peer_set_vnet_hdr_len(struct net_client *nc, int len);
 int net_peer_set_offload(struct net_client *nc, const struct net_offload *off);
+struct vhost_net *net_peer_vhost_net(struct net_client *nc);
+void net_peer_poll(struct net_client *nc, bool on);
 
 /* Per-client bounded queue (net/queue.c) */
 typedef ssize_t (*net_queue_deliver_fn)(struct net_client *sender, const struct iovec *iov,
@@ -120,6 +130,8 @@ struct netdev_opts {
 	char br[IFNAMSIZ]; /* bridge: the bridge to join */
 	int create;	   /* bridge: 1 creates a missing bridge (create=on) */
 	char sw[33];	   /* tap, bridge: eBPF switch to join (BPF_SWITCH_NAME_MAX + 1) */
+	int vhost;	   /* tap, bridge: 1 moves the data path into vhost-net */
+	int vhostfd;	   /* an inherited /dev/vhost-net fd (implies vhost), -1 if none */
 };
 
 struct net_device_opts {
@@ -130,9 +142,9 @@ struct net_device_opts {
 };
 
 /*
- * "tap,id=n0,ifname=tap0[,fd=N][,vnet_hdr=on|off][,switch=SW]" or
- * "bridge,id=n0,br=br0[,ifname=NAME][,create=on|off][,vnet_hdr=on|off][,switch=SW]";
- * -EINVAL with a message in err.
+ * "tap,id=n0,ifname=tap0[,fd=N][,vnet_hdr=on|off][,switch=SW][,vhost=on|off][,vhostfd=N]"
+ * or "bridge,id=n0,br=br0[,ifname=NAME][,create=on|off][,vnet_hdr=on|off][,switch=SW]
+ * [,vhost=on|off][,vhostfd=N]"; -EINVAL with a message in err.
  */
 int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errlen);
 /* "virtio-net-pci,netdev=n0[,mac=52:54:00:12:34:56]" */

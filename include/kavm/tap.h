@@ -16,6 +16,8 @@ struct tap_fd_args {
 	int fd;			 /* an open tap queue (IFF_TAP | IFF_NO_PI) */
 	bool vnet_hdr;		 /* the fd was opened with IFF_VNET_HDR */
 	const char *switch_name; /* NULL/"": no eBPF switch; else join it, leave on close */
+	bool vhost;		 /* accelerate with vhost-net (needs vnet_hdr) */
+	int vhost_fd;		 /* an inherited /dev/vhost-net fd, or -1 */
 	/*
 	 * Called on close after the client left the loop and the switch, with
 	 * the fd, which it must close; NULL: the tap client closes the fd.

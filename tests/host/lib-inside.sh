@@ -21,6 +21,8 @@
 #                                written to LOG.hang (vm_threads) before the
 #                                timeout kills it
 #   vm_threads PID               that dump, for any process
+#   kavm_pid                     the running kavm's pid
+#   vmm_counters PID             its read/write calls, CPU and vhost CPU so far
 #   boot_kavm LOG SECS INITRD [ARG...]   vm_run kavm on GUEST_KERNEL
 #   boot_qemu LOG SECS INITRD [ARG...]   (/guest/vmlinuz) with GUEST_CPUS,
 #                                GUEST_MEM (MiB) and GUEST_CMDLINE; QEMU as the
@@ -240,6 +242,32 @@ vmm_rss_split() {	# log
 	awk '/^[0-9a-f]+-[0-9a-f]+ / { memfd = ($6 ~ /^\/memfd:/) }
 		/^Rss:/ { if (memfd) g += $2; else o += $2 }
 		END { printf "%d %d\n", g, o }' "$1.smaps"
+}
+
+# The pid of the one running kavm (found by its name), empty if none.
+kavm_pid() {
+	for _c in /proc/[0-9]*/comm; do
+		[ "$(cat "$_c" 2>/dev/null)" = kavm ] || continue
+		_c=${_c%/comm}
+		echo "${_c#/proc/}"
+		return
+	done
+}
+
+# What the kernel counted for the VMM PID so far: its read and write system
+# calls (every frame kavm moves costs one or more), its CPU time and that of
+# its vhost-net workers ("vhost-PID", one per NIC), in clock ticks:
+# "syscalls=N cpu=T vhost_ticks=T" (vhost_ticks=none without workers).
+vmm_counters() {	# pid
+	[ -n "$1" ] && [ -r "/proc/$1/io" ] || return 1
+	_sys=$(awk '/^sysc[rw]:/ { n += $2 } END { print n }' "/proc/$1/io")
+	_cpu=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	_vt=none
+	for _c in /proc/[0-9]*/comm; do
+		[ "$(cat "$_c" 2>/dev/null)" = "vhost-$1" ] || continue
+		_vt=$((${_vt#none} + $(awk '{ print $14 + $15 }' "${_c%/comm}/stat")))
+	done
+	echo "syscalls=$_sys cpu=$_cpu vhost_ticks=$_vt"
 }
 
 finish() {

@@ -185,6 +185,32 @@ if [ "$(id -u)" -eq 0 ] && [ -e /dev/net/tun ]; then
 		>"$T/out" 2>"$T/err" </dev/null
 	check_eq "given tap: reset, status 0" "$?:$(cat "$T/err")" "0:"
 	check "a tap kavm was given is left in place" ip -n "$NS" link show kt2
+	# vhost=on: the vhost fd is checked at start; a failure says which netdev
+	# and which step, once, and the tap kavm made goes.
+	ip netns exec "$NS" "$KAVM" --kernel "$T/reset.bz" --serial none \
+		--netdev tap,id=n0,ifname=kt3,vhostfd=5 --device virtio-net-pci,netdev=n0 \
+		>"$T/out" 2>"$T/err" </dev/null 5</dev/null
+	check_eq "vhostfd= not a vhost fd: status 1, one line" "$?:$(cat "$T/err")" \
+		"1:kavm: netdev n0: vhost-net: VHOST_SET_OWNER: Inappropriate ioctl for device"
+	check_fail "vhostfd= not a vhost fd: the tap kavm made is gone" ip -n "$NS" link show kt3
+	if [ -e /dev/vhost-net ]; then
+		ip netns exec "$NS" "$KAVM" --kernel "$T/spin.bz" --serial none \
+			--netdev tap,id=n0,ifname=kt3,vhost=on \
+			--device virtio-net-pci,netdev=n0 >"$T/out" 2>"$T/err" </dev/null &
+		pid=$!
+		sleep 1
+		kill -TERM $pid
+		wait $pid
+		check_eq "vhost=on with /dev/vhost-net: runs until SIGTERM" "$?:$(cat "$T/err")" \
+			"1:kavm: terminated by SIGTERM"
+	else
+		ip netns exec "$NS" "$KAVM" --kernel "$T/reset.bz" --serial none \
+			--netdev tap,id=n0,ifname=kt3,vhost=on \
+			--device virtio-net-pci,netdev=n0 >"$T/out" 2>"$T/err" </dev/null
+		check_eq "vhost=on without /dev/vhost-net: status 1, one line" \
+			"$?:$(cat "$T/err")" \
+			"1:kavm: netdev n0: vhost-net: /dev/vhost-net: No such file or directory"
+	fi
 else
 	echo "# SKIP NIC checks: needs root and /dev/net/tun"
 fi

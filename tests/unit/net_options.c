@@ -63,6 +63,34 @@ BAD_NETDEV(empty_switch, "tap,id=n0,switch=", "switch: empty or longer than 32")
 BAD_NETDEV(switch_too_long, "tap,id=n0,switch=abcdefghijklmnopqrstuvwxyz0123456",
 	   "switch: empty or longer than 32")
 
+BAD_NETDEV(bad_vhost, "tap,id=n0,vhost=maybe", "vhost: want on or off, not maybe")
+BAD_NETDEV(bad_vhostfd, "tap,id=n0,vhostfd=x", "vhostfd: not a number: x")
+BAD_NETDEV(vhostfd_with_vhost_off, "tap,id=n0,vhostfd=4,vhost=off", "vhostfd= with vhost=off")
+BAD_NETDEV(vhost_without_vnet_hdr, "tap,id=n0,vhost=on,vnet_hdr=off", "vhost=on needs vnet_hdr=on")
+BAD_NETDEV(bridge_vhost_without_vnet_hdr, "bridge,id=n0,br=b,vnet_hdr=off,vhost=on",
+	   "vhost=on needs vnet_hdr=on")
+
+TEST(netdev_vhost)
+{
+	struct netdev_opts o;
+
+	ASSERT_EQ(netdev_parse("tap,id=n0,ifname=t0", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.vhost, -1);
+	EXPECT_EQ(o.vhostfd, -1);
+	/* vhost leaves the header to the tap: vhost=on asks for it. */
+	ASSERT_EQ(netdev_parse("tap,id=n0,ifname=t0,vhost=on", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.vhost, 1);
+	EXPECT_EQ(o.vnet_hdr, 1);
+	/* As QEMU: vhostfd= alone means vhost=on. */
+	ASSERT_EQ(netdev_parse("bridge,id=n0,br=b,vhostfd=7", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.vhost, 1);
+	EXPECT_EQ(o.vhostfd, 7);
+	EXPECT_EQ(o.vnet_hdr, 1);
+	ASSERT_EQ(netdev_parse("tap,id=n0,vhost=off,vnet_hdr=off", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.vhost, 0);
+	EXPECT_EQ(o.vnet_hdr, 0);
+}
+
 TEST(netdev_bridge_full)
 {
 	struct netdev_opts o;

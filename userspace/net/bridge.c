@@ -178,7 +178,11 @@ static void bridge_release(void *opaque, int fd)
 static int bridge_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out)
 {
 	struct bridge_port *p;
-	struct tap_fd_args a = { .id = o->id, .vnet_hdr = o->vnet_hdr != 0, .switch_name = o->sw };
+	struct tap_fd_args a = { .id = o->id,
+				 .vnet_hdr = o->vnet_hdr != 0,
+				 .switch_name = o->sw,
+				 .vhost = o->vhost == 1,
+				 .vhost_fd = o->vhostfd };
 	unsigned int mtu = 0;
 	int fd, ret;
 

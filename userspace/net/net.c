@@ -148,6 +148,19 @@ int net_peer_set_offload(struct net_client *nc, const struct net_offload *off)
 	return nc->peer->ops->set_offload(nc->peer, off);
 }
 
+struct vhost_net *net_peer_vhost_net(struct net_client *nc)
+{
+	if (!nc->peer || !nc->peer->ops->get_vhost_net)
+		return NULL;
+	return nc->peer->ops->get_vhost_net(nc->peer);
+}
+
+void net_peer_poll(struct net_client *nc, bool on)
+{
+	if (nc->peer && nc->peer->ops->poll)
+		nc->peer->ops->poll(nc->peer, on);
+}
+
 const struct net_backend_ops *net_backend_find(const char *type)
 {
 	unsigned int i;

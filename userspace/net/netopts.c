@@ -77,11 +77,34 @@ static int netdev_parse_kv(struct netdev_opts *o, char *key, char *val, char *er
 			       0;
 	if (!strcmp(key, "switch"))
 		return opt_copy(o->sw, sizeof(o->sw), val, key, err, errlen);
+	if (!strcmp(key, "vhost"))
+		return opt_onoff(val, &o->vhost) ?
+			       opt_err(err, errlen, "vhost: want on or off, not %s", val) :
+			       0;
+	if (!strcmp(key, "vhostfd"))
+		return opt_fd(val, &o->vhostfd) ?
+			       opt_err(err, errlen, "vhostfd: not a number: %s", val) :
+			       0;
 	return opt_err(err, errlen, "unknown option %s", key);
 }
 
+/* vhost-net leaves the vnet header to the tap, so it needs one (as QEMU's vhost=on). */
+static int netdev_check_vhost(struct netdev_opts *o, char *err, size_t errlen)
+{
+	if (o->vhostfd >= 0 && o->vhost == 0)
+		return opt_err(err, errlen, "netdev %s: vhostfd= with vhost=off", o->id);
+	if (o->vhostfd >= 0)
+		o->vhost = 1;
+	if (o->vhost != 1)
+		return 0;
+	if (o->vnet_hdr == 0)
+		return opt_err(err, errlen, "netdev %s: vhost=on needs vnet_hdr=on", o->id);
+	o->vnet_hdr = 1;
+	return 0;
+}
+
 /* Keys that belong to one type only are refused on the others. */
-static int netdev_check_type(const struct netdev_opts *o, char *err, size_t errlen)
+static int netdev_check_type(struct netdev_opts *o, char *err, size_t errlen)
 {
 	bool bridge = !strcmp(o->type, "bridge");
 
@@ -96,7 +119,7 @@ static int netdev_check_type(const struct netdev_opts *o, char *err, size_t errl
 	if (o->sw[0] && !bridge && strcmp(o->type, "tap"))
 		return opt_err(err, errlen, "netdev %s: switch= is for tap and bridge netdevs",
 			       o->id);
-	return 0;
+	return netdev_check_vhost(o, err, errlen);
 }
 
 /* Walks "type,k=v,k=v" calling fn for each pair; the first item is the type. */
@@ -141,6 +164,8 @@ int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errle
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
 	o->vnet_hdr = -1;
+	o->vhost = -1;
+	o->vhostfd = -1;
 	ret = opt_split(arg, o->type, sizeof(o->type), err, errlen, netdev_kv, o);
 	if (ret)
 		return ret;

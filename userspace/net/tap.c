@@ -28,6 +28,7 @@
 #include <kavm/loop.h>
 #include <kavm/net.h>
 #include <kavm/tap.h>
+#include <kavm/vhost-net.h>
 #include <kavm/virtqueue.h>
 
 /* Frames read per readiness event: bounded work per loop turn. */
@@ -44,14 +45,16 @@ struct tap {
 	int nlfd; /* rtnetlink RTMGRP_LINK: our tap deleted or set down/up */
 	int ifindex;
 	char ifname[IFNAMSIZ];
-	bool created;	/* kavm made it: closing the fd removes it */
-	bool vnet_hdr;	/* IFF_VNET_HDR */
-	bool read_on;	/* not paused by a full receiver */
-	bool write_on;	/* a write hit EAGAIN: wait for EPOLLOUT */
-	bool polled;	/* fd is in the loop */
-	bool up;	/* the interface is up (IFF_UP) */
-	bool gone;	/* deleted: the fd is dead for good */
-	bool sw_joined; /* a port of eBPF switch sw: leave it on close */
+	bool created;		 /* kavm made it: closing the fd removes it */
+	bool vnet_hdr;		 /* IFF_VNET_HDR */
+	bool read_on;		 /* not paused by a full receiver */
+	bool write_on;		 /* a write hit EAGAIN: wait for EPOLLOUT */
+	bool polled;		 /* fd is in the loop */
+	bool up;		 /* the interface is up (IFF_UP) */
+	bool gone;		 /* deleted: the fd is dead for good */
+	bool sw_joined;		 /* a port of eBPF switch sw: leave it on close */
+	bool poll_off;		 /* not reading: vhost-net has the fd (or may get it) */
+	struct vhost_net *vhost; /* vhost=on */
 	char sw[BPF_SWITCH_NAME_MAX + 1];
 	void (*release)(void *opaque, int fd); /* the fd's owner, when another backend */
 	void *opaque;
@@ -68,7 +71,7 @@ static void tap_fd_event(int fd, uint32_t events, void *opaque);
 /* Re-derive what the loop waits for from the state; a dead or down tap is not polled. */
 static void tap_update_poll(struct tap *t)
 {
-	uint32_t ev = (t->read_on ? EPOLLIN : 0) | (t->write_on ? EPOLLOUT : 0);
+	uint32_t ev = (t->read_on && !t->poll_off ? EPOLLIN : 0) | (t->write_on ? EPOLLOUT : 0);
 	bool want = t->up && !t->gone && ev;
 
 	if (!want) {
@@ -115,7 +118,7 @@ static void tap_read(struct tap *t)
 {
 	unsigned int i;
 
-	for (i = 0; i < TAP_READ_BUDGET && t->read_on; i++) {
+	for (i = 0; i < TAP_READ_BUDGET && t->read_on && !t->poll_off; i++) {
 		ssize_t n = read(t->fd, t->buf, sizeof(t->buf));
 
 		if (n < 0) {
@@ -252,6 +255,43 @@ static int tap_set_offload(struct net_client *nc, const struct net_offload *o)
 	return ioctl(t->fd, TUNSETOFFLOAD, f) ? -errno : 0;
 }
 
+static struct vhost_net *tap_get_vhost_net(struct net_client *nc)
+{
+	return to_tap(nc)->vhost;
+}
+
+static void tap_poll(struct net_client *nc, bool on)
+{
+	struct tap *t = to_tap(nc);
+
+	t->poll_off = !on;
+	tap_update_poll(t);
+}
+
+/*
+ * vhost=on: the NIC starts vhost-net at DRIVER_OK and only then may the tap
+ * be read, by the kernel. Until then (and if vhost fails, until the NIC says
+ * so) kavm leaves the fd alone, as QEMU does.
+ */
+static int tap_vhost_open(struct tap *t, const char *id, bool vhost, int vhost_fd)
+{
+	int ret;
+
+	if (!vhost)
+		return 0;
+	if (!t->vnet_hdr) {
+		/* netopts refuses vnet_hdr=off; an fd= tap may lack the header */
+		pr_err("netdev %s: vhost=on: tap %s has no vnet header", id, t->ifname);
+		return -EINVAL;
+	}
+	ret = vhost_net_open(id, t->fd, vhost_fd, &t->vhost);
+	if (ret)
+		return ret;
+	t->poll_off = true;
+	tap_update_poll(t);
+	return 0;
+}
+
 /* Out of the loop for good: no fd or netlink event reaches the tap after this. */
 static void tap_stop(struct tap *t)
 {
@@ -295,6 +335,7 @@ static void tap_cleanup(struct net_client *nc)
 	 */
 	tap_stop(t);
 	net_client_exit(&t->nc);
+	vhost_net_close(t->vhost); /* before the tap it reads goes */
 	tap_switch_leave(t);
 	tap_release_fd(t);
 	free(t);
@@ -307,6 +348,8 @@ static const struct net_client_ops tap_client_ops = {
 	.has_vnet_hdr = tap_has_vnet_hdr,
 	.set_vnet_hdr_len = tap_set_vnet_hdr_len,
 	.set_offload = tap_set_offload,
+	.get_vhost_net = tap_get_vhost_net,
+	.poll = tap_poll,
 };
 
 /* Attach to (or create) the tap by name; fills t->fd, t->ifname, t->created. */
@@ -422,6 +465,7 @@ static void tap_free(struct tap *t)
 {
 	tap_stop(t);
 	net_client_exit(&t->nc);
+	vhost_net_close(t->vhost);
 	free(t);
 }
 
@@ -438,6 +482,9 @@ static int tap_open(const struct netdev_opts *o, struct loop *loop, struct net_c
 	ret = tap_setup(t);
 	if (ret)
 		goto err_close;
+	ret = tap_vhost_open(t, o->id, o->vhost == 1, o->vhostfd);
+	if (ret)
+		goto err_close_quiet; /* tap_vhost_open() said why */
 	ret = tap_switch_join(t, o->id, o->sw);
 	if (ret)
 		goto err_close_quiet;
@@ -478,6 +525,9 @@ int tap_client_new_fd(const struct tap_fd_args *a, struct loop *loop, struct net
 	ret = tap_setup(t);
 	if (ret)
 		goto err_free;
+	ret = tap_vhost_open(t, a->id, a->vhost, a->vhost_fd);
+	if (ret)
+		goto err_free_quiet; /* tap_vhost_open() said why */
 	ret = tap_switch_join(t, a->id, a->switch_name);
 	if (ret)
 		goto err_free_quiet;

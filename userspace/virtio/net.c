@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
@@ -16,6 +18,7 @@
 #include <kavm/loop.h>
 #include <kavm/memory.h>
 #include <kavm/net-engine.h>
+#include <kavm/vhost-net.h>
 #include <kavm/virtio-net.h>
 #include <kavm/virtio.h>
 
@@ -59,6 +62,9 @@ struct virtio_net {
 	bool failed;		       /* ring damage: NEEDS_RESET raised; vdev.lock */
 	bool tx_scheduled;	       /* a loop_defer(tx) is pending; vdev.lock */
 	struct virtio_net_stats stats; /* vdev.lock */
+	struct vhost_net *vhost;       /* the peer's accelerator, or NULL */
+	bool vhost_on;		       /* vhost-net runs RX and TX; vdev.lock */
+	bool ext_kicks_polled;	       /* the loop reads the kick fds handed out */
 	uint8_t ctrl_buf[VNET_CTRL_MAX];
 };
 
@@ -210,8 +216,8 @@ static ssize_t vnet_receive_iov(struct net_client *nc, const struct iovec *iov, 
 	ssize_t ret;
 
 	pthread_mutex_lock(&vn->vdev.lock);
-	if (!vnet_live(vn) || !vq_ready(&vn->vqs[VNET_RXQ])) {
-		ret = 0; /* wait (queued) for DRIVER_OK or a reset */
+	if (!vnet_live(vn) || !vq_ready(&vn->vqs[VNET_RXQ]) || vn->vhost_on) {
+		ret = 0; /* wait (queued) for DRIVER_OK, a reset or vhost's stop */
 		goto out_unlock;
 	}
 	if (iov_to_buf(iov, iovcnt, hdr, dst, 6) != 6) {
@@ -252,7 +258,7 @@ static void vnet_tx_run(struct virtio_net *vn)
 	int ret;
 
 	pthread_mutex_lock(&vn->vdev.lock);
-	if (!vnet_live(vn) || !vq_ready(vq))
+	if (!vnet_live(vn) || !vq_ready(vq) || vn->vhost_on)
 		goto out_unlock;
 	vq_disable_notify(vq);
 	ret = net_engine_tx(&vn->eng, VNET_TX_BUDGET, &notify);
@@ -467,12 +473,126 @@ static void vnet_queue_notify(struct virtio_dev *vdev, unsigned int q)
 		vnet_ctrl_run(vn);
 }
 
+/* Loop thread: a kick on an eventfd vhost-net was given, while kavm runs the queue. */
+static void vnet_ext_kick_fn(int fd, uint32_t events, void *opaque)
+{
+	struct virtio_net *vn = opaque;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	/* Both queues: the fd does not say which (the other's costs one look). */
+	net_client_flush_queued(&vn->nc);
+	vnet_tx_run(vn);
+}
+
+/*
+ * vhost-net would not start: kavm moves the frames after all. The kicks stay
+ * on the eventfds handed out, so the loop reads those from now on; while
+ * vhost runs later on, vnet_tx_run() and the RX path keep out.
+ */
+static void vnet_vhost_fallback(struct virtio_net *vn, const struct vhost_net_ring *r,
+				const char *op, int err)
+{
+	unsigned int q;
+
+	pr_warn("virtio-net %s: vhost-net did not start (%s: %s); kavm moves the frames",
+		vn->nc.name, op, strerror(-err));
+	net_peer_poll(&vn->nc, true);
+	if (vn->ext_kicks_polled)
+		return;
+	for (q = 0; q < VHOST_NET_QUEUES; q++)
+		if (r[q].kick_fd >= 0)
+			loop_add_fd(vn->vdev.loop, r[q].kick_fd, EPOLLIN, vnet_ext_kick_fn, vn);
+	vn->ext_kicks_polled = true;
+}
+
+/* The RX and TX rings as vhost-net wants them, with the transport's eventfds. */
+static int vnet_vhost_rings(struct virtio_net *vn, struct vhost_net_ring *r)
+{
+	const struct virtio_transport_ops *t = vn->vdev.transport;
+	unsigned int q;
+	int ret;
+
+	for (q = 0; q < VHOST_NET_QUEUES; q++)
+		r[q].kick_fd = r[q].call_fd = -1;
+	if (!t || !t->queue_eventfds)
+		return -EOPNOTSUPP;
+	/* vhost-net numbers its rings RX 0, TX 1, as virtio-net does. */
+	for (q = 0; q < VHOST_NET_QUEUES; q++) {
+		struct virtqueue *vq = &vn->vqs[q];
+
+		if (!vq_ready(vq))
+			return -ENXIO;
+		ret = t->queue_eventfds(&vn->vdev, q, &r[q].kick_fd, &r[q].call_fd);
+		if (ret)
+			return ret;
+		r[q].size = vq->size;
+		r[q].last_avail = vq->last_avail;
+		r[q].desc = (void *)vq->desc;
+		r[q].avail = (void *)vq->avail;
+		r[q].used = (void *)vq->used;
+	}
+	return 0;
+}
+
+/* Loop thread, at DRIVER_OK: hand RX and TX to vhost-net; true if it took them. */
+static bool vnet_vhost_start(struct virtio_net *vn)
+{
+	struct vhost_net_ring r[VHOST_NET_QUEUES];
+	uint64_t one = 1;
+	unsigned int q;
+	int ret;
+
+	pthread_mutex_lock(&vn->vdev.lock);
+	if (!vnet_live(vn) || vn->vhost_on) {
+		/* Reset meanwhile (the next DRIVER_OK starts again), or started. */
+		ret = vn->vhost_on;
+		pthread_mutex_unlock(&vn->vdev.lock);
+		return ret;
+	}
+	net_peer_poll(&vn->nc, false);
+	ret = vnet_vhost_rings(vn, r);
+	if (ret) {
+		vnet_vhost_fallback(vn, r, "rings", ret);
+	} else {
+		ret = vhost_net_start(vn->vhost, vn->vdev.mem, vn->eng.features, r);
+		if (ret)
+			vnet_vhost_fallback(vn, r, vhost_net_failed_op(vn->vhost), ret);
+	}
+	vn->vhost_on = !ret;
+	pthread_mutex_unlock(&vn->vdev.lock);
+	/*
+	 * A kick that reached the loop's eventfd before the switch is not
+	 * vhost's to see: give it one of its own for each ring.
+	 */
+	for (q = 0; !ret && q < VHOST_NET_QUEUES; q++)
+		if (write(r[q].kick_fd, &one, sizeof(one)) != sizeof(one))
+			pr_warn("virtio-net %s: kick vhost-net: %s\n", vn->nc.name,
+				strerror(errno));
+	return !ret;
+}
+
 static void vnet_start_work(void *opaque)
 {
 	struct virtio_net *vn = opaque;
 
+	/* What the backend queued before DRIVER_OK goes in through kavm first. */
 	net_client_flush_queued(&vn->nc);
+	if (vn->vhost && vnet_vhost_start(vn))
+		return;
 	vnet_tx_run(vn);
+}
+
+/* vdev.lock held (reset, exit): the rings go back to kavm before the driver frees them. */
+static void vnet_vhost_stop(struct virtio_net *vn)
+{
+	uint16_t base[VHOST_NET_QUEUES];
+
+	if (!vn->vhost_on)
+		return;
+	vhost_net_stop(vn->vhost, base);
+	vn->vhost_on = false;
 }
 
 static int vnet_start(struct virtio_dev *vdev)
@@ -489,6 +609,7 @@ static void vnet_reset(struct virtio_dev *vdev)
 	struct virtio_net *vn = to_vnet(vdev);
 	unsigned int i;
 
+	vnet_vhost_stop(vn);
 	for (i = 0; i < VNET_NUM_QUEUES; i++)
 		vq_reset(&vn->vqs[i]);
 	vn->eng.features = 0;
@@ -585,6 +706,9 @@ int virtio_net_init(const struct virtio_net_params *p, struct virtio_net **out)
 				       .mtu = vn->cfg.mtu };
 	vn->eng.peer_vnet_hdr = net_peer_has_vnet_hdr(&vn->nc);
 	vn->host_features = vnet_features(vn->eng.peer_vnet_hdr);
+	vn->vhost = net_peer_vhost_net(&vn->nc);
+	if (vn->vhost)
+		vn->host_features = vhost_net_mask_features(vn->vhost, vn->host_features);
 	vnet_rx_filter_reset(&vn->rxf);
 	*out = vn;
 	return 0;
@@ -599,6 +723,7 @@ void virtio_net_exit(struct virtio_net *vn)
 {
 	if (!vn)
 		return;
+	vnet_vhost_stop(vn);
 	net_client_exit(&vn->nc);
 	pthread_mutex_destroy(&vn->vdev.lock);
 	free(vn);
