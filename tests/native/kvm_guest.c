@@ -169,7 +169,8 @@ TEST_F_TIMEOUT(guest, halt_with_interrupts_off_is_a_poweroff, 60)
 	start_vm(self, "hlt");
 	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_POWEROFF);
 	EXPECT_EQ(self->port.vals[0], 0x42);
-	EXPECT_STREQ(self->vm.stop_msg, "guest halted (every vCPU stopped with interrupts off)");
+	EXPECT_STREQ(self->vm.stop_msg,
+		     "guest halted (every vCPU stopped with interrupts off; vCPU 0 at rip 0x1006)");
 }
 
 TEST_F_TIMEOUT(guest, triple_fault_is_a_reset, 60)

@@ -377,14 +377,17 @@ static void kvm_vcpus_join(struct kvm_vm *vm)
 #define HALT_CHECK_NS 1000000000ULL
 
 /* Halted with interrupts off: only an NMI or INIT could wake it, and none will come. */
-static bool vcpu_dead_halted(struct kvm_vcpu *vcpu)
+static bool vcpu_dead_halted(struct kvm_vcpu *vcpu, uint64_t *rip)
 {
 	struct kvm_mp_state mp;
 	struct kvm_regs regs;
 
 	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) || mp.mp_state != KVM_MP_STATE_HALTED)
 		return false;
-	return !ioctl(vcpu->fd, KVM_GET_REGS, &regs) && !(regs.rflags & X86_EFLAGS_IF);
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) || (regs.rflags & X86_EFLAGS_IF))
+		return false;
+	*rip = regs.rip;
+	return true;
 }
 
 /*
@@ -397,14 +400,21 @@ static void vm_halt_check(void *opaque)
 {
 	struct kvm_vm *vm = opaque;
 	unsigned int i, dead = 0;
+	uint64_t rip = 0, rip0 = 0;
 
 	kvm_vm_pause(vm);
-	for (i = 0; i < vm->nr_vcpus; i++)
-		dead += vcpu_dead_halted(&vm->vcpus[i]);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		dead += vcpu_dead_halted(&vm->vcpus[i], &rip);
+		if (i == 0)
+			rip0 = rip;
+	}
 	kvm_vm_resume(vm);
+	/* The RIP tells a poweroff (stop_this_cpu) from a guest that died early. */
 	if (dead == vm->nr_vcpus)
-		kvm_vm_request_stop(vm, VM_STOP_POWEROFF,
-				    "guest halted (every vCPU stopped with interrupts off)");
+		kvm_vm_request_stop(
+			vm, VM_STOP_POWEROFF,
+			"guest halted (every vCPU stopped with interrupts off; vCPU 0 at rip %#llx)",
+			(unsigned long long)rip0);
 }
 
 enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
