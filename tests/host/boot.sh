@@ -26,14 +26,14 @@ vmlinux=$(testhost_vmlinux) || { not_ok "- ELF vmlinux extracted"; done_testing;
 cat >"$TH_TMP/inside.sh" <<'EOF'
 . /test/lib.sh
 GUEST_CPUS=2
-boot_kavm /tmp/kavm.log 300 /test/guest.cpio.gz
-check_guest_boot kavm /tmp/kavm.log
-sed 's/^/# kavm: /' /tmp/kavm.log | tail -n 40
-
+boot_one() {	# who kernel log
+	GUEST_KERNEL=$2 boot_kavm "$3" 300 /test/guest.cpio.gz
+	check_guest_boot "$1" "$3"
+	sed "s/^/# $1: /" "$3" | tail -n 40
+}
+retry_rig_fault boot_one /tmp/kavm.log kavm /guest/vmlinuz /tmp/kavm.log
 # The same kernel as an ELF vmlinux: PT_LOAD segments, entered at e_entry.
-GUEST_KERNEL=/test/vmlinux boot_kavm /tmp/elf.log 300 /test/guest.cpio.gz
-check_guest_boot "kavm, ELF vmlinux" /tmp/elf.log
-[ "$_in_fail" -eq 0 ] || sed 's/^/# kavm-elf: /' /tmp/elf.log | tail -n 40
+retry_rig_fault boot_one /tmp/elf.log "kavm, ELF vmlinux" /test/vmlinux /tmp/elf.log
 
 # Bad input: a clear one-line error naming the cause, non-zero exit.
 err=$(timeout 30 kavm --cpus 1 --memory 64M --kernel /nonexistent 2>&1 </dev/null)

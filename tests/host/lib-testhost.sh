@@ -30,6 +30,8 @@
 #
 # Environment:
 #   KAVM_TESTHOST_TIMEOUT  seconds before the test host is killed (default 900)
+#   KAVM_TESTHOST_SILENT   seconds without its heartbeat before it counts as
+#                          wedged and is stopped (default 120)
 #   KAVM_TESTHOST_CACHE    download/extract cache (default build/testhost)
 #   KAVM_TESTHOST_KVER     kernel version, e.g. 6.1.0-56-amd64 (default: the one
 #                          linux-headers-amd64 depends on, as kmod/ builds for it)
@@ -40,6 +42,7 @@
 #   KAVM_TESTHOST_MONITOR  a unix socket path for QEMU's human monitor, to look
 #                          into a wedged host (info registers, sendkey alt-sysrq-t)
 #   KAVM_TESTHOST_APPEND   extra host kernel command line (default "quiet")
+#   KAVM_TESTHOST_TCG      TCG threading: multi (default) or single
 #   KAVM_TESTHOST_QEMU_ARGS  more QEMU options, split on spaces (for example
 #                          "-d cpu_reset,guest_errors -D /tmp/th-qemu.log")
 # Every run's full console is kept in build/test-logs/testhost-NAME.console.log.
@@ -50,6 +53,8 @@ case "$TH_BUILD" in /*) ;; *) TH_BUILD=$TH_TOP/$TH_BUILD ;; esac
 TH_CACHE=${KAVM_TESTHOST_CACHE:-$TH_BUILD/testhost}
 TH_LOGDIR=$TH_BUILD/test-logs
 TH_TIMEOUT=${KAVM_TESTHOST_TIMEOUT:-900}
+# Seconds without the host's heartbeat before it counts as wedged.
+TH_SILENT=${KAVM_TESTHOST_SILENT:-120}
 TH_QEMU=${KAVM_TESTHOST_QEMU:-qemu-system-x86_64}
 
 # What the host loads at boot; modprobe pulls dependencies (ccp, irqbypass,
@@ -330,6 +335,13 @@ _th_host_init() {	# root
 			modprobe "$m" || echo "KAVM-TESTHOST: modprobe $m failed"
 		done
 		echo 1 >/proc/sys/kernel/printk
+		# A broken host should say so and stop, not linger until the
+		# harness times out (Documentation/testhost.md).
+		echo 1 >/proc/sys/kernel/panic_on_rcu_stall
+		echo 1 >/proc/sys/kernel/softlockup_panic
+		# The heartbeat, on the second UART: the harness stops a host whose
+		# userspace has not run for a while.
+		(while :; do echo alive; sleep 10; done) >/dev/ttyS1 2>/dev/null &
 		export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
 		echo "KAVM-TESTHOST-UP uptime=$(cut -d' ' -f1 /proc/uptime)s"
 		echo KAVM-TESTHOST-BEGIN
@@ -384,7 +396,8 @@ _th_host_initramfs() {	# out with_qemu script file...
 
 # testhost_run [--qemu] [--name NAME] SCRIPT [FILE...]: the script's output on
 # stdout, its exit status as ours; 124 if the host timed out, 125 if it died
-# without reporting a status (the console tail then goes to stderr).
+# without reporting a status, 126 if its own kernel failed (soft lockup,
+# panic, BUG; stopped early) (the console tail then goes to stderr).
 testhost_run() {
 	local with_qemu=0 name="" script initrd log rc t0 status
 	while [ $# -gt 0 ]; do
@@ -416,6 +429,18 @@ testhost_run() {
 		sed -n '/^KAVM-TESTHOST-BEGIN$/,/^KAVM-TESTHOST-STATUS=/p' |
 		sed -e '1d' -e '/^KAVM-TESTHOST-STATUS=/d'
 	status=$(tr -d '\r' <"$log" | sed -n 's/^KAVM-TESTHOST-STATUS=\([0-9]*\)$/\1/p' | tail -n 1)
+	# No status and: the watch stopped it, or its kernel said why, or QEMU
+	# ended by itself with 0, which -no-reboot does when the host resets
+	# (a panic with panic=-1, or a triple fault that prints nothing).
+	if [ -z "$status" ] && [ ! -s "$log.fault" ]; then
+		_th_host_fault "$log" >"$log.fault" ||
+			{ [ "$rc" -eq 0 ] && echo "it reset itself, saying nothing" >"$log.fault"; }
+	fi
+	if [ -z "$status" ] && [ -s "$log.fault" ]; then
+		_th_err "$name: the test host's own kernel failed: $(cat "$log.fault")"
+		tr -d '\r' <"$log" | tail -n 40 | sed 's/^/# console: /' >&2
+		return 126
+	fi
 	if [ -z "$status" ]; then
 		[ "$rc" -eq 124 ] && _th_err "$name: timed out after ${TH_TIMEOUT}s (KAVM_TESTHOST_TIMEOUT)"
 		[ "$rc" -ne 124 ] && _th_err "$name: the host died without a status"
@@ -428,8 +453,9 @@ testhost_run() {
 
 _th_qemu() {	# initrd log
 	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
-	local cmd=(timeout -k 10 "$TH_TIMEOUT" "$TH_QEMU" -accel tcg,thread=multi
+	local cmd=(timeout -k 10 "$TH_TIMEOUT" "$TH_QEMU" -accel "tcg,thread=${KAVM_TESTHOST_TCG:-multi}"
 		-cpu EPYC,+svm -smp 2 -m 2048 -nographic -no-reboot -net none
+		-serial mon:stdio -serial "file:$2.alive"
 		-kernel "$TH_VMLINUZ" -initrd "$1"
 		-append "console=ttyS0 panic=-1 ${KAVM_TESTHOST_APPEND-quiet}")
 	local pid rc
@@ -449,13 +475,57 @@ _th_qemu() {	# initrd log
 	at_exit '[ -n "$TH_QEMU_PID" ] && kill "$TH_QEMU_PID"'
 	if [ "${KAVM_TESTHOST_SHOW:-0}" = 1 ]; then
 		tail -n +1 -f --pid="$pid" "$2" | sed -u -n -e 's/\r$//' \
-			-e '/^KAVM-TESTHOST-BEGIN$/,/^KAVM-TESTHOST-STATUS=/{/^KAVM-TESTHOST-/!p}'
+			-e '/^KAVM-TESTHOST-BEGIN$/,/^KAVM-TESTHOST-STATUS=/{/^KAVM-TESTHOST-/!p}' &
 	fi
+	_th_watch "$pid" "$2"
 	wait "$pid"
 	rc=$?
+	[ -s "$2.fault" ] && rc=126
+	wait	# the live tail ends with QEMU
 	# shellcheck disable=SC2034 # read by the exit trap
 	TH_QEMU_PID=
 	return "$rc"
+}
+
+# The test host's own kernel in trouble: the first such line of its console.
+# Only the host's kernel writes "[ seconds] ..." at the start of a line; the
+# tests' reports of their guests' consoles are "#"-prefixed (make demo's
+# live guest console is the exception, and a guest in that state fails the
+# demo anyway).
+_th_host_fault() {	# log
+	tr -d '\r' <"$1" | grep -a -m 1 -E \
+		'^\[ *[0-9]+\.[0-9]+\] (watchdog: BUG: soft lockup|BUG: |Kernel panic|rcu: INFO: rcu_(preempt|sched) detected stalls|general protection fault|kernel BUG)'
+}
+
+# Wait for QEMU; if the host's kernel reports itself broken, give it 10 s to
+# print the rest (a backtrace) and stop it: it will not recover, and a wedged
+# host would otherwise hold the test until KAVM_TESTHOST_TIMEOUT. A host
+# whose heartbeat (LOG.alive, every 10 s from its /init) stopped for
+# TH_SILENT seconds is stopped too. The reason goes to LOG.fault.
+_th_watch() {	# pid log
+	local line size=0 now still=0
+	rm -f "$2.fault"
+	while kill -0 "$1" 2>/dev/null; do
+		if line=$(_th_host_fault "$2"); then
+			sleep 10
+			echo "$line" >"$2.fault"
+			kill "$1" 2>/dev/null
+			return
+		fi
+		now=$(stat -c %s "$2.alive" 2>/dev/null || echo 0)
+		if [ "$now" -gt 0 ] && [ "$now" = "$size" ]; then
+			still=$((still + 2))
+		else
+			still=0
+		fi
+		size=$now
+		if [ "$still" -ge "$TH_SILENT" ]; then
+			echo "no heartbeat from the host's userspace for ${still}s" >"$2.fault"
+			kill "$1" 2>/dev/null
+			return
+		fi
+		sleep 2
+	done
 }
 
 # testhost_check [--qemu] SCRIPT [FILE...]: run SCRIPT in the host and report
@@ -469,6 +539,15 @@ testhost_check() {
 	testhost_init || { not_ok "- test host prepared"; return 125; }
 	KAVM_TESTHOST_SHOW=0 testhost_run "$@" >"$TH_TMP/check.out"
 	rc=$?
+	if [ "$rc" -eq 126 ]; then
+		# The emulated host's kernel broke (Documentation/testhost.md, "The
+		# rig's own failures"): what it reported stays as comments, and the
+		# host runs once more for the verdict.
+		echo "# testhost: the test host's own kernel failed; its report follows, then a second run"
+		sed 's/^/# first run: /' "$TH_TMP/check.out"
+		KAVM_TESTHOST_SHOW=0 testhost_run "$@" >"$TH_TMP/check.out"
+		rc=$?
+	fi
 	while IFS= read -r line; do
 		case "$line" in
 		"ok - "*) ok "${line#ok }" ;;

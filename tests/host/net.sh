@@ -13,6 +13,10 @@
 #                       check: see Documentation/virtio-net.md, "Open problems"
 #   KAVM_NET_REPEAT=N   N rounds in this one host boot, to soak for rare bugs
 #   KAVM_GUEST_APPEND   the guest's kernel options instead of "quiet"
+#   KAVM_RIG_RETRY=0    no second boot after a failure the rig causes (to
+#                       count them when soaking; see retry_rig_fault)
+#   KAVM_NET_VMM=qemu   the same guest under QEMU (-accel kvm), the control
+#                       for such soaks (kavm's own boots are left out)
 # ENVIRONMENT.md's pitfall decides the direction of every transfer: the side
 # that stays up fetches (busybox wget from busybox httpd), so the guest's
 # reboot -f never cuts a transfer's tail: the host fetches the guest's file
@@ -75,6 +79,7 @@ GUEST_MODULES="virtio_pci virtio_net" \
 
 {
 	echo "NET_REPEAT=${KAVM_NET_REPEAT:-1} NET_INTX=${KAVM_NET_INTX:-0}"
+	echo "RIG_RETRY=${KAVM_RIG_RETRY:-1} NET_VMM=${KAVM_NET_VMM:-kavm}"
 	# KAVM_GUEST_APPEND replaces the guest's "quiet" (loglevel=7: stall backtraces).
 	echo "GUEST_CMDLINE='console=ttyS0 reboot=k panic=-1 ${KAVM_GUEST_APPEND-quiet}'"
 } >"$TH_TMP/inside.sh"
@@ -89,14 +94,21 @@ mkdir -p /srv
 dd if=/dev/urandom of=/srv/h.bin bs=1M count=16 2>/dev/null
 hsha=$(sha256sum /srv/h.bin | cut -d' ' -f1)
 httpd -p 10.0.2.1:8080 -h /srv
-# Up to 300 s for a line in the kavm log.
-wait_log() {	# text
-	n=0
-	until grep -q "$1" /tmp/kavm.log 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -gt 300 ] && return 1
-		sleep 1
-	done
+# The guest with its two NICs under kavm or, NET_VMM=qemu, under QEMU (the
+# control for soaks: the same guest, NICs and transfers).
+vmm_boot() {	# netdev-extra
+	if [ "$NET_VMM" = qemu ]; then
+		boot_qemu /tmp/kavm.log 300 /test/guest.cpio.gz \
+			-netdev "tap,id=n0,ifname=tap0,script=no,downscript=no$1" \
+			-device virtio-net-pci,romfile=,netdev=n0,mac=52:54:00:00:02:0f \
+			-netdev "tap,id=n1,ifname=tap1,script=no,downscript=no$1" \
+			-device virtio-net-pci,romfile=,netdev=n1,mac=52:54:00:12:34:57
+	else
+		boot_kavm /tmp/kavm.log 300 /test/guest.cpio.gz \
+			--netdev "tap,id=n0,ifname=tap0$1" \
+			--device virtio-net-pci,netdev=n0,mac=52:54:00:00:02:0f \
+			--netdev "tap,id=n1,ifname=tap1$1" --device virtio-net-pci,netdev=n1
+	fi
 }
 
 # One guest boot: MODE names the checks, EXTRA goes on the guest's cmdline,
@@ -109,21 +121,18 @@ net_boot() {	# mode extra irq netdev
 	# The host's side of guest -> host: fetch g.bin once the guest serves it;
 	# once the guest has h.bin too, look at kavm, then let the guest reboot.
 	(
-		wait_log guest-serving || exit 1
-		vmm_counters "$(kavm_pid)" >/tmp/kavm.sample0
+		wait_log /tmp/kavm.log guest-serving || exit 1
+		vmm_counters "$(vmm_pid)" >/tmp/kavm.sample0
 		t0=$(uptime_ms)
 		timeout 120 wget -q -O /tmp/g.bin http://10.0.2.15:8080/g.bin
 		echo "rc=$? ms=$(($(uptime_ms) - t0)) sha=$(sha256sum /tmp/g.bin | cut -d' ' -f1)" \
 			>/tmp/g.res
-		wait_log guest-h-sha
-		vmm_counters "$(kavm_pid)" >/tmp/kavm.sample
+		wait_log /tmp/kavm.log guest-h-sha
+		vmm_counters "$(vmm_pid)" >/tmp/kavm.sample
 		touch /srv/done
 	) &
 	fetcher=$!
-	GUEST_CMDLINE="$GUEST_CMDLINE $2" boot_kavm /tmp/kavm.log 300 /test/guest.cpio.gz \
-		--netdev tap,id=n0,ifname=tap0$4 \
-		--device virtio-net-pci,netdev=n0,mac=52:54:00:00:02:0f \
-		--netdev tap,id=n1,ifname=tap1$4 --device virtio-net-pci,netdev=n1
+	GUEST_CMDLINE="$GUEST_CMDLINE $2" vmm_boot "$4"
 	kill "$fetcher" 2>/dev/null
 	wait "$fetcher"
 	out=$(guest_output /tmp/kavm.log)
@@ -192,8 +201,13 @@ while [ "$r" -lt "$NET_REPEAT" ]; do
 	n=""
 	[ "$NET_REPEAT" -gt 1 ] && n=" $r"
 	USER_SYSCALLS='' VHOST_SYSCALLS=''
-	net_boot "msix$n" "" 'PCI-MSI'
-	net_boot "vhost$n" "" 'PCI-MSI' ,vhost=on
+	retry_rig_fault net_boot /tmp/kavm.log "msix$n" "" 'PCI-MSI'
+	if [ "$NET_VMM" = qemu ]; then
+		[ "$NET_INTX" = 1 ] &&
+			retry_rig_fault net_boot /tmp/kavm.log "intx$n" pci=nomsi 'IO-APIC.*fasteoi'
+		continue
+	fi
+	retry_rig_fault net_boot /tmp/kavm.log "vhost$n" "" 'PCI-MSI' ,vhost=on
 	# The same 32 MiB: through kavm, a read or write per frame; through
 	# vhost-net, none (kavm still serves the console and the control queue).
 	echo "# round$n: kavm's read+write calls: userspace $USER_SYSCALLS, vhost-net $VHOST_SYSCALLS"
@@ -201,14 +215,21 @@ while [ "$r" -lt "$NET_REPEAT" ]; do
 		test "${VHOST_SYSCALLS:-999999}" -lt "$((${USER_SYSCALLS:-0} / 5))"
 	# vhost refuses kavm's memory table (a vhost.ko limited to no regions):
 	# kavm must fall back to moving the frames itself, and the guest not see it.
-	rmmod vhost_net vhost && modprobe vhost max_mem_regions=0 && modprobe vhost_net &&
-		net_boot "fallback$n" "" 'PCI-MSI' ,vhost=on
-	rmmod vhost_net vhost && modprobe vhost_net || not_ok "vhost modules reloaded"
+	if rmmod vhost_net vhost && modprobe vhost max_mem_regions=0 && modprobe vhost_net; then
+		retry_rig_fault net_boot /tmp/kavm.log "fallback$n" "" 'PCI-MSI' ,vhost=on
+	else
+		not_ok "fallback$n: vhost.ko reloaded with max_mem_regions=0"
+	fi
+	rmmod vhost_net vhost && modprobe vhost_net || not_ok "vhost.ko reloaded as it was"
 	# Without MSI the driver takes the PCI INTx line: IRQ 16-23 on the IO-APIC.
-	[ "$NET_INTX" = 1 ] && net_boot "intx$n" pci=nomsi 'IO-APIC.*fasteoi'
-	[ "$NET_INTX" = 1 ] && net_boot "vhost-intx$n" pci=nomsi 'IO-APIC.*fasteoi' ,vhost=on
+	[ "$NET_INTX" = 1 ] &&
+		retry_rig_fault net_boot /tmp/kavm.log "intx$n" pci=nomsi 'IO-APIC.*fasteoi'
+	[ "$NET_INTX" = 1 ] && retry_rig_fault net_boot /tmp/kavm.log "vhost-intx$n" pci=nomsi \
+		'IO-APIC.*fasteoi' ,vhost=on
 done
 finish
 EOF
-testhost_check --name net "$TH_TMP/inside.sh" "$TH_TMP/guest.cpio.gz"
+qemu=
+[ "${KAVM_NET_VMM:-kavm}" = qemu ] && qemu=--qemu
+testhost_check $qemu --name net "$TH_TMP/inside.sh" "$TH_TMP/guest.cpio.gz"
 done_testing
