@@ -88,6 +88,10 @@ struct kvm_vcpu {
 	struct kvm_run *run; /* mmap()ed; immediate_exit is written by the stopper */
 	pthread_t thread;
 	bool started; /* atomic: set by kvm_vm_run(), read by any stopper */
+	/* KVM's binary stats (vcpu-stats.c); -1 without them. Loop thread only. */
+	int stats_fd;
+	uint64_t stats_blocking, stats_wakeups; /* offsets of the two counters */
+	uint64_t halt_wakeups_seen;		/* halt_wakeup at the last halt check */
 };
 
 struct kvm_vm {
@@ -110,10 +114,21 @@ struct kvm_vm {
 	unsigned int nr_parked; /* protected by pause_lock */
 	unsigned int nr_gone;	/* vCPU threads that returned; protected by pause_lock */
 
+	unsigned int halt_pauses; /* halt checks that had to pause the vCPUs; loop thread */
+
 	pthread_mutex_t stop_lock;
 	enum vm_stop_reason stop_reason; /* protected by stop_lock */
 	char stop_msg[256];		 /* protected by stop_lock */
 };
+
+/*
+ * vCPU statistics without stopping the vCPU (KVM_GET_STATS_FD): is it
+ * blocked in HLT, and how many halt wakeups so far. -ENOTSUP before Linux
+ * 5.14 or without the two counters.
+ */
+int kvm_vcpu_stats_open(struct kvm_vcpu *vcpu);
+void kvm_vcpu_stats_close(struct kvm_vcpu *vcpu);
+int kvm_vcpu_stats_halt(struct kvm_vcpu *vcpu, bool *blocking, uint64_t *wakeups);
 
 /* KVM, VM, irqchip/PIT, RAM per cfg (layout above), buses and loop. */
 int kvm_vm_create(struct kvm_vm *vm, const struct vm_config *cfg);

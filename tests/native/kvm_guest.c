@@ -169,6 +169,8 @@ TEST_F_TIMEOUT(guest, halt_with_interrupts_off_is_a_poweroff, 60)
 	start_vm(self, "hlt");
 	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_POWEROFF);
 	EXPECT_EQ(self->port.vals[0], 0x42);
+	/* KVM's counters showed it blocked with no wakeup: one look settled it. */
+	EXPECT_EQ(self->vm.halt_pauses, 1u);
 	EXPECT_STREQ(self->vm.stop_msg,
 		     "guest halted (every vCPU stopped with interrupts off; vCPU 0 at rip 0x1006)");
 }
@@ -318,6 +320,30 @@ TEST_F_TIMEOUT(guest, a_spinning_vcpu_is_kicked_out_on_stop, 30)
 	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_SIGNAL);
 	pthread_join(t, NULL);
 	EXPECT_STREQ(self->vm.stop_msg, "stopped by the test");
+}
+
+static void *stop_after_2500ms(void *arg)
+{
+	struct kvm_vm *vm = arg;
+
+	usleep(2500 * 1000);
+	kvm_vm_request_stop(vm, VM_STOP_SIGNAL, "stopped by the test");
+	return NULL;
+}
+
+TEST_F_TIMEOUT(guest, the_halt_check_leaves_a_running_guest_alone, 30)
+{
+	pthread_t t;
+
+	/* With the in-kernel irqchip the halt check runs once a second. */
+	self->cfg.no_irqchip = false;
+	start_vm(self, "spin");
+	ASSERT_GE(self->vm.vcpus[0].stats_fd, 0);
+	pthread_create(&t, NULL, stop_after_2500ms, &self->vm);
+	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_SIGNAL);
+	pthread_join(t, NULL);
+	/* Two checks ran; KVM said the vCPU never blocked, so neither parked it. */
+	EXPECT_EQ(self->vm.halt_pauses, 0u);
 }
 
 static struct kvm_cpuid_entry2 *find_leaf(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
