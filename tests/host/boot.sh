@@ -19,6 +19,13 @@ fi
 testhost_init || { not_ok "- test host prepared"; done_testing; }
 
 testhost_guest_facts >"$TH_TMP/guest.sh"
+cat >>"$TH_TMP/guest.sh" <<'EOF'
+# Asked to (guest.poweroff on the command line): power off instead of ending.
+if grep -q guest.poweroff /proc/cmdline; then
+	echo "guest-powering-off uptime=$(cut -d' ' -f1 /proc/uptime)"
+	poweroff -f
+fi
+EOF
 testhost_guest_initramfs "$TH_TMP/guest.cpio.gz" "$TH_TMP/guest.sh" ||
 	{ not_ok "- guest initramfs built"; done_testing; }
 vmlinux=$(testhost_vmlinux) || { not_ok "- ELF vmlinux extracted"; done_testing; }
@@ -34,6 +41,15 @@ boot_one() {	# who kernel log
 retry_rig_fault boot_one /tmp/kavm.log kavm /guest/vmlinuz /tmp/kavm.log
 # The same kernel as an ELF vmlinux: PT_LOAD segments, entered at e_entry.
 retry_rig_fault boot_one /tmp/elf.log "kavm, ELF vmlinux" /test/vmlinux /tmp/elf.log
+
+# poweroff -f: without ACPI every CPU ends halted with interrupts off, and
+# kavm must see that (KVM's counters, then one look) and exit 0 soon after.
+GUEST_CMDLINE="$GUEST_CMDLINE guest.poweroff" boot_kavm /tmp/off.log 300 /test/guest.cpio.gz
+echo "# poweroff: $(grep -a 'guest-powering-off\|guest halted' /tmp/off.log | tr '\n' ' ')"
+check_eq "poweroff -f: kavm exits 0" "$VM_RC" 0
+check "poweroff -f: the guest got as far as powering off" grep -q guest-powering-off /tmp/off.log
+check_match "poweroff -f: kavm says the guest halted, with vCPU 0's RIP" "$(cat /tmp/off.log)" \
+	'kavm: guest halted \(every vCPU stopped with interrupts off; vCPU 0 at rip 0x[0-9a-f]+\)'
 
 # Bad input: a clear one-line error naming the cause, non-zero exit.
 err=$(timeout 30 kavm --cpus 1 --memory 64M --kernel /nonexistent 2>&1 </dev/null)
