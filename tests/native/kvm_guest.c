@@ -302,46 +302,47 @@ TEST_F_TIMEOUT(guest, pause_parks_every_vcpu_and_resume_restarts_them, 30)
 	EXPECT_GT(p.rcx[2], p.rcx[1]); /* and again after resume */
 }
 
-static void *stop_later(void *arg)
-{
-	struct kvm_vm *vm = arg;
+struct stop_after {
+	struct kvm_vm *vm;
+	unsigned int ms;
+};
 
-	usleep(300 * 1000);
-	kvm_vm_request_stop(vm, VM_STOP_SIGNAL, "stopped by the test");
+static void *stop_after(void *arg)
+{
+	const struct stop_after *s = arg;
+
+	usleep(s->ms * 1000);
+	kvm_vm_request_stop(s->vm, VM_STOP_SIGNAL, "stopped by the test");
 	return NULL;
+}
+
+/* Run the VM on this thread until another stops it ms later. */
+static int run_for(struct kvm_vm *vm, unsigned int ms)
+{
+	struct stop_after s = { vm, ms };
+	pthread_t t;
+	int ret;
+
+	pthread_create(&t, NULL, stop_after, &s);
+	ret = kvm_vm_run(vm);
+	pthread_join(t, NULL);
+	return ret;
 }
 
 TEST_F_TIMEOUT(guest, a_spinning_vcpu_is_kicked_out_on_stop, 30)
 {
-	pthread_t t;
-
 	start_vm(self, "spin");
-	pthread_create(&t, NULL, stop_later, &self->vm);
-	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_SIGNAL);
-	pthread_join(t, NULL);
+	EXPECT_EQ(run_for(&self->vm, 300), (int)VM_STOP_SIGNAL);
 	EXPECT_STREQ(self->vm.stop_msg, "stopped by the test");
-}
-
-static void *stop_after_2500ms(void *arg)
-{
-	struct kvm_vm *vm = arg;
-
-	usleep(2500 * 1000);
-	kvm_vm_request_stop(vm, VM_STOP_SIGNAL, "stopped by the test");
-	return NULL;
 }
 
 TEST_F_TIMEOUT(guest, the_halt_check_leaves_a_running_guest_alone, 30)
 {
-	pthread_t t;
-
 	/* With the in-kernel irqchip the halt check runs once a second. */
 	self->cfg.no_irqchip = false;
 	start_vm(self, "spin");
 	ASSERT_GE(self->vm.vcpus[0].stats_fd, 0);
-	pthread_create(&t, NULL, stop_after_2500ms, &self->vm);
-	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_SIGNAL);
-	pthread_join(t, NULL);
+	EXPECT_EQ(run_for(&self->vm, 2500), (int)VM_STOP_SIGNAL);
 	/* Two checks ran; KVM said the vCPU never blocked, so neither parked it. */
 	EXPECT_EQ(self->vm.halt_pauses, 0u);
 }
