@@ -238,9 +238,9 @@ int vhost_net_start(struct vhost_net *vh, struct guest_mem *mem, uint64_t featur
 
 	if (vh->running)
 		return -EBUSY;
-	ret = vhost_net_attach_mem(vh, mem);
+	ret = vhost_ioctl(vh, VHOST_SET_FEATURES, &f, "VHOST_SET_FEATURES");
 	if (!ret)
-		ret = vhost_ioctl(vh, VHOST_SET_FEATURES, &f, "VHOST_SET_FEATURES");
+		ret = vhost_net_attach_mem(vh, mem);
 	for (i = 0; !ret && i < VHOST_NET_QUEUES; i++)
 		ret = vhost_net_set_ring(vh, i, &rings[i]);
 	for (i = 0; !ret && i < VHOST_NET_QUEUES; i++) {
