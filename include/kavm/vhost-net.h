@@ -57,8 +57,9 @@ int vhost_net_start(struct vhost_net *vh, struct guest_mem *mem, uint64_t featur
 		    const struct vhost_net_ring rings[VHOST_NET_QUEUES]);
 /* After a failed start: the step that failed ("VHOST_SET_MEM_TABLE", ...). */
 const char *vhost_net_failed_op(const struct vhost_net *vh);
-/* Detach the tap and take the rings back; the next avail index of each in last_avail. */
-void vhost_net_stop(struct vhost_net *vh, uint16_t last_avail[VHOST_NET_QUEUES]);
+/* Detach the tap and take the rings back (a no-op when not running). */
+void vhost_net_stop(struct vhost_net *vh);
+/* Started and not stopped since: the rings are vhost's. */
 bool vhost_net_running(const struct vhost_net *vh);
 
 #endif /* KAVM_VHOST_NET_H */

@@ -4,7 +4,8 @@
  * its memory table in step with guest RAM, take the rings back on reset.
  * The ioctl order follows the kernel's drivers/vhost/net.c expectations:
  * owner, features, memory table, then per ring num, base, addresses, kick,
- * call, and last the backend, which starts the worker.
+ * call, and last the backend, which starts the worker; detaching the
+ * backend stops it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -139,12 +140,9 @@ err_free:
 
 void vhost_net_close(struct vhost_net *vh)
 {
-	uint16_t base[VHOST_NET_QUEUES];
-
 	if (!vh)
 		return;
-	if (vh->running)
-		vhost_net_stop(vh, base);
+	vhost_net_stop(vh);
 	if (vh->mem)
 		guest_mem_listener_unregister(vh->mem, &vh->listener);
 	close(vh->fd);
@@ -188,22 +186,21 @@ static int vhost_net_set_ring(struct vhost_net *vh, unsigned int i, const struct
 	return ret;
 }
 
-/* Detach the tap from rings [0, n) and read where each stopped. */
-static void vhost_net_detach(struct vhost_net *vh, unsigned int n,
-			     uint16_t last_avail[VHOST_NET_QUEUES])
+/*
+ * Detach the tap from rings [0, n). Where each ring stopped is not asked
+ * for: the rings go back only at a device reset, which starts them at 0.
+ */
+static void vhost_net_detach(struct vhost_net *vh, unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
 		struct vhost_vring_file be = { .index = i, .fd = -1 };
-		struct vhost_vring_state base = { .index = i };
 
 		/* Synchronous: the worker is flushed before the ioctl returns. */
 		if (ioctl(vh->fd, VHOST_NET_SET_BACKEND, &be))
 			pr_warn("netdev %s: vhost-net: detach ring %u: %s", vh->name, i,
 				strerror(errno));
-		if (!ioctl(vh->fd, VHOST_GET_VRING_BASE, &base))
-			last_avail[i] = base.num;
 	}
 }
 
@@ -232,7 +229,6 @@ int vhost_net_start(struct vhost_net *vh, struct guest_mem *mem, uint64_t featur
 		    const struct vhost_net_ring rings[VHOST_NET_QUEUES])
 {
 	uint64_t f = features & vh->features & VHOST_NET_RING_FEATURES;
-	uint16_t base[VHOST_NET_QUEUES];
 	unsigned int i, attached = 0;
 	int ret;
 
@@ -250,17 +246,17 @@ int vhost_net_start(struct vhost_net *vh, struct guest_mem *mem, uint64_t featur
 		attached += !ret;
 	}
 	if (ret) {
-		vhost_net_detach(vh, attached, base);
+		vhost_net_detach(vh, attached);
 		return ret;
 	}
 	vh->running = true;
 	return 0;
 }
 
-void vhost_net_stop(struct vhost_net *vh, uint16_t last_avail[VHOST_NET_QUEUES])
+void vhost_net_stop(struct vhost_net *vh)
 {
 	if (!vh->running)
 		return;
-	vhost_net_detach(vh, VHOST_NET_QUEUES, last_avail);
+	vhost_net_detach(vh, VHOST_NET_QUEUES);
 	vh->running = false;
 }

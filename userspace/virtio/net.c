@@ -62,8 +62,8 @@ struct virtio_net {
 	bool failed;		       /* ring damage: NEEDS_RESET raised; vdev.lock */
 	bool tx_scheduled;	       /* a loop_defer(tx) is pending; vdev.lock */
 	struct virtio_net_stats stats; /* vdev.lock */
-	struct vhost_net *vhost;       /* the peer's accelerator, or NULL */
-	bool vhost_on;		       /* vhost-net runs RX and TX; vdev.lock */
+	struct vhost_net *vhost;       /* the peer's accelerator, or NULL; started/stopped
+					* under vdev.lock */
 	bool ext_kicks_polled;	       /* the loop reads the kick fds handed out */
 	uint8_t ctrl_buf[VNET_CTRL_MAX];
 };
@@ -71,6 +71,12 @@ struct virtio_net {
 static struct virtio_net *to_vnet(struct virtio_dev *vdev)
 {
 	return container_of(vdev, struct virtio_net, vdev);
+}
+
+/* vhost-net runs RX and TX: kavm keeps out of both. vdev.lock held. */
+static bool vnet_vhost_on(struct virtio_net *vn)
+{
+	return vn->vhost && vhost_net_running(vn->vhost);
 }
 
 static bool vnet_live(struct virtio_net *vn)
@@ -216,7 +222,7 @@ static ssize_t vnet_receive_iov(struct net_client *nc, const struct iovec *iov, 
 	ssize_t ret;
 
 	pthread_mutex_lock(&vn->vdev.lock);
-	if (!vnet_live(vn) || !vq_ready(&vn->vqs[VNET_RXQ]) || vn->vhost_on) {
+	if (!vnet_live(vn) || !vq_ready(&vn->vqs[VNET_RXQ]) || vnet_vhost_on(vn)) {
 		ret = 0; /* wait (queued) for DRIVER_OK, a reset or vhost's stop */
 		goto out_unlock;
 	}
@@ -258,7 +264,7 @@ static void vnet_tx_run(struct virtio_net *vn)
 	int ret;
 
 	pthread_mutex_lock(&vn->vdev.lock);
-	if (!vnet_live(vn) || !vq_ready(vq) || vn->vhost_on)
+	if (!vnet_live(vn) || !vq_ready(vq) || vnet_vhost_on(vn))
 		goto out_unlock;
 	vq_disable_notify(vq);
 	ret = net_engine_tx(&vn->eng, VNET_TX_BUDGET, &notify);
@@ -545,9 +551,9 @@ static bool vnet_vhost_start(struct virtio_net *vn)
 	int ret;
 
 	pthread_mutex_lock(&vn->vdev.lock);
-	if (!vnet_live(vn) || vn->vhost_on) {
+	if (!vnet_live(vn) || vnet_vhost_on(vn)) {
 		/* Reset meanwhile (the next DRIVER_OK starts again), or started. */
-		ret = vn->vhost_on;
+		ret = vnet_vhost_on(vn);
 		pthread_mutex_unlock(&vn->vdev.lock);
 		return ret;
 	}
@@ -560,7 +566,6 @@ static bool vnet_vhost_start(struct virtio_net *vn)
 		if (ret)
 			vnet_vhost_fallback(vn, r, vhost_net_failed_op(vn->vhost), ret);
 	}
-	vn->vhost_on = !ret;
 	pthread_mutex_unlock(&vn->vdev.lock);
 	/*
 	 * A kick that reached the loop's eventfd before the switch is not
@@ -568,8 +573,7 @@ static bool vnet_vhost_start(struct virtio_net *vn)
 	 */
 	for (q = 0; !ret && q < VHOST_NET_QUEUES; q++)
 		if (write(r[q].kick_fd, &one, sizeof(one)) != sizeof(one))
-			pr_warn("virtio-net %s: kick vhost-net: %s\n", vn->nc.name,
-				strerror(errno));
+			pr_warn("virtio-net %s: kick vhost-net: %s", vn->nc.name, strerror(errno));
 	return !ret;
 }
 
@@ -587,12 +591,8 @@ static void vnet_start_work(void *opaque)
 /* vdev.lock held (reset, exit): the rings go back to kavm before the driver frees them. */
 static void vnet_vhost_stop(struct virtio_net *vn)
 {
-	uint16_t base[VHOST_NET_QUEUES];
-
-	if (!vn->vhost_on)
-		return;
-	vhost_net_stop(vn->vhost, base);
-	vn->vhost_on = false;
+	if (vn->vhost)
+		vhost_net_stop(vn->vhost);
 }
 
 static int vnet_start(struct virtio_dev *vdev)
