@@ -70,6 +70,8 @@ TRACE_SRCS := $(sort $(wildcard tools/kavm-trace/*.c))
 BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 NATIVE_SRCS := $(sort $(wildcard tests/native/*.c))
+# tests/kvm: what needs a working /dev/kvm (run natively or in the test host).
+KVM_SRCS := $(sort $(wildcard tests/kvm/*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
@@ -82,6 +84,7 @@ HARNESS_OBJ := $(BUILD)/tests/harness.o $(TESTLIB_OBJ)
 SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 NATIVE_BINS := $(NATIVE_SRCS:%.c=$(BUILD)/%)
+KVM_BINS := $(KVM_SRCS:%.c=$(BUILD)/%)
 BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
 GUEST_BINS := $(GUEST_SRCS:%.S=$(BUILD)/%.bin)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
@@ -89,7 +92,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 PROGS := $(if $(KAVM_SRCS),$(BUILD)/kavm) $(if $(KAVMCTL_SRCS),$(BUILD)/kavmctl) \
 	$(if $(TRACE_SRCS),$(BUILD)/kavm-trace)
 
-all: $(SKELS) $(PROGS) $(UNIT_BINS) $(NATIVE_BINS) $(BENCH_BINS) $(GUEST_BINS)
+all: $(SKELS) $(PROGS) $(UNIT_BINS) $(NATIVE_BINS) $(KVM_BINS) $(BENCH_BINS) $(GUEST_BINS)
 
 # --- BPF: clang -> bpftool gen object -> bpftool gen skeleton (libbpf-bootstrap)
 $(BUILD)/vmlinux.h:
@@ -138,12 +141,12 @@ $(BUILD)/kavm-trace: $(TRACE_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Every tests/unit/foo.c and tests/native/foo.c is one harness program. They
+# Every tests/{unit,native,kvm}/foo.c is one harness program. They
 # link the whole archive, like kavm, so a test that builds a VM through
 # init_list_run() gets the same devices (they register from constructors
 # nothing references, which a plain archive link would leave out).
 TEST_LIB_LINK = -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
-$(UNIT_BINS) $(NATIVE_BINS): $(BUILD)/%: $(BUILD)/%.o $(HARNESS_OBJ) $(LIB)
+$(UNIT_BINS) $(NATIVE_BINS) $(KVM_BINS): $(BUILD)/%: $(BUILD)/%.o $(HARNESS_OBJ) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB),$^) $(TEST_LIB_LINK) $(LDLIBS)
 
@@ -186,6 +189,10 @@ check-unit: all
 check-native: all
 	$(Q)tests/run.sh native
 
+check-kvm: all
+	$(Q)$(MAKE) --no-print-directory SAN=1 all
+	$(Q)tests/run.sh kvm
+
 check-host: all
 	$(Q)tests/run.sh host
 
@@ -213,7 +220,7 @@ help:
 	@echo 'Targets:'
 	@echo '  all (default)  build/kavm, build/kavmctl, BPF skeletons, test programs'
 	@echo '  check          every test: unit (plain and ASan+UBSan), native, test host'
-	@echo '  check-unit | check-native | check-host   one group'
+	@echo '  check-unit | check-native | check-kvm | check-host   one group'
 	@echo '  bench          benchmarks under tests/bench/, printing figures'
 	@echo '  demo           VMs talking over a kavm-made bridge, in the QEMU test host'
 	@echo '  deps           apt-get the Debian 12 packages (as root)'
@@ -223,7 +230,7 @@ help:
 	@echo '  clean'
 	@echo 'Variables: V=1 WERROR=0 SAN=1 KDIR=...'
 
-.PHONY: all check check-unit check-native check-host bench demo deps kmod fuzz format \
+.PHONY: all check check-unit check-native check-kvm check-host bench demo deps kmod fuzz format \
 	format-check clean help
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -72,14 +72,23 @@ int main(int argc, char **argv)
 	/* A console peer that goes away must not kill kavm. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (kvm_vm_create(&vm, &cfg))
+	if (kvm_vm_init(&vm, &cfg))
 		return 1;
 	ret = signals_setup(&vm, &sfd);
 	if (ret) {
 		pr_err("signal handling: %s", strerror(-ret));
 		goto out_destroy;
 	}
-	ret = init_list_run(&vm);
+	/* Every input is checked before /dev/kvm opens: its error is the last one a user meets. */
+	ret = init_list_run_levels(&vm, INIT_INPUT, INIT_INPUT);
+	if (ret)
+		goto out_destroy;
+	ret = kvm_vm_attach_kvm(&vm);
+	if (ret) {
+		init_list_exit(&vm);
+		goto out_destroy;
+	}
+	ret = init_list_run_levels(&vm, INIT_CORE, INIT_NR_LEVELS - 1);
 	if (ret)
 		goto out_destroy;
 	why = kvm_vm_run(&vm);

@@ -2,7 +2,7 @@
 /*
  * kavm init/exit lists (after kvmtool's util-init): each part of the VMM
  * registers an init and an exit function at a level; kavm runs the levels in
- * order core -> bus -> dev -> late and, on shutdown or a failed init, runs
+ * order input -> (KVM opens) -> core -> bus -> dev -> late and, on shutdown or a failed init, runs
  * the exits of everything that did initialise in reverse. Pairing the exit
  * with its init (unlike kvmtool's two lists) means an exit never sees state
  * its init did not create.
@@ -15,6 +15,8 @@
 struct kvm_vm;
 
 enum init_level {
+	/* Files and host resources the command line names, before /dev/kvm opens. */
+	INIT_INPUT,
 	INIT_CORE,
 	INIT_BUS,
 	INIT_DEV,
@@ -38,6 +40,8 @@ void init_list_add(struct init_item *item);
  * -ECANCELED and is not named again.
  */
 int init_list_run(struct kvm_vm *vm);
+/* The same for the levels first..last only. */
+int init_list_run_levels(struct kvm_vm *vm, enum init_level first, enum init_level last);
 /* Exits of everything initialised, in reverse order. */
 void init_list_exit(struct kvm_vm *vm);
 
@@ -50,6 +54,7 @@ void init_list_exit(struct kvm_vm *vm);
 		init_list_add(&__init_item_##fn_init);                                             \
 	}
 
+#define input_init(i, e) __kavm_init(i, e, INIT_INPUT)
 #define core_init(i, e) __kavm_init(i, e, INIT_CORE)
 #define bus_init_item(i, e) __kavm_init(i, e, INIT_BUS)
 #define dev_init(i, e) __kavm_init(i, e, INIT_DEV)

@@ -130,7 +130,14 @@ int kvm_vcpu_stats_open(struct kvm_vcpu *vcpu);
 void kvm_vcpu_stats_close(struct kvm_vcpu *vcpu);
 int kvm_vcpu_stats_halt(struct kvm_vcpu *vcpu, bool *blocking, uint64_t *wakeups);
 
-/* KVM, VM, irqchip/PIT, RAM per cfg (layout above), buses and loop. */
+/*
+ * Two steps, so that every input is checked before /dev/kvm is opened:
+ * kvm_vm_init() makes RAM per cfg (layout above), buses and loop without
+ * KVM; kvm_vm_attach_kvm() then opens KVM, the VM, irqchip/PIT and turns
+ * the RAM into memory slots. kvm_vm_create() does both (tests).
+ */
+int kvm_vm_init(struct kvm_vm *vm, const struct vm_config *cfg);
+int kvm_vm_attach_kvm(struct kvm_vm *vm);
 int kvm_vm_create(struct kvm_vm *vm, const struct vm_config *cfg);
 void kvm_vm_destroy(struct kvm_vm *vm);
 

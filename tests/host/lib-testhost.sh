@@ -38,6 +38,7 @@
 #   KAVM_TESTHOST_MODULES  extra modules to load in the host
 #   KAVM_TESTHOST_SHOW=1   stream the host console while it runs (make demo)
 #   KAVM_TESTHOST_QEMU     QEMU binary (default qemu-system-x86_64)
+#   KAVM_TESTHOST_MEM      the host's RAM in MiB (default 2048)
 #   KAVM_TESTHOST_KEEP=1   keep the temporary initramfs trees for a look
 #   KAVM_TESTHOST_MONITOR  a unix socket path for QEMU's human monitor, to look
 #                          into a wedged host (info registers, sendkey alt-sysrq-t)
@@ -454,7 +455,7 @@ testhost_run() {
 _th_qemu() {	# initrd log
 	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
 	local cmd=(timeout -k 10 "$TH_TIMEOUT" "$TH_QEMU" -accel "tcg,thread=${KAVM_TESTHOST_TCG:-multi}"
-		-cpu EPYC,+svm -smp 2 -m 2048 -nographic -no-reboot -net none
+		-cpu EPYC,+svm -smp 2 -m "${KAVM_TESTHOST_MEM:-2048}" -nographic -no-reboot -net none
 		-serial mon:stdio -serial "file:$2.alive"
 		-kernel "$TH_VMLINUZ" -initrd "$1"
 		-append "console=ttyS0 panic=-1 ${KAVM_TESTHOST_APPEND-quiet}")

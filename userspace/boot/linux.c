@@ -167,7 +167,8 @@ static int boot_images_init(struct kvm_vm *vm)
 		return 0;
 	return boot_load_images(vm) ? -ECANCELED : 0;
 }
-core_init(boot_images_init, NULL);
+/* Guest RAM exists before KVM does: a bad image fails before /dev/kvm opens. */
+input_init(boot_images_init, NULL);
 
 static int boot_finish_init(struct kvm_vm *vm)
 {

@@ -8,10 +8,8 @@
 
 /* Filled by constructors before main(); only the main thread walks them. */
 static struct list_head init_lists[INIT_NR_LEVELS] = {
-	LIST_HEAD_INIT(init_lists[0]),
-	LIST_HEAD_INIT(init_lists[1]),
-	LIST_HEAD_INIT(init_lists[2]),
-	LIST_HEAD_INIT(init_lists[3]),
+	LIST_HEAD_INIT(init_lists[0]), LIST_HEAD_INIT(init_lists[1]), LIST_HEAD_INIT(init_lists[2]),
+	LIST_HEAD_INIT(init_lists[3]), LIST_HEAD_INIT(init_lists[4]),
 };
 
 void init_list_add(struct init_item *item)
@@ -19,12 +17,12 @@ void init_list_add(struct init_item *item)
 	list_add_tail(&item->link, &init_lists[item->level]);
 }
 
-int init_list_run(struct kvm_vm *vm)
+int init_list_run_levels(struct kvm_vm *vm, enum init_level first, enum init_level last)
 {
 	struct init_item *item;
 	int level, ret;
 
-	for (level = 0; level < INIT_NR_LEVELS; level++) {
+	for (level = first; level <= (int)last; level++) {
 		list_for_each_entry(item, &init_lists[level], link) {
 			ret = item->init(vm);
 			if (ret < 0) {
@@ -37,6 +35,11 @@ int init_list_run(struct kvm_vm *vm)
 		}
 	}
 	return 0;
+}
+
+int init_list_run(struct kvm_vm *vm)
+{
+	return init_list_run_levels(vm, 0, INIT_NR_LEVELS - 1);
 }
 
 void init_list_exit(struct kvm_vm *vm)

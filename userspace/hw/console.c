@@ -194,11 +194,9 @@ static void console_close(struct console *c)
 	c->own_in = c->own_out = false;
 }
 
-static int console_init(struct kvm_vm *vm)
+/* Input level: a --serial file or socket that cannot be opened fails before KVM opens. */
+static int console_open_init(struct kvm_vm *vm)
 {
-	struct serial_params p = { .set_irq = console_set_irq,
-				   .rx_ready = console_rx_ready,
-				   .opaque = &con };
 	int ret;
 
 	con.vm = vm;
@@ -208,10 +206,26 @@ static int console_init(struct kvm_vm *vm)
 		       strerror(-ret));
 		return -ECANCELED;
 	}
-	p.out_fd = con.out_fd;
+	return 0;
+}
+
+static void console_close_exit(struct kvm_vm *vm)
+{
+	console_close(&con);
+}
+input_init(console_open_init, console_close_exit);
+
+static int console_init(struct kvm_vm *vm)
+{
+	struct serial_params p = { .set_irq = console_set_irq,
+				   .rx_ready = console_rx_ready,
+				   .opaque = &con,
+				   .out_fd = con.out_fd };
+	int ret;
+
 	ret = serial_create(&p, &con.uart);
 	if (ret)
-		goto err_close;
+		return ret;
 	ret = serial_attach(con.uart, &vm->pio_bus, SERIAL_COM1_BASE);
 	if (ret)
 		goto err_destroy;
@@ -230,8 +244,6 @@ err_unregister:
 err_destroy:
 	serial_destroy(con.uart);
 	con.uart = NULL;
-err_close:
-	console_close(&con);
 	return ret;
 }
 
@@ -242,6 +254,5 @@ static void console_exit(struct kvm_vm *vm)
 	bus_unregister(&vm->pio_bus, SERIAL_COM1_BASE);
 	serial_destroy(con.uart);
 	con.uart = NULL;
-	console_close(&con);
 }
 dev_init(console_init, console_exit);

@@ -74,6 +74,35 @@ static int kvm_vm_check_config(const struct vm_config *cfg)
 	return 0;
 }
 
+/*
+ * The one line a user without a usable KVM sees: what is wrong with
+ * /dev/kvm and what to do about it.
+ */
+static void kvm_explain_open_error(int err)
+{
+	switch (err) {
+	case ENOENT:
+		pr_err("/dev/kvm: %s: this host offers no KVM (load kvm_intel or kvm_amd; "
+		       "inside a VM, enable nested virtualization)",
+		       strerror(err));
+		break;
+	case EACCES:
+	case EPERM:
+		pr_err("/dev/kvm: %s: run kavm as root or as a member of the device's group",
+		       strerror(err));
+		break;
+	case ENXIO:
+	case ENODEV:
+		pr_err("/dev/kvm: %s: the KVM module is not loaded or found no hardware "
+		       "virtualization (load kvm_intel or kvm_amd; enable VT-x/AMD-V, or nested "
+		       "virtualization inside a VM)",
+		       strerror(err));
+		break;
+	default:
+		pr_err("/dev/kvm: %s", strerror(err));
+	}
+}
+
 static int kvm_vm_open(struct kvm_vm *vm)
 {
 	int ret;
@@ -81,10 +110,14 @@ static int kvm_vm_open(struct kvm_vm *vm)
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		ret = -errno;
-		pr_err("/dev/kvm: %s", strerror(errno));
+		kvm_explain_open_error(-ret);
 		return ret;
 	}
 	ret = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ret < 0) {
+		pr_err("/dev/kvm: not a KVM device (KVM_GET_API_VERSION: %s)", strerror(errno));
+		return -ENODEV;
+	}
 	if (ret != KVM_API_VERSION) {
 		pr_err("/dev/kvm: API version %d, kavm needs %d", ret, KVM_API_VERSION);
 		return -EINVAL;
@@ -92,7 +125,9 @@ static int kvm_vm_open(struct kvm_vm *vm)
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		ret = -errno;
-		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		pr_err("/dev/kvm: KVM_CREATE_VM: %s (is another hypervisor using the hardware "
+		       "virtualization?)",
+		       strerror(errno));
 		return ret;
 	}
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -144,7 +179,7 @@ static int kvm_vm_check_cpus(struct kvm_vm *vm)
 	return 0;
 }
 
-int kvm_vm_create(struct kvm_vm *vm, const struct vm_config *cfg)
+int kvm_vm_init(struct kvm_vm *vm, const struct vm_config *cfg)
 {
 	int ret;
 
@@ -158,21 +193,6 @@ int kvm_vm_create(struct kvm_vm *vm, const struct vm_config *cfg)
 	ret = kvm_vm_check_config(cfg);
 	if (ret)
 		return ret;
-	ret = kvm_vm_open(vm);
-	if (ret)
-		goto err_destroy;
-	ret = kvm_vm_check_cpus(vm);
-	if (ret)
-		goto err_destroy;
-	ret = kvm_vm_setup_platform(vm);
-	if (ret)
-		goto err_destroy;
-	vm->slots = (struct mem_listener){ .name = "kvm",
-					   .region_add = kvm_slot_add,
-					   .region_del = kvm_slot_del };
-	ret = guest_mem_listener_register(&vm->mem, &vm->slots);
-	if (ret)
-		goto err_destroy;
 	ret = kvm_vm_add_ram(vm, cfg->mem_size);
 	if (ret) {
 		pr_err("guest RAM of %llu MiB: %s", (unsigned long long)(cfg->mem_size >> 20),
@@ -194,6 +214,42 @@ int kvm_vm_create(struct kvm_vm *vm, const struct vm_config *cfg)
 
 err_destroy:
 	kvm_vm_destroy(vm);
+	return ret;
+}
+
+int kvm_vm_attach_kvm(struct kvm_vm *vm)
+{
+	int ret;
+
+	ret = kvm_vm_open(vm);
+	if (ret)
+		return ret;
+	ret = kvm_vm_check_cpus(vm);
+	if (ret)
+		return ret;
+	ret = kvm_vm_setup_platform(vm);
+	if (ret)
+		return ret;
+	vm->slots = (struct mem_listener){ .name = "kvm",
+					   .region_add = kvm_slot_add,
+					   .region_del = kvm_slot_del };
+	/* The RAM added by kvm_vm_init() becomes memory slots now. */
+	ret = guest_mem_listener_register(&vm->mem, &vm->slots);
+	if (ret)
+		pr_err("KVM_SET_USER_MEMORY_REGION for guest RAM: %s", strerror(-ret));
+	return ret;
+}
+
+int kvm_vm_create(struct kvm_vm *vm, const struct vm_config *cfg)
+{
+	int ret;
+
+	ret = kvm_vm_init(vm, cfg);
+	if (ret)
+		return ret;
+	ret = kvm_vm_attach_kvm(vm);
+	if (ret)
+		kvm_vm_destroy(vm);
 	return ret;
 }
 

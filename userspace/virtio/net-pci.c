@@ -31,28 +31,61 @@ static const struct netdev_opts *nic_netdev(const struct vm_config *cfg, const c
 	return NULL;
 }
 
+/* Input level: every backend opens (taps made, fds checked) before /dev/kvm does. */
+static void net_backends_close(struct kvm_vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < KAVM_MAX_NICS; i++) {
+		if (nics[i].backend)
+			netdev_close(nics[i].backend);
+		nics[i].backend = NULL;
+	}
+}
+
+static int net_backends_open(struct kvm_vm *vm)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < vm->cfg->nr_nics; i++) {
+		const struct net_device_opts *d = &vm->cfg->nics[i];
+		const struct netdev_opts *o = nic_netdev(vm->cfg, d->netdev);
+
+		if (!o) {
+			ret = -ENOENT; /* options.c refuses this already */
+			goto err;
+		}
+		ret = netdev_open(o, vm->loop, &nics[i].backend);
+		if (ret) {
+			ret = -ECANCELED; /* the backend said why, naming the netdev */
+			goto err;
+		}
+	}
+	return 0;
+err:
+	net_backends_close(vm);
+	return ret;
+}
+input_init(net_backends_open, net_backends_close);
+
 static void nic_close(struct nic *n)
 {
 	/* Transport first: no guest access reaches the device while it goes. */
 	virtio_pci_exit(n->vpci);
 	virtio_net_exit(n->vn);
-	netdev_close(n->backend);
-	memset(n, 0, sizeof(*n));
+	n->vpci = NULL;
+	n->vn = NULL;
 }
 
 static int nic_open(struct kvm_vm *vm, struct pci_host *host, unsigned int index, struct nic *n)
 {
 	const struct net_device_opts *d = &vm->cfg->nics[index];
-	const struct netdev_opts *o = nic_netdev(vm->cfg, d->netdev);
-	struct virtio_net_params p = { .mem = &vm->mem, .loop = vm->loop, .name = d->netdev };
+	struct virtio_net_params p = {
+		.mem = &vm->mem, .loop = vm->loop, .name = d->netdev, .backend = n->backend
+	};
 	int ret;
 
-	if (!o)
-		return -ENOENT; /* options.c refuses this already */
-	ret = netdev_open(o, vm->loop, &n->backend);
-	if (ret)
-		goto err; /* the backend said why, naming the netdev */
-	p.backend = n->backend;
 	if (d->has_mac)
 		memcpy(p.mac, d->mac, 6);
 	else
@@ -60,18 +93,13 @@ static int nic_open(struct kvm_vm *vm, struct pci_host *host, unsigned int index
 	ret = virtio_net_init(&p, &n->vn);
 	if (ret) {
 		pr_err("%s,netdev=%s: %s", d->driver, d->netdev, strerror(-ret));
-		goto err_close_backend;
+		return ret;
 	}
 	ret = virtio_pci_init(&n->vpci, host, virtio_net_vdev(n->vn));
-	if (ret)
-		goto err_exit_net; /* virtio_pci_init() said why */
-	return 0;
-err_exit_net:
-	virtio_net_exit(n->vn);
-err_close_backend:
-	netdev_close(n->backend);
-err:
-	memset(n, 0, sizeof(*n));
+	if (ret) {
+		virtio_net_exit(n->vn); /* virtio_pci_init() said why */
+		n->vn = NULL;
+	}
 	return ret;
 }
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fake kernels in the 64-bit boot protocol for tests that need kavm running
-# on this machine's /dev/kvm (Linux itself does not boot here). Sourced, not
-# run (files named _*.sh are not tests); kavm-cli.sh and kavm-bridge.sh use it.
+# on /dev/kvm (Linux itself does not boot here). Sourced, not
+# run; kavm-cli.sh, kavm-run.sh and kavm-bridge.sh use it.
 
 # poke FILE OFFSET HEXBYTES: write bytes at an offset without truncating
 poke() {

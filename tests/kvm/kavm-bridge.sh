@@ -4,7 +4,7 @@
 # spinning on /dev/kvm) in a fresh netns; its tap as iproute2 and kavmctl see
 # it while it runs, and what is left after SIGTERM.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/_kernels.sh"
+. "$(dirname "$0")/../lib-kernels.sh"
 
 require_root
 require_cmd ip
