@@ -6,6 +6,10 @@
 #   netns_new VAR          make a fresh netns, name in $VAR, removed on exit
 #   at_exit CMD...         run CMD at exit (reverse order)
 #   check "desc" CMD...    run CMD; TAP ok / not ok
+#   check_fail "desc" STATUS ERE CMD...
+#                          CMD must exit with STATUS and say why: its output
+#                          (stdout and stderr) must match ERE
+#   check_no_link "desc" NS DEV   DEV does not exist in netns NS
 #   check_eq "desc" GOT WANT
 #   done_testing           print the plan and exit with the right status
 
@@ -49,14 +53,22 @@ check() {	# desc cmd...
 	fi
 }
 
-check_fail() {	# desc cmd...: CMD must fail
-	local desc=$1 out; shift
-	if out=$("$@" 2>&1); then
-		not_ok "$desc (succeeded)"
-		printf '%s\n' "$out" | sed 's/^/# /' | tail -n 20
-	else
+check_fail() {	# desc status ere cmd...: CMD must fail with STATUS, saying ERE
+	local desc=$1 want=$2 ere=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" = "$want" ] && printf '%s' "$out" | grep -qE -- "$ere"; then
 		ok "$desc"
+	else
+		not_ok "$desc"
+		echo "# wanted status $want and /$ere/, got status $rc:"
+		printf '%s\n' "$out" | sed 's/^/# /' | tail -n 20
 	fi
+}
+
+check_no_link() {	# desc ns dev
+	check_fail "$1" 1 "Device \"$3\" does not exist" ip -n "$2" link show "$3"
 }
 
 check_eq() {	# desc got want

@@ -6,7 +6,8 @@
 #   ok DESC / not_ok DESC        one result line ("ok - DESC"), turned into
 #                                TAP by testhost_check on the build host
 #   check DESC CMD...            CMD must succeed
-#   check_fail DESC CMD...       CMD must fail
+#   check_fail DESC STATUS ERE CMD...  CMD must exit with STATUS, its
+#                                output matching ERE
 #   check_eq DESC GOT WANT
 #   check_match DESC TEXT ERE
 #   vm_run LOG SECS CMD...       run a VMM with its console in LOG; sets VM_RC,
@@ -63,12 +64,17 @@ check() {
 
 check_fail() {
 	_d=$1
-	shift
-	if _o=$("$@" 2>&1); then
-		not_ok "$_d (succeeded)"
-		printf '%s\n' "$_o" | tail -n 20 | sed 's/^/# /'
-	else
+	_w=$2
+	_e=$3
+	shift 3
+	_o=$("$@" 2>&1)
+	_r=$?
+	if [ "$_r" = "$_w" ] && printf '%s' "$_o" | grep -qE -- "$_e"; then
 		ok "$_d"
+	else
+		not_ok "$_d"
+		echo "# wanted status $_w and /$_e/, got status $_r:"
+		printf '%s\n' "$_o" | tail -n 20 | sed 's/^/# /'
 	fi
 }
 

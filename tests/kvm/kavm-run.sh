@@ -87,7 +87,7 @@ if [ "$(id -u)" -eq 0 ] && [ -e /dev/net/tun ]; then
 	kill -TERM $pid
 	wait $pid
 	check_eq "two NICs: SIGTERM, one line" "$?:$(cat "$T/err")" "1:kavm: terminated by SIGTERM"
-	check_fail "the taps kavm created are gone after exit" ip -n "$NS" link show kt0
+	check_no_link "the taps kavm created are gone after exit" "$NS" kt0
 	ip -n "$NS" tuntap add kt2 mode tap vnet_hdr
 	ip netns exec "$NS" "$KAVM" --kernel "$T/reset.bz" -q \
 		--netdev tap,id=n0,ifname=kt2 --device virtio-net-pci,netdev=n0 \
