@@ -141,6 +141,16 @@ static int opt_serial(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+static int opt_seccomp(struct vm_config *cfg, const char *arg)
+{
+	if (strcmp(arg, "on") && strcmp(arg, "off")) {
+		pr_err("--seccomp %s: expected on or off", arg);
+		return -EINVAL;
+	}
+	cfg->seccomp = !strcmp(arg, "on");
+	return 0;
+}
+
 static int opt_netdev(struct vm_config *cfg, const char *arg)
 {
 	struct netdev_opts o;
@@ -239,6 +249,9 @@ static const struct kavm_option kavm_options[] = {
 	  opt_netdev },
 	{ "device", 0, "SPEC", "NIC: virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56]",
 	  opt_device },
+	{ "seccomp", 0, "on|off",
+	  "each thread under its system call allow-list once the guest runs (default on)",
+	  opt_seccomp },
 	{ "verbose", 'v', NULL, "more messages (repeat for debug)", opt_verbose },
 	{ "quiet", 'q', NULL, "errors only", opt_quiet },
 	{ "help", 'h', NULL, "this text", NULL },
@@ -302,6 +315,10 @@ static void options_defaults(struct vm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mem_size = KAVM_DEFAULT_MEM;
 	cfg->nr_cpus = 1;
+	/* LeakSanitizer's exit-time scan (ptrace, clone) cannot run sandboxed. */
+#ifndef __SANITIZE_ADDRESS__
+	cfg->seccomp = true;
+#endif
 }
 
 int options_parse(int argc, char **argv, struct vm_config *cfg)

@@ -64,6 +64,7 @@ struct vm_config {
 	struct cpu_feature_mask features[KVM_MAX_FEATURE_MASKS];
 	unsigned int nr_features;
 	bool no_irqchip; /* tests only: HLT then exits to userspace */
+	bool seccomp;	 /* each thread under its allow-list once running (seccomp.h) */
 	/* --netdev and --device, in command-line order; each device names one netdev. */
 	struct netdev_opts netdevs[KAVM_MAX_NICS];
 	unsigned int nr_netdevs;
@@ -92,6 +93,7 @@ struct kvm_vcpu {
 	int stats_fd;
 	uint64_t stats_blocking, stats_wakeups; /* offsets of the two counters */
 	uint64_t halt_wakeups_seen;		/* halt_wakeup at the last halt check */
+	char sandbox_name[16];			/* "vCPU N" in a seccomp report */
 };
 
 struct kvm_vm {

@@ -56,6 +56,31 @@ wait $pid
 check_eq "SIGTERM: status 1" "$?" 1
 check_eq "SIGTERM: one line" "$(cat "$T/err")" "kavm: terminated by SIGTERM"
 
+# --- the sandbox: each of kavm's threads under seccomp filter mode (2) while
+# the guest runs, none with --seccomp off (/proc/PID/task/*/status; KVM's own
+# workers that newer kernels put in the process, kvm-nx-lpage-recovery, are
+# not kavm's)
+seccomp_modes() {	# args...: NAME:MODE of kavm's threads while it spins
+	"$KAVM" --kernel "$T/spin.bz" --cpus 2 --serial none "$@" >"$T/out" 2>"$T/err" </dev/null &
+	local pid=$! i
+	for i in $(seq 50); do
+		[ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 3 ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+	for i in /proc/$pid/task/*; do
+		case "$(cat "$i/comm")" in kavm*) ;; *) continue ;; esac
+		echo "$(cat "$i/comm"):$(awk '/^Seccomp:/ { print $2 }' "$i/status")"
+	done | LC_ALL=C sort | tr '\n' ' '
+	kill -TERM $pid
+	wait $pid
+}
+check_eq "seccomp: the I/O thread and both vCPUs are filtered" "$(seccomp_modes)" \
+	"kavm-vcpu0:2 kavm-vcpu1:2 kavm:2 "
+check_eq "seccomp: still stops cleanly on SIGTERM" "$(cat "$T/err")" "kavm: terminated by SIGTERM"
+check_eq "--seccomp off: no thread is filtered" "$(seccomp_modes --seccomp off)" \
+	"kavm-vcpu0:0 kavm-vcpu1:0 kavm:0 "
+
 # --- on a terminal (script(1) gives kavm a pty): raw mode, Ctrl-a x, restored
 if command -v script >/dev/null 2>&1; then
 	out=$( (sleep 1; printf '\001x') | timeout 20 script -qec \

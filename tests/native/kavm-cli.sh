@@ -76,6 +76,8 @@ expect_error "absurd CPUs" "--cpus 100000: must be a number from 1 to 254" \
 	--kernel "$T/reset.bz" --cpus 100000
 expect_error "unknown CPU feature" "--cpu-features: unknown feature 'warp9'" \
 	--kernel "$T/reset.bz" --cpu-features -cx16,-warp9
+expect_error "bad --seccomp" "--seccomp maybe: expected on or off" \
+	--kernel "$T/reset.bz" --seccomp maybe
 expect_error "bad serial" "--serial tcp:1: expected stdio, none, file:PATH or unix:PATH" \
 	--kernel "$T/reset.bz" --serial tcp:1
 expect_error "device on an unknown netdev" "--device virtio-net-pci,netdev=n1: no --netdev with id n1" \

@@ -98,6 +98,11 @@ static void rtc_access(void *opaque, uint64_t off, void *data, unsigned int len,
 
 static int rtc_init(struct kvm_vm *vm)
 {
+	/*
+	 * glibc reads /etc/localtime on its first time conversion, even for
+	 * gmtime_r(): here, not on a sandboxed vCPU that may not open files.
+	 */
+	tzset();
 	return bus_register(&vm->pio_bus, RTC_INDEX, 2, rtc_access, &rtc, "rtc");
 }
 

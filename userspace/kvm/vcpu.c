@@ -15,6 +15,7 @@
 #include <kavm/kvm.h>
 #include <kavm/log.h>
 #include <kavm/loop.h>
+#include <kavm/seccomp.h>
 
 /* The kick signal: its only job is to make KVM_RUN return -EINTR. */
 #define VCPU_KICK_SIGNAL SIGUSR1
@@ -296,6 +297,18 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (vcpu->vm->cfg->seccomp) {
+		int ret;
+
+		snprintf(vcpu->sandbox_name, sizeof(vcpu->sandbox_name), "vCPU %u", vcpu->id);
+		ret = sandbox_apply(SANDBOX_VCPU, vcpu->sandbox_name);
+		if (ret) {
+			kvm_vm_request_stop(vcpu->vm, VM_STOP_ERROR, "vCPU %u: seccomp: %s",
+					    vcpu->id, strerror(-ret));
+			vcpu_gone(vcpu);
+			return NULL;
+		}
+	}
 
 	while (!vm_stopping(vcpu->vm)) {
 		vcpu_park_if_paused(vcpu);
@@ -456,6 +469,13 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 	int ret;
 
 	vm->nr_gone = 0;
+	if (vm->cfg->seccomp) {
+		ret = sandbox_prepare();
+		if (ret) {
+			kvm_vm_request_stop(vm, VM_STOP_ERROR, "seccomp: %s", strerror(-ret));
+			return vm->stop_reason;
+		}
+	}
 	ret = vcpu_signals_setup();
 	if (ret) {
 		kvm_vm_request_stop(vm, VM_STOP_ERROR, "vCPU signals: %s", strerror(-ret));
@@ -474,6 +494,13 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 	if (!vm->cfg->no_irqchip &&
 	    loop_timer_add(vm->loop, HALT_CHECK_NS, HALT_CHECK_NS, vm_halt_check, vm, &halt_timer))
 		halt_timer = NULL;
+	/* The vCPU threads exist: from here on the loop thread runs sandboxed too. */
+	if (vm->cfg->seccomp && !vm_stopping(vm)) {
+		ret = sandbox_apply(SANDBOX_IO, "the I/O thread");
+		if (ret)
+			kvm_vm_request_stop(vm, VM_STOP_ERROR, "I/O thread: seccomp: %s",
+					    strerror(-ret));
+	}
 	if (!vm_stopping(vm)) {
 		ret = loop_run(vm->loop);
 		if (ret < 0)

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kavm sandbox: one seccomp allow-list per thread kind (libseccomp). The
+ * lists hold what each thread does once the VM runs, measured with strace
+ * on kavm's boots and transfers (Documentation/seccomp.md); anything that
+ * creates processes, opens files, makes sockets or changes the system is
+ * left out. Arguments are not filtered yet: ioctl stays open to every fd.
+ */
+#include <errno.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kavm/compiler.h>
+#include <kavm/log.h>
+#include <kavm/seccomp.h>
+
+/* Both kinds: memory, locks, time, signals, the fds they already hold. */
+static const int sandbox_common[] = {
+	SCMP_SYS(read),		 SCMP_SYS(write),	 SCMP_SYS(readv),
+	SCMP_SYS(writev),	 SCMP_SYS(pread64),	 SCMP_SYS(pwrite64),
+	SCMP_SYS(lseek),	 SCMP_SYS(close),	 SCMP_SYS(ioctl),
+	SCMP_SYS(fcntl),	 SCMP_SYS(fstat),	 SCMP_SYS(newfstatat),
+	SCMP_SYS(eventfd2),	 SCMP_SYS(mmap),	 SCMP_SYS(munmap),
+	SCMP_SYS(mprotect),	 SCMP_SYS(madvise),	 SCMP_SYS(mremap),
+	SCMP_SYS(brk),		 SCMP_SYS(futex),	 SCMP_SYS(sched_yield),
+	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
+	SCMP_SYS(gettimeofday),	 SCMP_SYS(getpid),	 SCMP_SYS(gettid),
+	SCMP_SYS(tgkill),	 SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(sigaltstack),	 SCMP_SYS(restart_syscall), SCMP_SYS(exit),
+	SCMP_SYS(exit_group),	 SCMP_SYS(getrandom),	 SCMP_SYS(rseq),
+	SCMP_SYS(set_robust_list),
+};
+
+/* The loop: epoll, timers, netlink replies at teardown, console sockets. */
+static const int sandbox_io[] = {
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
+	SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime), SCMP_SYS(poll),
+	SCMP_SYS(ppoll),      SCMP_SYS(sendmsg),     SCMP_SYS(recvmsg),
+	SCMP_SYS(sendto),     SCMP_SYS(recvfrom),    SCMP_SYS(getsockopt),
+	SCMP_SYS(shutdown),   SCMP_SYS(dup),	     SCMP_SYS(prctl),
+};
+
+/* Device emulation may wire an eventfd into the loop (DRIVER_OK). */
+static const int sandbox_vcpu[] = {
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(sendto),
+	SCMP_SYS(sendmsg),
+};
+
+#define SANDBOX_MAX_NR 512
+
+/* Names read by the SIGSYS handler, where nothing may be allocated. */
+static char *sandbox_names[SANDBOX_MAX_NR];
+static __thread const char *sandbox_thread;
+
+static size_t put(char *buf, size_t off, size_t size, const char *s)
+{
+	while (*s && off < size)
+		buf[off++] = *s++;
+	return off;
+}
+
+static size_t put_uint(char *buf, size_t off, size_t size, unsigned int v)
+{
+	char digits[16];
+	int n = 0;
+
+	do
+		digits[n++] = '0' + v % 10;
+	while ((v /= 10) && n < (int)sizeof(digits));
+	while (n && off < size)
+		buf[off++] = digits[--n];
+	return off;
+}
+
+/* Async-signal-safe: one line, then the whole process ends. */
+static void sandbox_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	unsigned int nr = si->si_syscall;
+	char line[256];
+	size_t n = 0;
+
+	n = put(line, n, sizeof(line), "kavm: seccomp: ");
+	n = put(line, n, sizeof(line), sandbox_thread ? sandbox_thread : "a thread");
+	n = put(line, n, sizeof(line), " made a forbidden system call: ");
+	if (nr < SANDBOX_MAX_NR && sandbox_names[nr])
+		n = put(line, n, sizeof(line), sandbox_names[nr]);
+	else
+		n = put(line, n, sizeof(line), "?");
+	n = put(line, n, sizeof(line), " (");
+	n = put_uint(line, n, sizeof(line), nr);
+	n = put(line, n, sizeof(line), "); run with --seccomp off to debug\n");
+	if (write(STDERR_FILENO, line, n) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+int sandbox_prepare(void)
+{
+	struct sigaction sa = { .sa_sigaction = sandbox_sigsys, .sa_flags = SA_SIGINFO };
+	unsigned int nr;
+
+	for (nr = 0; nr < SANDBOX_MAX_NR; nr++)
+		if (!sandbox_names[nr])
+			sandbox_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	if (sigaction(SIGSYS, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+static int sandbox_allow(scmp_filter_ctx ctx, const int *list, size_t n)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, list[i], 0);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int sandbox_apply(enum sandbox_kind kind, const char *name)
+{
+	scmp_filter_ctx ctx;
+	int ret;
+
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx)
+		return -ENOMEM;
+	ret = sandbox_allow(ctx, sandbox_common, ARRAY_SIZE(sandbox_common));
+	if (!ret && kind == SANDBOX_IO)
+		ret = sandbox_allow(ctx, sandbox_io, ARRAY_SIZE(sandbox_io));
+	if (!ret && kind == SANDBOX_VCPU)
+		ret = sandbox_allow(ctx, sandbox_vcpu, ARRAY_SIZE(sandbox_vcpu));
+	if (!ret) {
+		sandbox_thread = name;
+		ret = seccomp_load(ctx);
+	}
+	seccomp_release(ctx);
+	return ret;
+}
