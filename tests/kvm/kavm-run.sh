@@ -10,28 +10,9 @@ KAVM=${KAVM:-$BUILD/kavm}
 T=$(mktemp -d /tmp/kavm-run.XXXXXX)
 at_exit rm -rf "$T"
 
-run() {	# args...: sets OUT (stdout), ERR (stderr), RC
-	"$KAVM" "$@" >"$T/out" 2>"$T/err" </dev/null
-	RC=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
-
 . "$(dirname "$0")/../lib-kernels.sh"
 
-RESET=b0fee664f4		# mov $0xfe,%al; out %al,$0x64 (i8042 reset); hlt
-HI=66baf803b068eeb069eeb00aee	# mov $0x3f8,%dx; "hi\n" out of the UART
-SPIN=ebfe			# jmp .
-# Print the zero page's type_of_loader, the initrd's first byte and the
-# command line's first byte through the UART (RSI = zero page):
-#   mov $0x3f8,%dx; mov 0x210(%rsi),%al; out; mov 0x218(%rsi),%ebx;
-#   mov (%rbx),%al; out; mov 0x228(%rsi),%ebx; mov (%rbx),%al; out
-ZP=66baf8038a8610020000ee8b9e180200008a03ee8b9e280200008a03ee
-
-mkbz "$T/reset.bz" 01 "$RESET"
-mkbz "$T/hi.bz" 01 "$HI$RESET"
-mkbz "$T/spin.bz" 01 "$SPIN"
-mkbz "$T/zp.bz" 01 "$ZP$RESET"
+mkkernels "$T"
 
 # --- running fake kernels: the 64-bit boot path, exits and signals
 run --kernel "$T/reset.bz" --cpus 2 -q

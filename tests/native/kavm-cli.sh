@@ -12,12 +12,6 @@ KAVM=${KAVM:-$BUILD/kavm}
 T=$(mktemp -d /tmp/kavm-cli.XXXXXX)
 at_exit rm -rf "$T"
 
-run() {	# args...: sets OUT (stdout), ERR (stderr), RC
-	"$KAVM" "$@" >"$T/out" 2>"$T/err" </dev/null
-	RC=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
 
 expect_error() {	# desc "message" args...
 	local desc=$1 msg=$2
@@ -29,19 +23,7 @@ expect_error() {	# desc "message" args...
 
 . "$(dirname "$0")/../lib-kernels.sh"
 
-RESET=b0fee664f4		# mov $0xfe,%al; out %al,$0x64 (i8042 reset); hlt
-HI=66baf803b068eeb069eeb00aee	# mov $0x3f8,%dx; "hi\n" out of the UART
-SPIN=ebfe			# jmp .
-# Print the zero page's type_of_loader, the initrd's first byte and the
-# command line's first byte through the UART (RSI = zero page):
-#   mov $0x3f8,%dx; mov 0x210(%rsi),%al; out; mov 0x218(%rsi),%ebx;
-#   mov (%rbx),%al; out; mov 0x228(%rsi),%ebx; mov (%rbx),%al; out
-ZP=66baf8038a8610020000ee8b9e180200008a03ee8b9e280200008a03ee
-
-mkbz "$T/reset.bz" 01 "$RESET"
-mkbz "$T/hi.bz" 01 "$HI$RESET"
-mkbz "$T/spin.bz" 01 "$SPIN"
-mkbz "$T/zp.bz" 01 "$ZP$RESET"
+mkkernels "$T"
 mkbz "$T/32bit.bz" 00 "$RESET"
 mkbz "$T/old.bz" 01 "$RESET"
 poke "$T/old.bz" 0x206 0402
