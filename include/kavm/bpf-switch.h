@@ -77,9 +77,19 @@ struct bpf_switch_fdb_info {
 
 /*
  * Load the programs, make and pin the maps. -EEXIST if the name is taken,
- * -ENOEXEC if the verifier rejected a program (its log is printed).
+ * -ENOEXEC if the verifier rejected a program (its log is printed),
+ * -EREMOTE as bpf_switch_pin_root_check() says.
  */
 int bpf_switch_create(const char *name, const struct bpf_switch_create_opts *opts);
+/*
+ * 0 if pins made under BPF_SWITCH_PIN_ROOT outlive the caller; -EREMOTE if
+ * the caller runs in a mount namespace of its own (as under "ip netns
+ * exec", which also mounts a fresh /sys) whose /sys/fs/bpf is not the bpffs
+ * the outer namespace has: the switches there vanish with it, and the
+ * real ones are not seen. setns() into the network namespace alone (as
+ * kavmctl -n does) keeps the host's mounts.
+ */
+int bpf_switch_pin_root_check(void);
 /*
  * Detach every port, then remove the pins. -ENOENT if there is no such
  * switch. Like every call that names devices, -EXDEV when called from

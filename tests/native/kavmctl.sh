@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # kavmctl bridge/tap/link against the kernel's own view (ip -j -d link, bridge -j link),
-# every error message exactly, and -j output carrying the same facts as the text.
+# every error message exactly, and -j output carrying the same facts as the text;
+# switch pins only where they outlive kavmctl (-n, never "ip netns exec").
 . "$(dirname "$0")/../lib.sh"
 
 require_root
@@ -247,6 +248,29 @@ expect_err "-n with a missing namespace" "kavmctl: netns kavm-no-such-ns: No suc
 check_match "show accepts -s after the command" "$(k link show -s lo)" 'rx_packets [0-9]+'
 check_eq "show accepts -j after the command" "$(k link show lo -j | jq -r '.[0].ifname')" lo
 expect_err "tap show missing" "kavmctl: tap notap: show: No such device" k tap show notap
+
+# ---- switch pins: "ip netns exec" gives kavmctl a private /sys (and bpffs) that
+# dies with it; a switch "made" there would vanish. -n keeps the host's bpffs.
+SW=kt-$$-ns
+at_exit "$K -n $NS switch del $SW || $K switch del $SW --force"
+PRIVATE="/sys/fs/bpf here is private to this mount namespace (as under \"ip netns exec\"), so switches pinned there vanish with it; run \"kavmctl -n $NS ...\" outside it"
+out=$(ip netns exec "$NS" "$K" switch add "$SW" 2>&1)
+check_eq "ip netns exec: switch add refused, pointing at -n" "$?:$out" "1:kavmctl: switch $SW: $PRIVATE"
+out=$("$K" -n "$NS" switch show "$SW" 2>&1)
+check_eq "... and no switch was made" "$?:$out" \
+	"1:kavmctl: switch $SW: no such switch (see \"kavmctl switch show\")"
+check "-n: switch add" k switch add "$SW"
+check "tap add tapsw" k tap add tapsw
+check "-n: switch attach (a later process sees the switch)" k switch attach "$SW" tapsw
+check_eq "-n: the switch has tapsw as its port" \
+	"$(k -j switch show "$SW" | jq -r '.[0].ports | map(.ifname) | join(",")')" tapsw
+out=$(ip netns exec "$NS" "$K" switch attach "$SW" tapsw 2>&1)
+check_eq "ip netns exec: switch attach refused the same way" "$?:$out" "1:kavmctl: switch $SW: $PRIVATE"
+out=$(ip netns exec "$NS" bash -c "\"$K\" -n \"$NS\" switch show" 2>&1)
+check_eq "ip netns exec, nested and with -n: switch show refused" "$?:$out" "1:kavmctl: switch show: $PRIVATE"
+out=$(ip netns exec "$NS" "$K" fdb show "$SW" 2>&1)
+check_eq "ip netns exec: fdb show refused" "$?:$out" "1:kavmctl: switch $SW: $PRIVATE"
+check "-n: switch del" k switch del "$SW"
 
 # ---- usage and exit codes
 check_fail "unknown object: status 2, says so" 2 '^kavmctl: unknown object "nosuchobject"; try "kavmctl -h"$' k nosuchobject

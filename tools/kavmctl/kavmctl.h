@@ -32,6 +32,9 @@ extern bool kavmctl_json;	  /* -j */
 extern bool kavmctl_stats;	  /* -s */
 extern const char *kavmctl_netns; /* -n NETNS, already entered by main() */
 
+/* The name of the current network namespace under /run/netns (-n's, else found), or NULL. */
+const char *kavmctl_netns_name(void);
+
 /* true when arg is a non-empty prefix of word (iproute2's matches(), inverted sense). */
 bool kavmctl_matches(const char *arg, const char *word);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kavmctl: global options, network namespace entry and command dispatch. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <kavm/log.h>
@@ -76,6 +78,34 @@ static int enter_netns(const char *name)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+const char *kavmctl_netns_name(void)
+{
+	static char name[256];
+	struct stat self, st;
+	struct dirent *de;
+	DIR *dir;
+
+	if (kavmctl_netns)
+		return kavmctl_netns;
+	if (stat("/proc/self/ns/net", &self))
+		return NULL;
+	dir = opendir("/run/netns");
+	if (!dir)
+		return NULL;
+	name[0] = '\0';
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' || fstatat(dirfd(dir), de->d_name, &st, 0))
+			continue;
+		/* A bind mount of the namespace: the same nsfs inode. */
+		if (st.st_dev == self.st_dev && st.st_ino == self.st_ino) {
+			snprintf(name, sizeof(name), "%s", de->d_name);
+			break;
+		}
+	}
+	closedir(dir);
+	return name[0] ? name : NULL;
 }
 
 static const struct kavmctl_cmd *find_cmd(const char *name)

@@ -142,13 +142,20 @@ out:
 
 int kavmctl_switch_show(int argc, char **argv)
 {
-	struct show_ctx ctx = { .jw = kavmctl_json_begin() };
+	struct show_ctx ctx = {};
 	int ret = 0;
 
 	if (argc > 1) {
 		pr_err("switch show: too many arguments");
 		return -EINVAL;
 	}
+	/* A private bpffs would list nothing, or switches that are not the host's. */
+	if (argc == 0) {
+		ret = kavmctl_switch_pins_ok("show");
+		if (ret)
+			return ret;
+	}
+	ctx.jw = kavmctl_json_begin();
 	if (ctx.jw)
 		jw_start_array(ctx.jw);
 	if (argc == 1)

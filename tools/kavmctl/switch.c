@@ -25,9 +25,25 @@ static void switch_usage(void)
 	       "kavmctl switch detach NAME DEV|IFINDEX\n");
 }
 
+/* Where the pins would vanish: say what to run instead, naming the netns when it can. */
+static const char *private_bpffs_msg(void)
+{
+	static char msg[512];
+	const char *ns = kavmctl_netns_name();
+
+	snprintf(
+		msg, sizeof(msg),
+		"/sys/fs/bpf here is private to this mount namespace (as under \"ip netns exec\"), "
+		"so switches pinned there vanish with it; run \"kavmctl -n %s ...\" outside it",
+		ns ? ns : "NETNS");
+	return msg;
+}
+
 const char *kavmctl_switch_strerror(int err)
 {
 	switch (err) {
+	case -EREMOTE:
+		return private_bpffs_msg();
 	case -ENOENT:
 		return "no such switch";
 	case -EEXIST:
@@ -99,6 +115,9 @@ static int do_del(int argc, char **argv)
 		switch_usage();
 		return -EINVAL;
 	}
+	ret = kavmctl_switch_pins_ok(argv[0]);
+	if (ret)
+		return ret;
 	/* --force: its netns is gone (or elsewhere); only the pins can go. */
 	ret = force ? bpf_switch_destroy_pins(argv[0]) : bpf_switch_destroy(argv[0]);
 	if (ret)
@@ -132,9 +151,22 @@ static int parse_port_opts(int argc, char **argv, struct bpf_switch_port_opts *o
 	return 0;
 }
 
+int kavmctl_switch_pins_ok(const char *name)
+{
+	int ret = bpf_switch_pin_root_check();
+
+	if (ret)
+		pr_err("switch %s: %s", name, kavmctl_switch_strerror(ret));
+	return ret;
+}
+
 int kavmctl_switch_open(const char *name, struct bpf_switch **sw)
 {
-	int ret = bpf_switch_open(name, sw);
+	int ret = kavmctl_switch_pins_ok(name);
+
+	if (ret)
+		return ret;
+	ret = bpf_switch_open(name, sw);
 
 	if (ret == -ENOENT)
 		pr_err("switch %s: no such switch (see \"kavmctl switch show\")", name);

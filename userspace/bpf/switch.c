@@ -51,15 +51,105 @@ int bpf_switch_check_name(const char *name)
 	return 0;
 }
 
+#define BPF_FS_DIR "/sys/fs/bpf"
+/* Deeper process trees than this are not walked: the check then trusts the deepest seen. */
+#define ANCESTORS_MAX 64
+
 /* iproute2 mounts bpffs on demand too: a fresh host has none. */
 static int ensure_bpffs(void)
 {
 	struct statfs st;
 
-	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+	if (!statfs(BPF_FS_DIR, &st) && st.f_type == BPF_FS_MAGIC)
 		return 0;
-	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+	if (mount("bpf", BPF_FS_DIR, "bpf", 0, "mode=0700"))
 		return -errno;
+	return 0;
+}
+
+/* The parent of pid: the field after the command name's last ')' in /proc/PID/stat. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd, ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+/*
+ * The outermost ancestor whose mount namespace we may look at: init (the
+ * host's, or a container's), or in a sandbox that hides init the furthest
+ * process it shows. Its mounts outlive us; ours may not.
+ */
+static pid_t outermost_ancestor(void)
+{
+	pid_t pid = getpid(), ppid;
+	struct stat st;
+	char path[64];
+	int i;
+
+	for (i = 0; i < ANCESTORS_MAX && pid > 1; i++) {
+		ppid = parent_of(pid);
+		if (ppid <= 0)
+			break;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)ppid);
+		if (stat(path, &st))
+			break;
+		pid = ppid;
+	}
+	return pid;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The bpffs at path (seen from some mount namespace): its device, or -EREMOTE. */
+static int bpffs_dev(const char *path, dev_t *dev)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (statfs(path, &sfs) || sfs.f_type != BPF_FS_MAGIC || stat(path, &st))
+		return -EREMOTE;
+	*dev = st.st_dev;
+	return 0;
+}
+
+int bpf_switch_pin_root_check(void)
+{
+	struct stat mine, theirs;
+	dev_t here, there;
+	char path[64];
+	pid_t pid;
+
+	pid = outermost_ancestor();
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	/* Nothing to compare with, or the same namespace: pins made here stay. */
+	if (pid == getpid() || stat("/proc/self/ns/mnt", &mine) || stat(path, &theirs) ||
+	    same_file(&mine, &theirs))
+		return 0;
+	/*
+	 * A mount namespace of our own ("ip netns exec" makes one, with a
+	 * fresh /sys): only a bpffs it shares with the outer one keeps pins.
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/root" BPF_FS_DIR, (int)pid);
+	if (bpffs_dev(BPF_FS_DIR, &here) || bpffs_dev(path, &there) || here != there)
+		return -EREMOTE;
 	return 0;
 }
 
@@ -214,6 +304,9 @@ int bpf_switch_create(const char *name, const struct bpf_switch_create_opts *opt
 	if (!opts)
 		opts = &defaults;
 	ret = bpf_switch_check_name(name);
+	if (ret)
+		return ret;
+	ret = bpf_switch_pin_root_check();
 	if (ret)
 		return ret;
 	ret = ensure_bpffs();

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kavm 16550A UART model. Transmission is instantaneous: a byte written to
- * THR goes straight to the backend, so THR is empty again at once and the
- * THRE interrupt fires (lowered, then raised, so an edge-triggered IOAPIC pin
- * sees every one; Linux's tty layer transmits from that interrupt).
+ * THR goes straight to the output buffer, so THR is empty again at once and
+ * the THRE interrupt fires (lowered, then raised, so an edge-triggered IOAPIC
+ * pin sees every one; Linux's tty layer transmits from that interrupt).
+ *
+ * The vCPU never writes to the console's fd: a reader that stops reading
+ * would stop the vCPU inside the UART's lock, and the I/O thread behind it.
+ * The I/O thread writes the buffer out (serial_tx_flush()) without the lock.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <kavm/serial.h>
@@ -65,9 +70,18 @@ struct serial {
 	bool thr_ipending;
 	bool rx_full_seen; /* the FIFO filled up: tell rx_ready when it drains */
 	int irq_level;
-	unsigned long tx_lost;
 	uint8_t rx[SERIAL_FIFO_SIZE];
 	unsigned int rx_head, rx_count;
+	/*
+	 * Output ring: vCPUs append under the lock; the flusher writes out
+	 * [tx_head, tx_head + tx_len) without it (appends never touch those
+	 * bytes) and consumes them under it.
+	 */
+	uint8_t *tx_buf;
+	size_t tx_head, tx_len;
+	bool tx_failed; /* out_fd failed: output is counted lost, not kept */
+	struct serial_stats stats;
+	bool out_not_sock; /* the flusher's only: send() said ENOTSOCK */
 };
 
 static const unsigned int rx_trigger_levels[4] = { 1, 4, 8, 14 };
@@ -130,15 +144,33 @@ static uint8_t serial_rx_pop(struct serial *s)
 	return c;
 }
 
+/* A stopped or gone console must not stop the guest: what cannot be kept is counted. */
+static void serial_tx_push(struct serial *s, uint8_t c)
+{
+	if (s->p.out_fd < 0)
+		return;
+	if (s->tx_failed) {
+		s->stats.tx_lost++;
+		return;
+	}
+	if (s->tx_len == SERIAL_TX_BUF_SIZE) {
+		s->stats.tx_dropped++;
+		return;
+	}
+	s->tx_buf[(s->tx_head + s->tx_len++) % SERIAL_TX_BUF_SIZE] = c;
+	/* Only the first byte asks: a non-empty buffer already has a flush coming. */
+	if (s->tx_len == 1 && s->p.tx_pending)
+		s->p.tx_pending(s->p.opaque);
+}
+
 static void serial_transmit(struct serial *s, uint8_t c)
 {
 	s->thr_ipending = false;
 	serial_update_irq(s);
-	/* A gone console must not stop the guest: the byte is lost, as on a wire. */
 	if (s->mcr & MCR_LOOP)
 		serial_rx_push(s, c);
-	else if (s->p.out_fd >= 0 && write(s->p.out_fd, &c, 1) < 0)
-		s->tx_lost++;
+	else
+		serial_tx_push(s, c);
 	s->thr_ipending = true;
 }
 
@@ -261,12 +293,100 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 	return n;
 }
 
+/* One non-blocking write of len bytes from buf: bytes written or -errno. */
+static ssize_t serial_tx_write(struct serial *s, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!s->out_not_sock) {
+		/* A socket needs no O_NONBLOCK, which would also reach whoever shares it. */
+		n = send(s->p.out_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno != ENOTSOCK)
+			return -errno;
+		s->out_not_sock = true;
+	}
+	n = write(s->p.out_fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+/* A wrapped ring takes two writes; a few more bound a guest that keeps refilling it. */
+#define SERIAL_TX_FLUSH_WRITES 4
+
+ssize_t serial_tx_flush(struct serial *s)
+{
+	size_t head, len;
+	unsigned int i;
+	ssize_t n;
+
+	pthread_mutex_lock(&s->lock);
+	head = s->tx_head;
+	len = s->tx_len;
+	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < SERIAL_TX_FLUSH_WRITES && len; i++) {
+		if (len > SERIAL_TX_BUF_SIZE - head)
+			len = SERIAL_TX_BUF_SIZE - head;
+		n = serial_tx_write(s, s->tx_buf + head, len);
+		if (n == -EINTR)
+			n = 0;
+		else if (n == -EAGAIN)
+			break;
+		else if (n < 0) {
+			serial_tx_fail(s, n);
+			return n;
+		}
+		pthread_mutex_lock(&s->lock);
+		s->tx_head = (s->tx_head + n) % SERIAL_TX_BUF_SIZE;
+		s->tx_len -= n;
+		s->stats.tx_bytes += n;
+		head = s->tx_head;
+		len = s->tx_len;
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_lock(&s->lock);
+	len = s->tx_len;
+	pthread_mutex_unlock(&s->lock);
+	return len;
+}
+
+void serial_tx_fail(struct serial *s, int err)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!s->tx_failed)
+		s->stats.tx_error = -err;
+	s->tx_failed = true;
+	s->stats.tx_lost += s->tx_len;
+	s->tx_head = s->tx_len = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void serial_tx_discard(struct serial *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->stats.tx_dropped += s->tx_len;
+	s->tx_head = s->tx_len = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void serial_get_stats(struct serial *s, struct serial_stats *st)
+{
+	pthread_mutex_lock(&s->lock);
+	*st = s->stats;
+	pthread_mutex_unlock(&s->lock);
+}
+
 int serial_create(const struct serial_params *p, struct serial **out)
 {
 	struct serial *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
+	s->tx_buf = malloc(SERIAL_TX_BUF_SIZE);
+	if (!s->tx_buf) {
+		free(s);
+		return -ENOMEM;
+	}
 	s->p = *p;
 	pthread_mutex_init(&s->lock, NULL);
 	s->dll = 12;   /* 9600 baud, what a BIOS leaves */
@@ -282,6 +402,7 @@ void serial_destroy(struct serial *s)
 	if (!s)
 		return;
 	pthread_mutex_destroy(&s->lock);
+	free(s->tx_buf);
 	free(s);
 }
 
