@@ -165,11 +165,14 @@ $(GUEST_BINS): $(BUILD)/%.bin: %.S
 .PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o
 
 # libFuzzer targets: clang, with the library built into each (coverage needs it).
+# No recovery: a UBSan report must stop the run as a crash does, not scroll by.
+# Each target's seed corpus is tests/fuzz/corpus/<target>/.
 fuzz: $(FUZZ_BINS)
 $(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard tests/lib/*.c) | $(SKELS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-std=gnu11 -D_GNU_SOURCE \
 		-Iinclude -Iinclude/uapi -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
 		$(filter %.c,$^) -o $@ $(LDLIBS)
 

@@ -193,3 +193,24 @@ TEST(full_ring_is_not_damage)
 	EXPECT_TRUE(vq.broken);
 	EXPECT_EQ(vq.damage, 1u);
 }
+
+/* An indirect table may lie at any guest address: read it without a misaligned access. */
+TEST(indirect_table_at_odd_address)
+{
+	struct vring_desc t[2] = {
+		{ BUF + 0x1000, 10, VRING_DESC_F_NEXT, 1 },
+		{ BUF + 0x2000, 30, VRING_DESC_F_WRITE, 0 },
+	};
+	struct vq_elem el;
+
+	ASSERT_EQ(setup(1ull << VIRTIO_RING_F_INDIRECT_DESC), 0);
+	memcpy(guest_mem_ptr(&mem, BUF + 3, sizeof(t)), t, sizeof(t));
+	desc[0] = (struct vring_desc){ BUF + 3, sizeof(t), VRING_DESC_F_INDIRECT, 0 };
+	add(0);
+	ASSERT_EQ(vq_pop(&vq, &el), 1);
+	EXPECT_EQ(el.nr_out, 1);
+	EXPECT_EQ(el.nr_in, 1);
+	EXPECT_EQ(el.out_len, 10u);
+	EXPECT_EQ(el.in_len, 30u);
+	EXPECT_TRUE(el.iov[1].iov_base == guest_mem_ptr(&mem, BUF + 0x2000, 30));
+}

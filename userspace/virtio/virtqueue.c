@@ -15,9 +15,9 @@
 
 /* Where a ring-walk stands while following one chain. */
 struct vq_walk {
-	const struct vring_desc *table; /* guest memory: read each entry once */
-	uint32_t count;			/* entries in table */
-	uint32_t seen;			/* descriptors followed, for loop detection */
+	const uint8_t *table; /* guest memory, any alignment: read each entry once */
+	uint32_t count;	      /* entries in table */
+	uint32_t seen;	      /* descriptors followed, for loop detection */
 	bool indirect;
 };
 
@@ -116,18 +116,21 @@ static int vq_enter_indirect(struct virtqueue *vq, struct vq_walk *w, const stru
 	return 0;
 }
 
-static void vq_copy_desc(struct vring_desc *dst, const struct vring_desc *src)
+static void vq_copy_desc(struct vring_desc *dst, const uint8_t *src)
 {
-	/* One read of the guest's entry; everything after looks at the copy. */
-	dst->addr = READ_ONCE(src->addr);
-	dst->len = READ_ONCE(src->len);
-	dst->flags = READ_ONCE(src->flags);
-	dst->next = READ_ONCE(src->next);
+	/*
+	 * One read of the guest's entry; everything after looks at the copy.
+	 * memcpy: an indirect table may sit at any guest address, and a
+	 * misaligned struct access is undefined (the spec aligns only the rings).
+	 */
+	memcpy(dst, src, sizeof(*dst));
+	/* Nor may the compiler read a field from the guest again instead of the copy. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static int vq_walk_chain(struct virtqueue *vq, struct vq_elem *elem, uint16_t head)
 {
-	struct vq_walk w = { .table = vq->desc, .count = vq->size };
+	struct vq_walk w = { .table = (const uint8_t *)vq->desc, .count = vq->size };
 	uint32_t i = head;
 	struct vring_desc d;
 	int ret;
@@ -137,7 +140,7 @@ static int vq_walk_chain(struct virtqueue *vq, struct vq_elem *elem, uint16_t he
 			return vq_damage(vq, "descriptor index out of range", i);
 		if (++w.seen > w.count)
 			return vq_damage(vq, "descriptor chain loops", head);
-		vq_copy_desc(&d, &w.table[i]);
+		vq_copy_desc(&d, w.table + (size_t)i * sizeof(d));
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			ret = vq_enter_indirect(vq, &w, &d);
 			if (ret)
