@@ -189,12 +189,16 @@ static int net_rx_fill(struct net_engine *e, struct virtio_net_hdr_v1 *hdr,
 	int ret;
 
 	while (off < need) {
+		/* No legitimate driver has more buffers than ring entries (QEMU: virtio_error). */
+		if (nbufs == e->rx->size)
+			return vq_damage(e->rx, "RX frame needs more buffers than the ring holds",
+					 need);
 		ret = vq_pop(e->rx, &e->elem);
 		if (ret <= 0) {
 			vq_unpop(e->rx, nbufs);
 			return ret;
 		}
-		if (!net_rx_buf_ok(e, &e->elem, nbufs, need) || nbufs >= VIRTQUEUE_MAX_SIZE) {
+		if (!net_rx_buf_ok(e, &e->elem, nbufs, need)) {
 			e->stats.rx_bad_desc++;
 			e->used[nbufs++] = (struct net_used){ e->elem.head, 0 };
 			net_rx_drop_partial(e, nbufs);

@@ -21,7 +21,7 @@ struct vq_walk {
 	bool indirect;
 };
 
-static int vq_damage(struct virtqueue *vq, const char *why, uint64_t val)
+int vq_damage(struct virtqueue *vq, const char *why, uint64_t val)
 {
 	vq->broken = true;
 	vq->damage++;
@@ -162,21 +162,46 @@ uint16_t vq_avail_count(struct virtqueue *vq)
 	return n > vq->size ? vq->size : n;
 }
 
-int vq_pop(struct virtqueue *vq, struct vq_elem *elem)
+/*
+ * Read avail->idx only once the entries it last promised are taken (vhost's
+ * cached avail index): a driver that moves it meanwhile, even through a
+ * buffer the device is filling, changes nothing within a batch. 0: empty.
+ */
+static int vq_refresh_avail(struct virtqueue *vq)
 {
-	uint16_t avail_idx, head;
-	int ret;
+	uint16_t avail_idx;
 
-	if (!vq_ready(vq))
-		return -EIO;
+	if (vq->avail_idx != vq->last_avail)
+		return 1;
 	avail_idx = READ_ONCE(vq->avail->idx);
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size)
 		return vq_damage(vq, "avail idx ran ahead", avail_idx);
 	vq->avail_idx = avail_idx;
 	if (avail_idx == vq->last_avail)
 		return 0;
-	/* Read the ring entry only after seeing the index that covers it. */
+	/* Read the ring entries only after seeing the index that covers them. */
 	smp_rmb();
+	return 1;
+}
+
+int vq_pop(struct virtqueue *vq, struct vq_elem *elem)
+{
+	uint16_t head;
+	int ret;
+
+	if (!vq_ready(vq))
+		return -EIO;
+	ret = vq_refresh_avail(vq);
+	if (ret <= 0)
+		return ret;
+	/*
+	 * Each element taken and not yet used holds a descriptor of its own:
+	 * a driver offering more than the ring holds is broken (QEMU's
+	 * "Virtqueue size exceeded"), and RX would need room for them all.
+	 */
+	if ((uint16_t)(vq->last_avail - vq->used_idx) >= vq->size)
+		return vq_damage(vq, "more elements in use than the ring holds",
+				 (uint16_t)(vq->last_avail - vq->used_idx));
 	head = READ_ONCE(vq->avail->ring[vq->last_avail & (vq->size - 1)]);
 	elem->head = head;
 	elem->nr_out = elem->nr_in = 0;
