@@ -3,9 +3,11 @@
  * virtio-net RX and control queue against a driver that moves the rings
  * under the device: an RX buffer laid over the driver's own avail index (so
  * the frame the device copies republishes the ring), another vCPU moving
- * avail->idx while a frame is placed. The device must write only inside its
- * arrays (run under build/san) and end in a defined state (frame delivered,
- * waiting, or NEEDS_RESET).
+ * avail->idx while a frame is placed, and another vCPU handing back unusable
+ * buffers as fast as the device completes them. The device must write only
+ * inside its arrays (run under build/san), end in a defined state (frame
+ * delivered, waiting, or NEEDS_RESET), and take at most a ring's worth of
+ * buffers per call.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -237,4 +239,157 @@ TEST(rx_avail_idx_moved_during_one_call)
 	EXPECT_TRUE(vdrv_needs_reset(&C.d));
 	EXPECT_EQ(stat(STAT(ring_damage)), dmg + 1);
 	expect_recovers(_t);
+}
+
+/*
+ * Another vCPU hands every completed buffer straight back to the device. The
+ * buffers are unusable (device-readable), so each comes back with used.len
+ * 0 -- and, before RX had a budget, a frame arriving meanwhile kept the
+ * device in one call for as long as the driver went on.
+ */
+struct recycler {
+	struct vdrv_queue *q;
+	unsigned long max; /* stop after this many */
+	unsigned long recycled;
+	uint16_t avail_idx, last_used;
+	bool kick; /* buffers made available since the main thread last kicked */
+	bool done;
+};
+
+static void *recycle_used(void *arg)
+{
+	struct recycler *r = arg;
+	struct vdrv_queue *q = r->q;
+
+	while (r->recycled < r->max) {
+		uint16_t used = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+
+		for (; r->last_used != used && r->recycled < r->max; r->recycled++) {
+			uint16_t head = q->used->ring[r->last_used++ & (q->size - 1)].id;
+
+			q->avail->ring[r->avail_idx++ & (q->size - 1)] = head;
+			__atomic_store_n(&q->avail->idx, r->avail_idx, __ATOMIC_RELEASE);
+			/* A vCPU would write the notify register: the loop thread does it. */
+			__atomic_store_n(&r->kick, true, __ATOMIC_RELEASE);
+		}
+	}
+	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Fill queue qi with QSIZE unusable buffers (flags) and start recycling them. */
+static int start_recycler(struct recycler *r, pthread_t *t, unsigned int qi, uint16_t flags)
+{
+	struct vdrv_queue *q = &C.d.q[qi];
+	unsigned int i;
+
+	for (i = 0; i < QSIZE; i++) {
+		set_desc(qi, i, vdrv_buf_gpa(&C.d, qi, i), 64, flags);
+		q->avail->ring[i] = i;
+	}
+	*r = (struct recycler){ .q = q, .max = 100000, .avail_idx = QSIZE };
+	__atomic_store_n(&q->avail->idx, QSIZE, __ATOMIC_RELEASE);
+	return pthread_create(t, NULL, recycle_used, r);
+}
+
+/* The driver's view once the recycler stopped: it owns the ring again. */
+static void stop_recycler(struct recycler *r, pthread_t t)
+{
+	pthread_join(t, NULL);
+	r->q->avail_idx = r->q->kicked_idx = r->avail_idx;
+	r->q->last_used = r->last_used;
+}
+
+/*
+ * Run the loop turn by turn while the recycler runs, kicking queue qi when it
+ * asks; the most that one turn or one kick added to counter.
+ */
+static uint64_t turns_while_recycling(struct recycler *r, unsigned int qi, size_t counter,
+				      unsigned int *turns)
+{
+	uint64_t most = 0, before;
+
+	for (*turns = 0; !__atomic_load_n(&r->done, __ATOMIC_ACQUIRE); (*turns)++) {
+		before = stat(counter);
+		loop_run_once(C.loop, 0);
+		most = max(most, stat(counter) - before);
+		if (!__atomic_exchange_n(&r->kick, false, __ATOMIC_ACQ_REL))
+			continue;
+		before = stat(counter);
+		C.d.vdev->ops->queue_notify(C.d.vdev, qi);
+		most = max(most, stat(counter) - before);
+	}
+	return most;
+}
+
+TEST(rx_recycled_bad_buffers_bounded_per_call)
+{
+	static uint8_t in[12 + 200], out[65536];
+	struct virtio_net_hdr_v1 hdr;
+	uint64_t first, most, before;
+	struct recycler r;
+	unsigned int turns;
+	uint16_t head;
+	uint32_t len;
+	pthread_t t;
+
+	ASSERT_EQ(ctx_setup(), 0);
+	memset(in, 0, 12);
+	make_frame(in + 12, 200, 7);
+	before = stat(STAT(engine.rx_bad_desc));
+	ASSERT_EQ(start_recycler(&r, &t, RXQ, 0), 0);
+	/* One device call: the peer's frame meets the recycled ring. */
+	net_send(&C.peer.nc, in, sizeof(in), NULL);
+	first = stat(STAT(engine.rx_bad_desc)) - before;
+	most = turns_while_recycling(&r, RXQ, STAT(engine.rx_bad_desc), &turns);
+	stop_recycler(&r, t);
+	vdrv_kick(&C.d, RXQ);
+	printf("# %lu recycled; first call %llu buffers, then at most %llu per turn over %u "
+	       "turns\n",
+	       r.recycled, (unsigned long long)first, (unsigned long long)most, turns);
+	EXPECT_LE(first, (uint64_t)QSIZE);
+	EXPECT_LE(most, (uint64_t)QSIZE);
+	EXPECT_GT(stat(STAT(engine.rx_deferred)), 0u);
+	/* The ring's last unusable buffers went back; the frame waits for good ones. */
+	EXPECT_EQ(stat(STAT(engine.rx_bad_desc)) - before, (uint64_t)QSIZE + r.recycled);
+	while (vdrv_used(&C.d, RXQ, &head, &len))
+		EXPECT_EQ(len, 0u);
+	EXPECT_EQ(stat(STAT(engine.rx_frames)), 0u);
+	ASSERT_EQ(vdrv_net_rx_fill(&C.d, 4), 0);
+	ASSERT_EQ(vdrv_net_rx(&C.d, &hdr, out, sizeof(out)), 200);
+	EXPECT_MEMEQ(out, in + 12, 200);
+	EXPECT_FALSE(vdrv_needs_reset(&C.d));
+	EXPECT_EQ(rx_one(), 0);
+}
+
+/* The control queue: commands without room for the ack, handed back at once. */
+TEST(ctrl_recycled_bad_buffers_bounded_per_call)
+{
+	uint64_t most, before;
+	struct recycler r;
+	unsigned int turns;
+	pthread_t t;
+	uint8_t on = 1;
+
+	ASSERT_EQ(ctx_setup(), 0);
+	before = stat(STAT(ctrl_bad_desc));
+	ASSERT_EQ(start_recycler(&r, &t, CTRLQ, 0), 0);
+	vdrv_kick(&C.d, CTRLQ);
+	most = turns_while_recycling(&r, CTRLQ, STAT(ctrl_bad_desc), &turns);
+	stop_recycler(&r, t);
+	vdrv_kick(&C.d, CTRLQ);
+	printf("# %lu recycled; at most %llu per turn over %u turns\n", r.recycled,
+	       (unsigned long long)most, turns);
+	EXPECT_LE(most, (uint64_t)QSIZE);
+	EXPECT_EQ(stat(STAT(ctrl_bad_desc)) - before, (uint64_t)QSIZE + r.recycled);
+	{
+		uint16_t head;
+		uint32_t len;
+
+		while (vdrv_used(&C.d, CTRLQ, &head, &len))
+			EXPECT_EQ(len, 0u);
+	}
+	EXPECT_EQ(vdrv_net_ctrl(&C.d, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &on, 1),
+		  VIRTIO_NET_OK);
+	EXPECT_FALSE(vdrv_needs_reset(&C.d));
 }
