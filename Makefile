@@ -162,16 +162,34 @@ $(GUEST_BINS): $(BUILD)/%.bin: %.S
 		-Wl,-e,_start -o $(@:.bin=.elf) $<
 	$(Q)objcopy -O binary -j .text $(@:.bin=.elf) $@
 
-.PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o
+.PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o $(BUILD)/fuzz/obj/%.o
 
-# libFuzzer targets: clang, with the library built into each (coverage needs it).
+# libFuzzer targets: clang, ASan+UBSan, with the library instrumented for
+# coverage (built once into its own archive, shared by every target).
+# No recovery: a UBSan report must stop the run as a crash does, not scroll by.
+# Each target's seed corpus is tests/fuzz/corpus/<target>/; tests/unit/fuzz.sh
+# runs them all for a bounded time.
+FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-std=gnu11 -D_GNU_SOURCE -MMD -MP -Wno-gnu-variable-sized-type-not-at-end \
+	-Iinclude -Iinclude/uapi -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIB := $(BUILD)/fuzz/libkavm-fuzz.a
+FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS) $(wildcard tests/lib/*.c))
+
 fuzz: $(FUZZ_BINS)
-$(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard tests/lib/*.c) | $(SKELS)
-	$(call msg,FUZZ,$@)
+
+$(BUILD)/fuzz/obj/%.o: %.c | $(SKELS)
+	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-Iinclude -Iinclude/uapi -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-		$(filter %.c,$^) -o $@ $(LDLIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 # --- kernel module (kbuild)
 KDIR ?= /lib/modules/$(shell uname -r)/build

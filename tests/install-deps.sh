@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install what kavm's build and tests need on Debian 12 (run as root).
 set -e
-PKGS="build-essential pkg-config git make gcc clang llvm clang-format \
+PKGS="build-essential pkg-config git make gcc clang llvm libclang-rt-dev clang-format \
 libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libbpf-dev bpftool libelf-dev \
 zlib1g-dev libkmod-dev iproute2 busybox-static qemu-system-x86 cpio kmod \
 jq valgrind iperf3 python3 bc linux-headers-amd64 libseccomp-dev"

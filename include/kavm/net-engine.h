@@ -44,6 +44,7 @@ struct net_engine_stats {
 	uint64_t rx_no_buf;   /* times the RX ring ran dry */
 	uint64_t rx_too_big;  /* over 64 KiB, or offloads the guest did not take */
 	uint64_t rx_short;    /* from the peer: no room for its vnet header and a MAC */
+	uint64_t rx_deferred; /* a call took a ring's worth of buffers: next turn */
 };
 
 struct net_used {
@@ -66,6 +67,7 @@ struct net_engine {
 	struct net_used used[VIRTQUEUE_MAX_SIZE];
 	struct iovec hdr_iov[NET_HDR_LEN]; /* RX header split over segments */
 	unsigned int hdr_iovcnt;
+	unsigned int rx_budget; /* RX buffers net_engine_rx() may still take this call */
 };
 
 /*
@@ -75,7 +77,8 @@ struct net_engine {
 int net_engine_tx(struct net_engine *e, unsigned int budget, bool *notify);
 /*
  * Bytes consumed, 0 when the guest has no room (retry after an RX kick, or at
- * the next turn if rx_retry is set), -EIO ring damage.
+ * the next turn if rx_retry is set), -EIO ring damage. Takes at most the
+ * ring's size in buffers per call (rx_retry set when that stopped it).
  */
 ssize_t net_engine_rx(struct net_engine *e, const struct iovec *iov, int iovcnt, bool *notify);
 /* 0 or -EINVAL: is this TX header acceptable under the negotiated features? */

@@ -77,7 +77,16 @@ static inline bool vq_ready(const struct virtqueue *vq)
 	return vq->size && !vq->broken;
 }
 
-/* 1: elem filled; 0: ring empty; -EIO: ring damage (queue now broken). */
+/*
+ * Ring damage the device itself found (RX: a frame that needs more buffers
+ * than the ring holds): -EIO, the queue stays broken until vq_reset().
+ */
+int vq_damage(struct virtqueue *vq, const char *why, uint64_t val);
+/*
+ * 1: elem filled; 0: ring empty; -EIO: ring damage (queue now broken).
+ * avail->idx is read again only once the entries it last promised are taken,
+ * and fewer than size elements are ever taken and not yet used.
+ */
 int vq_pop(struct virtqueue *vq, struct vq_elem *elem);
 /* Give back the last n popped, not yet pushed elements (RX ran out mid-frame). */
 void vq_unpop(struct virtqueue *vq, uint16_t n);

@@ -3,11 +3,12 @@
  * libFuzzer target: a hostile driver against virtio-net. The input is a
  * program of small operations -- write descriptors, indirect tables and
  * buffer bytes (vnet headers, control commands) into guest RAM, publish
- * heads, move avail idx, kick queues, have the peer send frames -- run
+ * heads, move avail idx, kick queues, have the peer send frames; buffers
+ * may lie on the rings themselves, so the device's writes move them -- run
  * against the real device through the in-process driver. Any crash,
  * sanitizer report or hang is a finding; NEEDS_RESET is a legal outcome.
  *
- *   make fuzz && build/fuzz/virtio_net -max_total_time=60
+ *   make fuzz && build/fuzz/virtio_net tests/fuzz/corpus/virtio_net
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -62,12 +63,28 @@ static int init_once(void)
 	return 0;
 }
 
-/* Guest addresses mostly land in the queue's buffer area, sometimes anywhere. */
+/* Guest addresses of ring memory: a queue's descriptors, avail or used ring, near the start. */
+static uint64_t ring_gpa(uint64_t v)
+{
+	const struct vdrv_queue *r = &D.q[(v >> 6) % 3];
+	uint64_t base[] = { r->desc_gpa, r->avail_gpa, r->used_gpa };
+
+	return base[(v >> 4) % 3] + (v >> 8) % 64;
+}
+
+/*
+ * Guest addresses mostly land in the queue's buffer area, sometimes on ring
+ * memory (so that the device's own writes move the rings), sometimes anywhere.
+ */
 static uint64_t gpa(struct input *in, unsigned int q)
 {
 	uint64_t v = take(in, 4);
 
-	return (v & 1) ? take(in, 8) : D.q[q].buf_gpa + (v >> 1) % (256 * VDRV_BUF_SIZE);
+	if (v & 1)
+		return take(in, 8);
+	if (((v >> 1) & 7) == 7)
+		return ring_gpa(v);
+	return D.q[q].buf_gpa + (v >> 1) % (256 * VDRV_BUF_SIZE);
 }
 
 static void op(struct input *in)

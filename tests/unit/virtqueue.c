@@ -193,3 +193,64 @@ TEST(full_ring_is_not_damage)
 	EXPECT_TRUE(vq.broken);
 	EXPECT_EQ(vq.damage, 1u);
 }
+
+/* An indirect table may lie at any guest address: read it without a misaligned access. */
+TEST(indirect_table_at_odd_address)
+{
+	struct vring_desc t[2] = {
+		{ BUF + 0x1000, 10, VRING_DESC_F_NEXT, 1 },
+		{ BUF + 0x2000, 30, VRING_DESC_F_WRITE, 0 },
+	};
+	struct vq_elem el;
+
+	ASSERT_EQ(setup(1ull << VIRTIO_RING_F_INDIRECT_DESC), 0);
+	memcpy(guest_mem_ptr(&mem, BUF + 3, sizeof(t)), t, sizeof(t));
+	desc[0] = (struct vring_desc){ BUF + 3, sizeof(t), VRING_DESC_F_INDIRECT, 0 };
+	add(0);
+	ASSERT_EQ(vq_pop(&vq, &el), 1);
+	EXPECT_EQ(el.nr_out, 1);
+	EXPECT_EQ(el.nr_in, 1);
+	EXPECT_EQ(el.out_len, 10u);
+	EXPECT_EQ(el.in_len, 30u);
+	EXPECT_TRUE(el.iov[1].iov_base == guest_mem_ptr(&mem, BUF + 0x2000, 30));
+}
+
+/* avail->idx is read once per batch: moving it mid-batch changes nothing until then. */
+TEST(avail_idx_read_once_per_batch)
+{
+	struct vq_elem el;
+
+	ASSERT_EQ(setup(0), 0);
+	desc[0] = (struct vring_desc){ BUF, 10, VRING_DESC_F_WRITE, 0 };
+	add(0);
+	add(0);
+	ASSERT_EQ(vq_pop(&vq, &el), 1);
+	vq_push(&vq, 0, 0);
+	/* A runaway index, seen only once the two entries promised are taken. */
+	avail->idx += 1000;
+	EXPECT_EQ(vq_pop(&vq, &el), 1);
+	EXPECT_FALSE(vq.broken);
+	vq_push(&vq, 0, 0);
+	EXPECT_EQ(vq_pop(&vq, &el), -EIO);
+	EXPECT_TRUE(vq.broken);
+}
+
+/* Taken and not yet used: never more than the ring holds, whatever avail->idx says. */
+TEST(elements_in_use_bounded_by_ring_size)
+{
+	struct vq_elem el;
+	unsigned int i;
+
+	ASSERT_EQ(setup(0), 0);
+	for (i = 0; i < QS; i++) {
+		desc[i] = (struct vring_desc){ BUF, 10, VRING_DESC_F_WRITE, 0 };
+		add(i);
+	}
+	for (i = 0; i < QS; i++)
+		ASSERT_EQ(vq_pop(&vq, &el), 1);
+	/* All QS descriptors are with the device: a further entry cannot be real. */
+	add(0);
+	EXPECT_EQ(vq_pop(&vq, &el), -EIO);
+	EXPECT_TRUE(vq.broken);
+	EXPECT_EQ(vq.damage, 1u);
+}

@@ -179,6 +179,19 @@ static void net_rx_copy(const struct vq_elem *el, const struct virtio_net_hdr_v1
 			 len - hdr_part);
 }
 
+/* Take one RX buffer if the budget allows: 1, 0 (ring empty or budget spent), -EIO. */
+static int net_rx_pop(struct net_engine *e)
+{
+	int ret;
+
+	if (!e->rx_budget)
+		return 0;
+	ret = vq_pop(e->rx, &e->elem);
+	if (ret > 0)
+		e->rx_budget--;
+	return ret;
+}
+
 /* Fill RX buffers with one frame; 1 done, 0 out of buffers (nothing published), -EIO. */
 static int net_rx_fill(struct net_engine *e, struct virtio_net_hdr_v1 *hdr,
 		       const struct iovec *data, int datacnt, uint64_t need)
@@ -189,12 +202,16 @@ static int net_rx_fill(struct net_engine *e, struct virtio_net_hdr_v1 *hdr,
 	int ret;
 
 	while (off < need) {
-		ret = vq_pop(e->rx, &e->elem);
+		/* No legitimate driver has more buffers than ring entries (QEMU: virtio_error). */
+		if (nbufs == e->rx->size)
+			return vq_damage(e->rx, "RX frame needs more buffers than the ring holds",
+					 need);
+		ret = net_rx_pop(e);
 		if (ret <= 0) {
 			vq_unpop(e->rx, nbufs);
 			return ret;
 		}
-		if (!net_rx_buf_ok(e, &e->elem, nbufs, need) || nbufs >= VIRTQUEUE_MAX_SIZE) {
+		if (!net_rx_buf_ok(e, &e->elem, nbufs, need)) {
 			e->stats.rx_bad_desc++;
 			e->used[nbufs++] = (struct net_used){ e->elem.head, 0 };
 			net_rx_drop_partial(e, nbufs);
@@ -258,12 +275,25 @@ ssize_t net_engine_rx(struct net_engine *e, const struct iovec *iov, int iovcnt,
 	/* Virtio 1.x 5.1.6.4.1: without GUEST_CSUM the device sets flags to zero. */
 	if (!has(e, VIRTIO_NET_F_GUEST_CSUM))
 		hdr.flags = 0;
+	/*
+	 * A ring's worth of buffers per call, whether they carry the frame or
+	 * come back unusable: a driver recycling bad buffers from another vCPU
+	 * must not keep the device here. The rest waits for the next turn.
+	 */
+	e->rx_budget = e->rx->size;
 	ret = net_rx_fill(e, &hdr, data, datacnt, need);
 	/* Buffers raced in while we re-armed the kick: look again, a few times. */
-	for (tries = 0; ret == 0 && tries < NET_RX_REARM_TRIES && vq_enable_notify(e->rx); tries++)
+	for (tries = 0;
+	     ret == 0 && e->rx_budget && tries < NET_RX_REARM_TRIES && vq_enable_notify(e->rx);
+	     tries++)
 		ret = net_rx_fill(e, &hdr, data, datacnt, need);
 	if (ret < 0)
 		return ret;
+	if (ret == 0 && !e->rx_budget) {
+		e->rx_retry = true;
+		e->stats.rx_deferred++;
+		return 0;
+	}
 	if (ret == 0) {
 		/* Still racing a refilling driver: no kick is armed, retry unasked. */
 		e->rx_retry = tries == NET_RX_REARM_TRIES;

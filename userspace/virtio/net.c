@@ -66,6 +66,11 @@ struct virtio_net {
 					* under vdev.lock */
 	bool ext_kicks_polled;	       /* the loop reads the kick fds handed out */
 	uint8_t ctrl_buf[VNET_CTRL_MAX];
+	/*
+	 * A loop_defer() of the RX retry / control queue is pending; vdev.lock.
+	 * One at a time: a kick while one waits must not start a second chain.
+	 */
+	bool rx_scheduled, ctrl_scheduled;
 };
 
 static struct virtio_net *to_vnet(struct virtio_dev *vdev)
@@ -206,10 +211,19 @@ static bool vnet_rx_accept(struct virtio_net *vn, const uint8_t *dst)
 	       mac_in(f->uni, f->uni_n, dst);
 }
 
+/* Clear a *_scheduled flag: its work runs now, or was never queued. */
+static void vnet_unschedule(struct virtio_net *vn, bool *scheduled)
+{
+	pthread_mutex_lock(&vn->vdev.lock);
+	*scheduled = false;
+	pthread_mutex_unlock(&vn->vdev.lock);
+}
+
 static void vnet_rx_retry_work(void *opaque)
 {
 	struct virtio_net *vn = opaque;
 
+	vnet_unschedule(vn, &vn->rx_scheduled);
 	net_client_flush_queued(&vn->nc);
 }
 
@@ -242,7 +256,8 @@ static ssize_t vnet_receive_iov(struct net_client *nc, const struct iovec *iov, 
 		damage = true;
 		ret = 0; /* the frame stays queued for the reset device */
 	}
-	retry = ret == 0 && vn->eng.rx_retry;
+	retry = ret == 0 && vn->eng.rx_retry && !vn->rx_scheduled;
+	vn->rx_scheduled |= retry;
 	vn->eng.rx_retry = false;
 out_unlock:
 	pthread_mutex_unlock(&vn->vdev.lock);
@@ -250,8 +265,8 @@ out_unlock:
 		vnet_notify(vn, VNET_RXQ);
 	if (damage)
 		virtio_dev_needs_reset(&vn->vdev);
-	if (retry)
-		loop_defer(vn->vdev.loop, vnet_rx_retry_work, vn);
+	if (retry && loop_defer(vn->vdev.loop, vnet_rx_retry_work, vn))
+		vnet_unschedule(vn, &vn->rx_scheduled);
 	return ret;
 }
 
@@ -430,7 +445,8 @@ static void vnet_ctrl_run(struct virtio_net *vn)
 			done++;
 		}
 	} while (!damage && done < vq->size && vq_enable_notify(vq));
-	more = !damage && done >= vq->size;
+	more = !damage && done >= vq->size && !vn->ctrl_scheduled;
+	vn->ctrl_scheduled |= more;
 	notify = done && vq_should_notify(vq);
 out_unlock:
 	pthread_mutex_unlock(&vn->vdev.lock);
@@ -439,13 +455,16 @@ out_unlock:
 	if (damage)
 		virtio_dev_needs_reset(&vn->vdev);
 	/* Budget spent with commands left: they raised no kick, so come back. */
-	if (more)
-		loop_defer(vn->vdev.loop, vnet_ctrl_work, vn);
+	if (more && loop_defer(vn->vdev.loop, vnet_ctrl_work, vn))
+		vnet_unschedule(vn, &vn->ctrl_scheduled);
 }
 
 static void vnet_ctrl_work(void *opaque)
 {
-	vnet_ctrl_run(opaque);
+	struct virtio_net *vn = opaque;
+
+	vnet_unschedule(vn, &vn->ctrl_scheduled);
+	vnet_ctrl_run(vn);
 }
 
 static bool vnet_queue_broken(struct virtio_net *vn, unsigned int q)

@@ -15,13 +15,13 @@
 
 /* Where a ring-walk stands while following one chain. */
 struct vq_walk {
-	const struct vring_desc *table; /* guest memory: read each entry once */
-	uint32_t count;			/* entries in table */
-	uint32_t seen;			/* descriptors followed, for loop detection */
+	const uint8_t *table; /* guest memory, any alignment: read each entry once */
+	uint32_t count;	      /* entries in table */
+	uint32_t seen;	      /* descriptors followed, for loop detection */
 	bool indirect;
 };
 
-static int vq_damage(struct virtqueue *vq, const char *why, uint64_t val)
+int vq_damage(struct virtqueue *vq, const char *why, uint64_t val)
 {
 	vq->broken = true;
 	vq->damage++;
@@ -116,18 +116,21 @@ static int vq_enter_indirect(struct virtqueue *vq, struct vq_walk *w, const stru
 	return 0;
 }
 
-static void vq_copy_desc(struct vring_desc *dst, const struct vring_desc *src)
+static void vq_copy_desc(struct vring_desc *dst, const uint8_t *src)
 {
-	/* One read of the guest's entry; everything after looks at the copy. */
-	dst->addr = READ_ONCE(src->addr);
-	dst->len = READ_ONCE(src->len);
-	dst->flags = READ_ONCE(src->flags);
-	dst->next = READ_ONCE(src->next);
+	/*
+	 * One read of the guest's entry; everything after looks at the copy.
+	 * memcpy: an indirect table may sit at any guest address, and a
+	 * misaligned struct access is undefined (the spec aligns only the rings).
+	 */
+	memcpy(dst, src, sizeof(*dst));
+	/* Nor may the compiler read a field from the guest again instead of the copy. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static int vq_walk_chain(struct virtqueue *vq, struct vq_elem *elem, uint16_t head)
 {
-	struct vq_walk w = { .table = vq->desc, .count = vq->size };
+	struct vq_walk w = { .table = (const uint8_t *)vq->desc, .count = vq->size };
 	uint32_t i = head;
 	struct vring_desc d;
 	int ret;
@@ -137,7 +140,7 @@ static int vq_walk_chain(struct virtqueue *vq, struct vq_elem *elem, uint16_t he
 			return vq_damage(vq, "descriptor index out of range", i);
 		if (++w.seen > w.count)
 			return vq_damage(vq, "descriptor chain loops", head);
-		vq_copy_desc(&d, &w.table[i]);
+		vq_copy_desc(&d, w.table + (size_t)i * sizeof(d));
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			ret = vq_enter_indirect(vq, &w, &d);
 			if (ret)
@@ -159,21 +162,46 @@ uint16_t vq_avail_count(struct virtqueue *vq)
 	return n > vq->size ? vq->size : n;
 }
 
-int vq_pop(struct virtqueue *vq, struct vq_elem *elem)
+/*
+ * Read avail->idx only once the entries it last promised are taken (vhost's
+ * cached avail index): a driver that moves it meanwhile, even through a
+ * buffer the device is filling, changes nothing within a batch. 0: empty.
+ */
+static int vq_refresh_avail(struct virtqueue *vq)
 {
-	uint16_t avail_idx, head;
-	int ret;
+	uint16_t avail_idx;
 
-	if (!vq_ready(vq))
-		return -EIO;
+	if (vq->avail_idx != vq->last_avail)
+		return 1;
 	avail_idx = READ_ONCE(vq->avail->idx);
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size)
 		return vq_damage(vq, "avail idx ran ahead", avail_idx);
 	vq->avail_idx = avail_idx;
 	if (avail_idx == vq->last_avail)
 		return 0;
-	/* Read the ring entry only after seeing the index that covers it. */
+	/* Read the ring entries only after seeing the index that covers them. */
 	smp_rmb();
+	return 1;
+}
+
+int vq_pop(struct virtqueue *vq, struct vq_elem *elem)
+{
+	uint16_t head;
+	int ret;
+
+	if (!vq_ready(vq))
+		return -EIO;
+	ret = vq_refresh_avail(vq);
+	if (ret <= 0)
+		return ret;
+	/*
+	 * Each element taken and not yet used holds a descriptor of its own:
+	 * a driver offering more than the ring holds is broken (QEMU's
+	 * "Virtqueue size exceeded"), and RX would need room for them all.
+	 */
+	if ((uint16_t)(vq->last_avail - vq->used_idx) >= vq->size)
+		return vq_damage(vq, "more elements in use than the ring holds",
+				 (uint16_t)(vq->last_avail - vq->used_idx));
 	head = READ_ONCE(vq->avail->ring[vq->last_avail & (vq->size - 1)]);
 	elem->head = head;
 	elem->nr_out = elem->nr_in = 0;
