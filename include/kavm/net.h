@@ -68,6 +68,7 @@ struct net_stats {
 	uint64_t tx_queued;    /* the peer could not take it: queued, sender paused */
 	uint64_t queue_drops;  /* incoming queue full (only for senders without a callback) */
 	uint64_t rx_errors;    /* receive_iov() < 0 */
+	uint64_t rx_purged;    /* taken from our queue by a purge: sender called back with 0 */
 };
 
 struct net_client {
@@ -116,8 +117,10 @@ ssize_t net_queue_send_iov(struct net_queue *q, struct net_client *sender, const
 /* Append without trying delivery; -ENOBUFS when full (counted by the caller). */
 int net_queue_append(struct net_queue *q, struct net_client *sender, const struct iovec *iov,
 		     int iovcnt, net_sent_fn sent_cb);
+/* Safe to call from deliver() or a sent callback (then a no-op: the outer flush goes on). */
 bool net_queue_flush(struct net_queue *q);
-void net_queue_purge(struct net_queue *q, struct net_client *from);
+/* Drop frames from "from" (NULL: all), calling their senders back with 0; returns how many. */
+unsigned int net_queue_purge(struct net_queue *q, struct net_client *from);
 unsigned int net_queue_len(const struct net_queue *q);
 
 /* --netdev and --device parsing; options.c calls these. */

@@ -53,7 +53,7 @@ int net_client_init(struct net_client *nc, const struct net_client_ops *ops, con
 void net_client_exit(struct net_client *nc)
 {
 	if (nc->peer) {
-		net_queue_purge(nc->peer->incoming, nc);
+		nc->peer->stats.rx_purged += net_queue_purge(nc->peer->incoming, nc);
 		nc->peer->peer = NULL;
 		nc->peer = NULL;
 	}
@@ -112,7 +112,7 @@ bool net_client_flush_queued(struct net_client *nc)
 void net_client_purge_sent(struct net_client *nc)
 {
 	if (nc->peer)
-		net_queue_purge(nc->peer->incoming, nc);
+		nc->peer->stats.rx_purged += net_queue_purge(nc->peer->incoming, nc);
 }
 
 void net_client_set_link(struct net_client *nc, bool up)
