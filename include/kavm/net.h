@@ -39,7 +39,11 @@ struct net_offload {
 
 struct net_client_ops {
 	const char *type;
-	/* > 0: consumed (bytes); 0: cannot take it now (queue it); < 0: error, dropped. */
+	/*
+	 * > 0: consumed (bytes); 0: cannot take it now (queue it); < 0: error,
+	 * dropped (-ENETDOWN: our link is down, counted in rx_link_down). May
+	 * call the sender back (link change, flush): the sender holds no lock.
+	 */
 	ssize_t (*receive_iov)(struct net_client *nc, const struct iovec *iov, int iovcnt);
 	/* optional: 0 means "do not even try": the frame is queued. */
 	int (*can_receive)(struct net_client *nc);
@@ -68,6 +72,7 @@ struct net_stats {
 	uint64_t tx_queued;    /* the peer could not take it: queued, sender paused */
 	uint64_t queue_drops;  /* incoming queue full (only for senders without a callback) */
 	uint64_t rx_errors;    /* receive_iov() < 0 */
+	uint64_t rx_link_down; /* receive_iov() -ENETDOWN: reached us while our link was down */
 	uint64_t rx_purged;    /* taken from our queue by a purge: sender called back with 0 */
 };
 

@@ -470,57 +470,100 @@ static int tap_fd_create(void)
  * A slow reader behind the tap: what the guest sends is redirected into a
  * veth whose tbf qdisc drains at 2 Mbit/s. The skbs waiting there stay
  * charged to the tap's send buffer (16 KiB here), so kavm's writes hit
- * EAGAIN; nothing may be lost, and everything must arrive in order.
+ * EAGAIN. The host side reads kv1, the veth's far end.
  */
-TEST(tx_backpressure_tap_eagain_loses_nothing)
+static int env_setup_slow_tap(void)
 {
-	static uint8_t frame[1514], got[2048];
-	struct virtio_net_hdr_v1 hdr = { 0 };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	struct virtio_net_stats st;
-	unsigned int i, next = 0, idle = 0;
-	int sndbuf = 16384, fd;
+	int sndbuf = 16384, fd, ret;
 	char spec[64];
-	uint16_t head;
-	uint32_t ulen;
-	ssize_t r;
 
 	netns();
 	E.tapfd = tap_fd_create();
-	ASSERT_GE(E.tapfd, 0);
+	if (E.tapfd < 0)
+		return E.tapfd;
 	snprintf(spec, sizeof(spec), "tap,id=n0,fd=%d", E.tapfd);
-	ASSERT_EQ(env_setup(spec, ~0ull, false), 0);
-	ASSERT_EQ(sh("ip link add kv0 type veth peer name kv1 && ip link set kv0 up && "
-		     "ip link set kv1 up && "
-		     "tc qdisc add dev kv0 root tbf rate 2mbit burst 4kb limit 1mb && "
-		     "tc qdisc add dev " IFNAME " ingress && "
-		     "tc filter add dev " IFNAME " ingress u32 match u32 0 0 "
-		     "action mirred egress redirect dev kv0"),
-		  0);
-	ASSERT_EQ(ioctl(E.tapfd, TUNSETSNDBUF, &sndbuf), 0);
+	ret = env_setup(spec, ~0ull, false);
+	if (ret)
+		return ret;
+	if (sh("ip link add kv0 type veth peer name kv1 && ip link set kv0 up && "
+	       "ip link set kv1 up && "
+	       "tc qdisc add dev kv0 root tbf rate 2mbit burst 4kb limit 1mb && "
+	       "tc qdisc add dev " IFNAME " ingress && "
+	       "tc filter add dev " IFNAME " ingress u32 match u32 0 0 "
+	       "action mirred egress redirect dev kv0"))
+		return -EIO;
+	if (ioctl(E.tapfd, TUNSETSNDBUF, &sndbuf))
+		return -errno;
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (fd < 0)
+		return -errno;
 	sll.sll_ifindex = if_nametoindex("kv1");
-	ASSERT_EQ(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		return -errno;
 	close(E.pkt);
 	E.pkt = fd;
-	for (i = 0; i < 100; i++) {
+	return 0;
+}
+
+/* Post n 1514-byte frames (seq from 0) and kick once. */
+static int guest_tx_burst(unsigned int n)
+{
+	static uint8_t frame[1514];
+	struct virtio_net_hdr_v1 hdr = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
 		make_frame(frame, 1514, host_mac, guest_mac, i);
-		ASSERT_GE(vdrv_net_tx(&E.d, &hdr, frame, 1514, false), 0);
+		if (vdrv_net_tx(&E.d, &hdr, frame, 1514, false) < 0)
+			return -1;
 	}
 	vdrv_kick(&E.d, TXQ);
+	return 0;
+}
+
+static unsigned int guest_tx_reap(void)
+{
+	unsigned int n = 0;
+	uint16_t head;
+	uint32_t ulen;
+
+	while (vdrv_used(&E.d, TXQ, &head, &ulen))
+		n++;
+	return n;
+}
+
+/* Frames the host gets from the slow reader, in order from seq next, until idle_ms of quiet. */
+static int host_recv_in_order(unsigned int *next, int idle_ms)
+{
+	static uint8_t frame[1514], got[2048];
+	ssize_t r;
+
+	while ((r = host_recv(got, sizeof(got), idle_ms)) > 0) {
+		make_frame(frame, 1514, host_mac, guest_mac, *next);
+		if (r != 1514 || frame_seq(got) != *next || memcmp(got, frame, 1514))
+			return -1;
+		(*next)++;
+	}
+	return 0;
+}
+
+/* Nothing may be lost, and everything must arrive in order. */
+TEST(tx_backpressure_tap_eagain_loses_nothing)
+{
+	struct virtio_net_stats st;
+	unsigned int next = 0, idle = 0, before;
+
+	ASSERT_EQ(env_setup_slow_tap(), 0);
+	ASSERT_EQ(guest_tx_burst(100), 0);
 	while (next < 100 && idle < 250) {
 		if (loop_run_once(E.loop, 20) == 0)
 			idle++;
-		while (vdrv_used(&E.d, TXQ, &head, &ulen))
-			;
-		while ((r = host_recv(got, sizeof(got), 0)) > 0) {
-			make_frame(frame, 1514, host_mac, guest_mac, next);
-			ASSERT_EQ(r, 1514);
-			ASSERT_EQ(frame_seq(got), next);
-			ASSERT_MEMEQ(got, frame, 1514);
-			next++;
+		guest_tx_reap();
+		before = next;
+		ASSERT_EQ(host_recv_in_order(&next, 0), 0);
+		if (next != before)
 			idle = 0;
-		}
 	}
 	EXPECT_EQ(next, 100u);
 	virtio_net_get_stats(E.vn, &st);
@@ -715,4 +758,38 @@ TEST(two_nics_talk_through_a_bridge)
 	ASSERT_EQ(vdrv_net_rx_fill(&D2, 32), 0);
 	EXPECT_EQ(cross(&E.d, &D2, mac2, guest_mac, 50), 0);
 	EXPECT_EQ(cross(&D2, &E.d, guest_mac, mac2, 50), 0);
+}
+
+/*
+ * The tap set down while the guest transmits, before kavm's netlink monitor
+ * saw it: the write meets EIO inside the NIC's TX, and the tap's link-down
+ * handling calls the NIC back (link status). The NIC held its device lock
+ * across the send, so the loop hung for good (killed at the timeout).
+ */
+TEST_TIMEOUT(tap_set_down_during_guest_tx_neither_hangs_nor_loses_count, 30)
+{
+	static uint8_t got[2048];
+	struct virtio_net_stats st;
+
+	netns();
+	ASSERT_EQ(env_setup("tap,id=n0,ifname=" IFNAME, ~0ull, false), 0);
+	ASSERT_EQ(guest_to_tap(3, 1514, false), 0);
+	/* Down behind the loop's back: the netlink event waits until after the kick. */
+	ASSERT_EQ(sh("ip link set " IFNAME " down"), 0);
+	ASSERT_EQ(guest_tx_burst(20), 0);
+	EXPECT_EQ(guest_tx_reap(), 20u);
+	/* One frame met EIO at the tap, the rest found the link down: each one counted. */
+	EXPECT_EQ(E.tap->stats.rx_link_down, 1u);
+	EXPECT_EQ(E.tap->peer->stats.tx_link_down, 19u);
+	virtio_net_get_stats(E.vn, &st);
+	EXPECT_EQ(st.engine.tx_frames, 23u);
+	EXPECT_EQ(guest_link_status(), 0);
+	EXPECT_EQ(E.d.config_irq, 1u);
+	/* ENETDOWN: the host side's socket sees the tap down, and nothing came. */
+	EXPECT_EQ(host_recv(got, sizeof(got), 50), -ENETDOWN);
+	/* Up again: TX goes on. */
+	ASSERT_EQ(sh("ip link set " IFNAME " up"), 0);
+	vdrv_run(&E.d);
+	EXPECT_EQ(guest_link_status(), VIRTIO_NET_S_LINK_UP);
+	EXPECT_EQ(guest_to_tap(5, 1514, false), 0);
 }

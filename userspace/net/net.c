@@ -32,8 +32,11 @@ static ssize_t net_deliver(struct net_client *sender, const struct iovec *iov, i
 		return 0;
 	}
 	if (ret < 0) {
-		/* Dropped by the receiver (it counts why); the sender goes on. */
-		nc->stats.rx_errors++;
+		/* Dropped by the receiver; the sender goes on. */
+		if (ret == -ENETDOWN)
+			nc->stats.rx_link_down++;
+		else
+			nc->stats.rx_errors++;
 		return iov_length(iov, iovcnt);
 	}
 	nc->stats.rx_packets++;

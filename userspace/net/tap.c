@@ -159,7 +159,7 @@ static ssize_t tap_receive_iov(struct net_client *nc, const struct iovec *iov, i
 	ssize_t n;
 
 	if (t->gone || !t->up)
-		return iov_length(iov, iovcnt);
+		return -ENETDOWN; /* a frame queued before the link went: dropped, counted */
 	n = writev(t->fd, iov, iovcnt);
 	if (n >= 0)
 		return n ?: 1;
@@ -169,9 +169,13 @@ static ssize_t tap_receive_iov(struct net_client *nc, const struct iovec *iov, i
 		return 0;
 	}
 	if (errno == EIO) {
-		/* Set down before the netlink event reached us. */
+		/*
+		 * Set down before the netlink event reached us. This calls the
+		 * sender back (link status) from inside its send: the net core
+		 * and the NIC allow that (no lock held across the send).
+		 */
 		tap_set_up(t, false, false);
-		return iov_length(iov, iovcnt);
+		return -ENETDOWN;
 	}
 	pr_warn_ratelimited("tap %s: write: %s\n", t->ifname, strerror(errno));
 	return -errno;
