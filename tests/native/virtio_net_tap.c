@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -792,4 +794,57 @@ TEST_TIMEOUT(tap_set_down_during_guest_tx_neither_hangs_nor_loses_count, 30)
 	vdrv_run(&E.d);
 	EXPECT_EQ(guest_link_status(), VIRTIO_NET_S_LINK_UP);
 	EXPECT_EQ(guest_to_tap(5, 1514, false), 0);
+}
+
+/* A loop handler that sets the tap down: ready before the tap, it runs first in the batch. */
+static void tap_down_fn(int fd, uint32_t events, void *opaque)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == sizeof(n))
+		sh("ip link set " IFNAME " down");
+	loop_del_fd(E.loop, fd);
+}
+
+/*
+ * The tap set down between EPOLLOUT and its handler, a guest frame waiting
+ * in the tap's queue: the flush delivering it meets EIO, and the tap's
+ * link-down handling flushes the same queue again. The outer flush then
+ * freed the frame a second time.
+ */
+TEST_TIMEOUT(tap_set_down_between_epollout_and_its_handler, 30)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	unsigned int next = 0, used;
+	uint64_t one = 1;
+	int efd;
+
+	ASSERT_EQ(env_setup_slow_tap(), 0);
+	ASSERT_EQ(guest_tx_burst(100), 0);
+	used = guest_tx_reap();
+	ASSERT_EQ(net_queue_len(E.tap->incoming), 1u);
+	/* epoll reports in the order fds became ready: first ours, then the tap's EPOLLOUT. */
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_GE(efd, 0);
+	ASSERT_EQ(loop_add_fd(E.loop, efd, EPOLLIN, tap_down_fn, NULL), 0);
+	ASSERT_EQ(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	pfd.fd = E.tapfd;
+	ASSERT_EQ(poll(&pfd, 1, 5000), 1);
+	/*
+	 * One turn runs both handlers. The netlink event was not ready when it
+	 * began, so a link already down means the flush met EIO: the case wanted.
+	 */
+	ASSERT_GE(loop_run_once(E.loop, 0), 2);
+	EXPECT_EQ(guest_link_status(), 0);
+	vdrv_run(&E.d);
+	used += guest_tx_reap();
+	EXPECT_EQ(used, 100u);
+	EXPECT_EQ(net_queue_len(E.tap->incoming), 0u);
+	/* Every frame: written and received in order, or dropped at the tap and counted. */
+	ASSERT_EQ(host_recv_in_order(&next, 500), 0);
+	EXPECT_EQ(E.tap->stats.rx_link_down, 1u);
+	EXPECT_EQ(next + E.tap->stats.rx_link_down + E.tap->peer->stats.tx_link_down, 100u);
+	ASSERT_EQ(sh("ip link set " IFNAME " up"), 0);
+	vdrv_run(&E.d);
+	EXPECT_EQ(guest_link_status(), VIRTIO_NET_S_LINK_UP);
 }
