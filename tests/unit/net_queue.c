@@ -322,3 +322,31 @@ TEST(send_reentered_from_direct_delivery_is_not_stranded)
 	EXPECT_EQ(sent_calls, 1u);
 	EXPECT_EQ(net_queue_len(B.nc.incoming), 0u);
 }
+
+/*
+ * Teardown: the purge at exit calls the sender back, and a sender that then
+ * sends again (the NIC restarting TX) must not leave a frame behind in its
+ * old peer's queue, to be completed on a freed sender later.
+ */
+static void resend_cb(struct net_client *nc, ssize_t len)
+{
+	sent_cb(nc, len);
+	send_byte(nc, 9, resend_cb);
+}
+
+TEST(exit_leaves_no_frame_of_the_client_behind)
+{
+	ASSERT_EQ(pair(), 0);
+	B.accept = 0;
+	ASSERT_EQ(send_byte(&A.nc, 1, resend_cb), 0);
+	net_client_exit(&A.nc);
+	EXPECT_EQ(sent_calls, 1u);
+	EXPECT_EQ(net_queue_len(B.nc.incoming), 0u);
+	EXPECT_EQ(B.nc.stats.rx_purged, 1u);
+	/* The frame sent from the callback went nowhere, and says so. */
+	EXPECT_EQ(A.nc.stats.tx_link_down, 1u);
+	B.accept = 1;
+	EXPECT_TRUE(net_client_flush_queued(&B.nc));
+	EXPECT_EQ(sent_calls, 1u);
+	net_client_exit(&B.nc);
+}

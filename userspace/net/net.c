@@ -55,11 +55,19 @@ int net_client_init(struct net_client *nc, const struct net_client_ops *ops, con
 
 void net_client_exit(struct net_client *nc)
 {
-	if (nc->peer) {
-		nc->peer->stats.rx_purged += net_queue_purge(nc->peer->incoming, nc);
-		nc->peer->peer = NULL;
+	struct net_client *peer = nc->peer;
+
+	/*
+	 * Unlink before purging: the purge calls nc's sender back, and a sender
+	 * that sends again from there (a NIC restarting TX) must find no peer
+	 * (counted in tx_link_down), not queue a frame that outlives it.
+	 */
+	if (peer) {
+		peer->peer = NULL;
 		nc->peer = NULL;
+		peer->stats.rx_purged += net_queue_purge(peer->incoming, nc);
 	}
+	nc->stats.rx_purged += net_queue_purge(nc->incoming, NULL);
 	net_queue_free(nc->incoming);
 	nc->incoming = NULL;
 }

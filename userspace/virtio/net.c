@@ -70,10 +70,11 @@ struct virtio_net {
 	struct vnet_rx_filter rxf;	       /* vdev.lock */
 	uint64_t host_features;
 	uint16_t queue_size;
-	bool failed;	   /* ring damage: NEEDS_RESET raised; vdev.lock */
-	bool tx_scheduled; /* a loop_defer(tx) is pending; vdev.lock */
-	bool tx_running;   /* vnet_tx_run() is under way (it drops the lock); vdev.lock */
-	bool tx_again;	   /* it was asked to run meanwhile; vdev.lock */
+	bool failed;		       /* ring damage: NEEDS_RESET raised; vdev.lock */
+	bool tx_scheduled;	       /* a loop_defer(tx) is pending; vdev.lock */
+	bool tx_running;	       /* a TX run is under way (lock dropped); vdev.lock */
+	bool tx_again;		       /* asked to run meanwhile; vdev.lock */
+	bool stopped;		       /* virtio_net_exit() began: nothing runs; vdev.lock */
 	struct virtio_net_stats stats; /* vdev.lock */
 	struct vhost_net *vhost;       /* the peer's accelerator, or NULL; started/stopped
 					* under vdev.lock */
@@ -94,7 +95,7 @@ static bool vnet_vhost_on(struct virtio_net *vn)
 
 static bool vnet_live(struct virtio_net *vn)
 {
-	return (vn->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) && !vn->failed;
+	return (vn->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) && !vn->failed && !vn->stopped;
 }
 
 static void vnet_notify(struct virtio_net *vn, unsigned int q)
@@ -748,6 +749,15 @@ void virtio_net_exit(struct virtio_net *vn)
 {
 	if (!vn)
 		return;
+	/*
+	 * Stop the queues before our frames leave the peer's queue (QEMU stops
+	 * the device before qemu_del_nic() purges): the purge calls
+	 * vnet_tx_sent(), which must not take more from the guest and queue it
+	 * where the peer's own teardown would complete it on a freed NIC.
+	 */
+	pthread_mutex_lock(&vn->vdev.lock);
+	vn->stopped = true;
+	pthread_mutex_unlock(&vn->vdev.lock);
 	vnet_vhost_stop(vn);
 	net_client_exit(&vn->nc);
 	pthread_mutex_destroy(&vn->vdev.lock);
