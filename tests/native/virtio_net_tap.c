@@ -455,9 +455,9 @@ TEST(rx_backpressure_guest_stops_reading_loses_nothing)
 }
 
 /* An fd the test made and hands to kavm ("fd=N"): the test keeps a handle on the tap. */
-static int tap_fd_create(void)
+static int tap_fd_create_flags(short flags)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	struct ifreq ifr = { .ifr_flags = flags };
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
@@ -466,6 +466,11 @@ static int tap_fd_create(void)
 	if (ioctl(fd, TUNSETIFF, &ifr))
 		return -errno;
 	return fd;
+}
+
+static int tap_fd_create(void)
+{
+	return tap_fd_create_flags(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
 }
 
 /*
@@ -879,4 +884,61 @@ TEST(nic_teardown_with_tx_waiting_in_the_tap)
 	EXPECT_EQ(next + 1, st.engine.tx_frames);
 	netdev_close(E.tap);
 	E.tap = NULL;
+}
+
+/* netdev_open() for "tap,id=n0,fd=<a new tap with flags><extra>". */
+static int open_tap_fd(short flags, const char *extra)
+{
+	struct netdev_opts o;
+	char spec[96], err[128];
+	int ret;
+
+	E.tapfd = tap_fd_create_flags(flags);
+	if (E.tapfd < 0)
+		return E.tapfd;
+	snprintf(spec, sizeof(spec), "tap,id=n0,fd=%d%s", E.tapfd, extra);
+	ret = netdev_parse(spec, &o, err, sizeof(err));
+	if (!ret)
+		ret = netdev_open(&o, E.loop, &E.tap);
+	if (ret)
+		close(E.tapfd);
+	return ret;
+}
+
+/*
+ * fd=: the fd's own framing rules. vnet_hdr=off on a fd with IFF_VNET_HDR was
+ * taken at its word: the kernel then ate 10 bytes of every guest frame as a
+ * header and put one before every frame to the guest.
+ */
+TEST(tap_fd_framing_is_the_fds_own)
+{
+	struct net_client *tap;
+
+	netns();
+	ASSERT_EQ(loop_create(&E.loop), 0);
+	EXPECT_EQ(open_tap_fd(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, ",vnet_hdr=off"), -EINVAL);
+	EXPECT_EQ(open_tap_fd(IFF_TAP | IFF_NO_PI, ",vnet_hdr=on"), -EINVAL);
+	EXPECT_EQ(open_tap_fd(IFF_TUN | IFF_NO_PI, ""), -EINVAL);
+	/* Without vnet_hdr=, the fd's flag decides, both ways. */
+	ASSERT_EQ(open_tap_fd(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, ""), 0);
+	EXPECT_TRUE(E.tap->ops->has_vnet_hdr(E.tap));
+	tap = E.tap;
+	netdev_close(tap);
+	ASSERT_EQ(open_tap_fd(IFF_TAP | IFF_NO_PI, ""), 0);
+	EXPECT_FALSE(E.tap->ops->has_vnet_hdr(E.tap));
+	netdev_close(E.tap);
+}
+
+/* A fd without IFF_VNET_HDR given with vnet_hdr=off: frames intact both ways. */
+TEST(tap_fd_without_vnet_hdr_carries_frames_intact)
+{
+	char spec[64];
+
+	netns();
+	E.tapfd = tap_fd_create_flags(IFF_TAP | IFF_NO_PI);
+	ASSERT_GE(E.tapfd, 0);
+	snprintf(spec, sizeof(spec), "tap,id=n0,fd=%d,vnet_hdr=off", E.tapfd);
+	ASSERT_EQ(env_setup(spec, ~0ull, false), 0);
+	EXPECT_EQ(guest_to_tap(10, 1514, false), 0);
+	EXPECT_EQ(tap_to_guest(10, 1514), 0);
 }
