@@ -9,7 +9,15 @@
  * receiver calls net_client_flush_queued(). Nothing is dropped silently and
  * nothing queues without bound.
  *
- * Threads: everything here runs on the loop thread.
+ * Threads: everything here runs on the loop thread. Re-entry is allowed:
+ * a receive_iov() may change links or flush its own queue, a sent callback
+ * may send again; the core and the queues are safe against that, so a
+ * client must hold no lock of its own across net_send_iov(), a flush, a
+ * purge or net_client_set_link().
+ *
+ * Lifetime: net_client_exit() unlinks the peers first, then calls back the
+ * senders of every frame it drops; after it returns no frame of the client
+ * is left anywhere. A device stops its queues before it calls it.
  */
 #ifndef KAVM_NET_H
 #define KAVM_NET_H
