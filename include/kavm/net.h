@@ -98,7 +98,7 @@ struct net_client {
 #define NET_QUEUE_LEN 256
 
 int net_client_init(struct net_client *nc, const struct net_client_ops *ops, const char *name);
-/* Frees queued frames (calling their senders back) and unlinks the peer. */
+/* Unlinks the peer, then drops the frames nc sent and those waiting for it (senders called back). */
 void net_client_exit(struct net_client *nc);
 int net_client_connect(struct net_client *a, struct net_client *b);
 
