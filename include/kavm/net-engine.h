@@ -5,11 +5,15 @@
  * RX buffers, vnet header validation and offloads. The virtio-net device uses
  * it; a vhost-user-net frontend is meant to reuse it.
  *
- * Lock: callers hold the owning device's lock around every call.
+ * Lock: callers hold the owning device's lock (e->lock) around every call.
+ * net_engine_tx() drops it while the peer takes each frame: no lock is held
+ * across a call into another net client, whose link change or sent callback
+ * may come straight back into the owner.
  */
 #ifndef KAVM_NET_ENGINE_H
 #define KAVM_NET_ENGINE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -59,9 +63,12 @@ struct net_engine {
 	net_sent_fn tx_sent;   /* resumes TX once a queued frame left */
 	uint64_t features;     /* negotiated with the driver */
 	uint16_t mtu;
-	bool peer_vnet_hdr; /* frames to and from the peer carry the header */
-	bool tx_paused;	    /* a frame waits in the peer's queue */
-	bool rx_retry;	    /* RX gave up racing the driver: retry next turn */
+	bool peer_vnet_hdr;    /* frames to and from the peer carry the header */
+	bool tx_paused;	       /* a frame waits in the peer's queue */
+	bool rx_retry;	       /* RX gave up racing the driver: retry next turn */
+	pthread_mutex_t *lock; /* the owner's lock, dropped around net_send_iov(); or NULL */
+	/* Bumped by the owner, under *lock, when the rings go (reset): see net_engine_tx(). */
+	unsigned int ring_gen;
 	struct net_engine_stats stats;
 	struct vq_elem elem; /* scratch, not stack: 1 KiB */
 	struct net_used used[VIRTQUEUE_MAX_SIZE];
@@ -72,7 +79,9 @@ struct net_engine {
 
 /*
  * Process up to budget TX chains. Returns chains done (budget: call again),
- * or -EIO on ring damage. *notify is set when the driver wants an interrupt.
+ * -EIO on ring damage, or -ESTALE when the rings were reset while *lock was
+ * dropped (the chain in hand is not pushed; the caller stops). *notify is set
+ * when the driver wants an interrupt.
  */
 int net_engine_tx(struct net_engine *e, unsigned int budget, bool *notify);
 /*

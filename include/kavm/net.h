@@ -9,7 +9,15 @@
  * receiver calls net_client_flush_queued(). Nothing is dropped silently and
  * nothing queues without bound.
  *
- * Threads: everything here runs on the loop thread.
+ * Threads: everything here runs on the loop thread. Re-entry is allowed:
+ * a receive_iov() may change links or flush its own queue, a sent callback
+ * may send again; the core and the queues are safe against that, so a
+ * client must hold no lock of its own across net_send_iov(), a flush, a
+ * purge or net_client_set_link().
+ *
+ * Lifetime: net_client_exit() unlinks the peers first, then calls back the
+ * senders of every frame it drops; after it returns no frame of the client
+ * is left anywhere. A device stops its queues before it calls it.
  */
 #ifndef KAVM_NET_H
 #define KAVM_NET_H
@@ -39,7 +47,11 @@ struct net_offload {
 
 struct net_client_ops {
 	const char *type;
-	/* > 0: consumed (bytes); 0: cannot take it now (queue it); < 0: error, dropped. */
+	/*
+	 * > 0: consumed (bytes); 0: cannot take it now (queue it); < 0: error,
+	 * dropped (-ENETDOWN: our link is down, counted in rx_link_down). May
+	 * call the sender back (link change, flush): the sender holds no lock.
+	 */
 	ssize_t (*receive_iov)(struct net_client *nc, const struct iovec *iov, int iovcnt);
 	/* optional: 0 means "do not even try": the frame is queued. */
 	int (*can_receive)(struct net_client *nc);
@@ -68,6 +80,8 @@ struct net_stats {
 	uint64_t tx_queued;    /* the peer could not take it: queued, sender paused */
 	uint64_t queue_drops;  /* incoming queue full (only for senders without a callback) */
 	uint64_t rx_errors;    /* receive_iov() < 0 */
+	uint64_t rx_link_down; /* receive_iov() -ENETDOWN: reached us while our link was down */
+	uint64_t rx_purged;    /* taken from our queue by a purge: sender called back with 0 */
 };
 
 struct net_client {
@@ -84,7 +98,7 @@ struct net_client {
 #define NET_QUEUE_LEN 256
 
 int net_client_init(struct net_client *nc, const struct net_client_ops *ops, const char *name);
-/* Frees queued frames (calling their senders back) and unlinks the peer. */
+/* Unlinks the peer, then drops the frames nc sent and those waiting for it (senders called back). */
 void net_client_exit(struct net_client *nc);
 int net_client_connect(struct net_client *a, struct net_client *b);
 
@@ -116,8 +130,10 @@ ssize_t net_queue_send_iov(struct net_queue *q, struct net_client *sender, const
 /* Append without trying delivery; -ENOBUFS when full (counted by the caller). */
 int net_queue_append(struct net_queue *q, struct net_client *sender, const struct iovec *iov,
 		     int iovcnt, net_sent_fn sent_cb);
+/* Safe to call from deliver() or a sent callback (then a no-op: the outer flush goes on). */
 bool net_queue_flush(struct net_queue *q);
-void net_queue_purge(struct net_queue *q, struct net_client *from);
+/* Drop frames from "from" (NULL: all), calling their senders back with 0; returns how many. */
+unsigned int net_queue_purge(struct net_queue *q, struct net_client *from);
 unsigned int net_queue_len(const struct net_queue *q);
 
 /* --netdev and --device parsing; options.c calls these. */

@@ -73,6 +73,12 @@ struct virtio_dev {
 	void *transport_priv;
 	struct guest_mem *mem;
 	struct loop *loop;
+	/*
+	 * Serialises the device's state (status, features, queues, reset) from
+	 * vCPU threads against its data path on the loop thread. Never held
+	 * across a call into another net client or anything that can call back
+	 * (DESIGN.md; virtio/net.c says how the NIC keeps to it).
+	 */
 	pthread_mutex_t lock;
 	uint8_t status;		    /* VIRTIO_CONFIG_S_*; protected by lock */
 	uint32_t config_generation; /* bumped on every config change */

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -453,9 +455,9 @@ TEST(rx_backpressure_guest_stops_reading_loses_nothing)
 }
 
 /* An fd the test made and hands to kavm ("fd=N"): the test keeps a handle on the tap. */
-static int tap_fd_create(void)
+static int tap_fd_create_flags(short flags)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	struct ifreq ifr = { .ifr_flags = flags };
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
@@ -466,61 +468,109 @@ static int tap_fd_create(void)
 	return fd;
 }
 
+static int tap_fd_create(void)
+{
+	return tap_fd_create_flags(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+}
+
 /*
  * A slow reader behind the tap: what the guest sends is redirected into a
  * veth whose tbf qdisc drains at 2 Mbit/s. The skbs waiting there stay
  * charged to the tap's send buffer (16 KiB here), so kavm's writes hit
- * EAGAIN; nothing may be lost, and everything must arrive in order.
+ * EAGAIN. The host side reads kv1, the veth's far end.
  */
-TEST(tx_backpressure_tap_eagain_loses_nothing)
+static int env_setup_slow_tap(void)
 {
-	static uint8_t frame[1514], got[2048];
-	struct virtio_net_hdr_v1 hdr = { 0 };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	struct virtio_net_stats st;
-	unsigned int i, next = 0, idle = 0;
-	int sndbuf = 16384, fd;
+	int sndbuf = 16384, fd, ret;
 	char spec[64];
-	uint16_t head;
-	uint32_t ulen;
-	ssize_t r;
 
 	netns();
 	E.tapfd = tap_fd_create();
-	ASSERT_GE(E.tapfd, 0);
+	if (E.tapfd < 0)
+		return E.tapfd;
 	snprintf(spec, sizeof(spec), "tap,id=n0,fd=%d", E.tapfd);
-	ASSERT_EQ(env_setup(spec, ~0ull, false), 0);
-	ASSERT_EQ(sh("ip link add kv0 type veth peer name kv1 && ip link set kv0 up && "
-		     "ip link set kv1 up && "
-		     "tc qdisc add dev kv0 root tbf rate 2mbit burst 4kb limit 1mb && "
-		     "tc qdisc add dev " IFNAME " ingress && "
-		     "tc filter add dev " IFNAME " ingress u32 match u32 0 0 "
-		     "action mirred egress redirect dev kv0"),
-		  0);
-	ASSERT_EQ(ioctl(E.tapfd, TUNSETSNDBUF, &sndbuf), 0);
+	ret = env_setup(spec, ~0ull, false);
+	if (ret)
+		return ret;
+	if (sh("ip link add kv0 type veth peer name kv1 && ip link set kv0 up && "
+	       "ip link set kv1 up && "
+	       "tc qdisc add dev kv0 root tbf rate 2mbit burst 4kb limit 1mb && "
+	       "tc qdisc add dev " IFNAME " ingress && "
+	       "tc filter add dev " IFNAME " ingress u32 match u32 0 0 "
+	       "action mirred egress redirect dev kv0"))
+		return -EIO;
+	if (ioctl(E.tapfd, TUNSETSNDBUF, &sndbuf))
+		return -errno;
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (fd < 0)
+		return -errno;
 	sll.sll_ifindex = if_nametoindex("kv1");
-	ASSERT_EQ(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		return -errno;
 	close(E.pkt);
 	E.pkt = fd;
-	for (i = 0; i < 100; i++) {
+	return 0;
+}
+
+/* Post n 1514-byte frames (seq from 0) and kick once. */
+static int guest_tx_burst(unsigned int n)
+{
+	static uint8_t frame[1514];
+	struct virtio_net_hdr_v1 hdr = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
 		make_frame(frame, 1514, host_mac, guest_mac, i);
-		ASSERT_GE(vdrv_net_tx(&E.d, &hdr, frame, 1514, false), 0);
+		if (vdrv_net_tx(&E.d, &hdr, frame, 1514, false) < 0)
+			return -1;
 	}
 	vdrv_kick(&E.d, TXQ);
+	return 0;
+}
+
+static unsigned int guest_tx_reap(void)
+{
+	unsigned int n = 0;
+	uint16_t head;
+	uint32_t ulen;
+
+	while (vdrv_used(&E.d, TXQ, &head, &ulen))
+		n++;
+	return n;
+}
+
+/* Frames the host gets from the slow reader, in order from seq next, until idle_ms of quiet. */
+static int host_recv_in_order(unsigned int *next, int idle_ms)
+{
+	static uint8_t frame[1514], got[2048];
+	ssize_t r;
+
+	while ((r = host_recv(got, sizeof(got), idle_ms)) > 0) {
+		make_frame(frame, 1514, host_mac, guest_mac, *next);
+		if (r != 1514 || frame_seq(got) != *next || memcmp(got, frame, 1514))
+			return -1;
+		(*next)++;
+	}
+	return 0;
+}
+
+/* Nothing may be lost, and everything must arrive in order. */
+TEST(tx_backpressure_tap_eagain_loses_nothing)
+{
+	struct virtio_net_stats st;
+	unsigned int next = 0, idle = 0, before;
+
+	ASSERT_EQ(env_setup_slow_tap(), 0);
+	ASSERT_EQ(guest_tx_burst(100), 0);
 	while (next < 100 && idle < 250) {
 		if (loop_run_once(E.loop, 20) == 0)
 			idle++;
-		while (vdrv_used(&E.d, TXQ, &head, &ulen))
-			;
-		while ((r = host_recv(got, sizeof(got), 0)) > 0) {
-			make_frame(frame, 1514, host_mac, guest_mac, next);
-			ASSERT_EQ(r, 1514);
-			ASSERT_EQ(frame_seq(got), next);
-			ASSERT_MEMEQ(got, frame, 1514);
-			next++;
+		guest_tx_reap();
+		before = next;
+		ASSERT_EQ(host_recv_in_order(&next, 0), 0);
+		if (next != before)
 			idle = 0;
-		}
 	}
 	EXPECT_EQ(next, 100u);
 	virtio_net_get_stats(E.vn, &st);
@@ -715,4 +765,180 @@ TEST(two_nics_talk_through_a_bridge)
 	ASSERT_EQ(vdrv_net_rx_fill(&D2, 32), 0);
 	EXPECT_EQ(cross(&E.d, &D2, mac2, guest_mac, 50), 0);
 	EXPECT_EQ(cross(&D2, &E.d, guest_mac, mac2, 50), 0);
+}
+
+/*
+ * The tap set down while the guest transmits, before kavm's netlink monitor
+ * saw it: the write meets EIO inside the NIC's TX, and the tap's link-down
+ * handling calls the NIC back (link status). The NIC held its device lock
+ * across the send, so the loop hung for good (killed at the timeout).
+ */
+TEST_TIMEOUT(tap_set_down_during_guest_tx_neither_hangs_nor_loses_count, 30)
+{
+	static uint8_t got[2048];
+	struct virtio_net_stats st;
+
+	netns();
+	ASSERT_EQ(env_setup("tap,id=n0,ifname=" IFNAME, ~0ull, false), 0);
+	ASSERT_EQ(guest_to_tap(3, 1514, false), 0);
+	/* Down behind the loop's back: the netlink event waits until after the kick. */
+	ASSERT_EQ(sh("ip link set " IFNAME " down"), 0);
+	ASSERT_EQ(guest_tx_burst(20), 0);
+	EXPECT_EQ(guest_tx_reap(), 20u);
+	/* One frame met EIO at the tap, the rest found the link down: each one counted. */
+	EXPECT_EQ(E.tap->stats.rx_link_down, 1u);
+	EXPECT_EQ(E.tap->peer->stats.tx_link_down, 19u);
+	virtio_net_get_stats(E.vn, &st);
+	EXPECT_EQ(st.engine.tx_frames, 23u);
+	EXPECT_EQ(guest_link_status(), 0);
+	EXPECT_EQ(E.d.config_irq, 1u);
+	/* ENETDOWN: the host side's socket sees the tap down, and nothing came. */
+	EXPECT_EQ(host_recv(got, sizeof(got), 50), -ENETDOWN);
+	/* Up again: TX goes on. */
+	ASSERT_EQ(sh("ip link set " IFNAME " up"), 0);
+	vdrv_run(&E.d);
+	EXPECT_EQ(guest_link_status(), VIRTIO_NET_S_LINK_UP);
+	EXPECT_EQ(guest_to_tap(5, 1514, false), 0);
+}
+
+/* A loop handler that sets the tap down: ready before the tap, it runs first in the batch. */
+static void tap_down_fn(int fd, uint32_t events, void *opaque)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == sizeof(n))
+		sh("ip link set " IFNAME " down");
+	loop_del_fd(E.loop, fd);
+}
+
+/*
+ * The tap set down between EPOLLOUT and its handler, a guest frame waiting
+ * in the tap's queue: the flush delivering it meets EIO, and the tap's
+ * link-down handling flushes the same queue again. The outer flush then
+ * freed the frame a second time.
+ */
+TEST_TIMEOUT(tap_set_down_between_epollout_and_its_handler, 30)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	unsigned int next = 0, used;
+	uint64_t one = 1;
+	int efd;
+
+	ASSERT_EQ(env_setup_slow_tap(), 0);
+	ASSERT_EQ(guest_tx_burst(100), 0);
+	used = guest_tx_reap();
+	ASSERT_EQ(net_queue_len(E.tap->incoming), 1u);
+	/* epoll reports in the order fds became ready: first ours, then the tap's EPOLLOUT. */
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_GE(efd, 0);
+	ASSERT_EQ(loop_add_fd(E.loop, efd, EPOLLIN, tap_down_fn, NULL), 0);
+	ASSERT_EQ(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	pfd.fd = E.tapfd;
+	ASSERT_EQ(poll(&pfd, 1, 5000), 1);
+	/*
+	 * One turn runs both handlers. The netlink event was not ready when it
+	 * began, so a link already down means the flush met EIO: the case wanted.
+	 */
+	ASSERT_GE(loop_run_once(E.loop, 0), 2);
+	EXPECT_EQ(guest_link_status(), 0);
+	vdrv_run(&E.d);
+	used += guest_tx_reap();
+	EXPECT_EQ(used, 100u);
+	EXPECT_EQ(net_queue_len(E.tap->incoming), 0u);
+	/* Every frame: written and received in order, or dropped at the tap and counted. */
+	ASSERT_EQ(host_recv_in_order(&next, 500), 0);
+	EXPECT_EQ(E.tap->stats.rx_link_down, 1u);
+	EXPECT_EQ(next + E.tap->stats.rx_link_down + E.tap->peer->stats.tx_link_down, 100u);
+	ASSERT_EQ(sh("ip link set " IFNAME " up"), 0);
+	vdrv_run(&E.d);
+	EXPECT_EQ(guest_link_status(), VIRTIO_NET_S_LINK_UP);
+}
+
+/*
+ * Teardown in kavm's order (the NIC, then its backend) with a frame waiting
+ * in the tap's queue and more TX posted. Purging the NIC's frame called its
+ * sent callback, which restarted TX and queued a new frame on the tap; the
+ * tap's own teardown then completed it on the freed NIC (ASan:
+ * heap-use-after-free in vnet_tx_sent).
+ */
+TEST(nic_teardown_with_tx_waiting_in_the_tap)
+{
+	struct virtio_net_stats st;
+	unsigned int next = 0, used;
+
+	ASSERT_EQ(env_setup_slow_tap(), 0);
+	ASSERT_EQ(guest_tx_burst(100), 0);
+	used = guest_tx_reap();
+	ASSERT_EQ(net_queue_len(E.tap->incoming), 1u);
+	virtio_net_get_stats(E.vn, &st);
+	ASSERT_LT(st.engine.tx_frames, 100u);
+	ASSERT_EQ(used, st.engine.tx_frames);
+	virtio_net_exit(E.vn);
+	E.vn = NULL;
+	/* The NIC stopped before its frame was purged: it took nothing more from the guest. */
+	EXPECT_EQ(guest_tx_reap(), 0u);
+	EXPECT_EQ(net_queue_len(E.tap->incoming), 0u);
+	EXPECT_EQ(E.tap->stats.rx_purged, 1u);
+	/* Every frame the NIC took reached the host in order, but the one purged. */
+	ASSERT_EQ(host_recv_in_order(&next, 500), 0);
+	EXPECT_EQ(next + 1, st.engine.tx_frames);
+	netdev_close(E.tap);
+	E.tap = NULL;
+}
+
+/* netdev_open() for "tap,id=n0,fd=<a new tap with flags><extra>". */
+static int open_tap_fd(short flags, const char *extra)
+{
+	struct netdev_opts o;
+	char spec[96], err[128];
+	int ret;
+
+	E.tapfd = tap_fd_create_flags(flags);
+	if (E.tapfd < 0)
+		return E.tapfd;
+	snprintf(spec, sizeof(spec), "tap,id=n0,fd=%d%s", E.tapfd, extra);
+	ret = netdev_parse(spec, &o, err, sizeof(err));
+	if (!ret)
+		ret = netdev_open(&o, E.loop, &E.tap);
+	if (ret)
+		close(E.tapfd);
+	return ret;
+}
+
+/*
+ * fd=: the fd's own framing rules. vnet_hdr=off on a fd with IFF_VNET_HDR was
+ * taken at its word: the kernel then ate 10 bytes of every guest frame as a
+ * header and put one before every frame to the guest.
+ */
+TEST(tap_fd_framing_is_the_fds_own)
+{
+	struct net_client *tap;
+
+	netns();
+	ASSERT_EQ(loop_create(&E.loop), 0);
+	EXPECT_EQ(open_tap_fd(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, ",vnet_hdr=off"), -EINVAL);
+	EXPECT_EQ(open_tap_fd(IFF_TAP | IFF_NO_PI, ",vnet_hdr=on"), -EINVAL);
+	EXPECT_EQ(open_tap_fd(IFF_TUN | IFF_NO_PI, ""), -EINVAL);
+	/* Without vnet_hdr=, the fd's flag decides, both ways. */
+	ASSERT_EQ(open_tap_fd(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, ""), 0);
+	EXPECT_TRUE(E.tap->ops->has_vnet_hdr(E.tap));
+	tap = E.tap;
+	netdev_close(tap);
+	ASSERT_EQ(open_tap_fd(IFF_TAP | IFF_NO_PI, ""), 0);
+	EXPECT_FALSE(E.tap->ops->has_vnet_hdr(E.tap));
+	netdev_close(E.tap);
+}
+
+/* A fd without IFF_VNET_HDR given with vnet_hdr=off: frames intact both ways. */
+TEST(tap_fd_without_vnet_hdr_carries_frames_intact)
+{
+	char spec[64];
+
+	netns();
+	E.tapfd = tap_fd_create_flags(IFF_TAP | IFF_NO_PI);
+	ASSERT_GE(E.tapfd, 0);
+	snprintf(spec, sizeof(spec), "tap,id=n0,fd=%d,vnet_hdr=off", E.tapfd);
+	ASSERT_EQ(env_setup(spec, ~0ull, false), 0);
+	EXPECT_EQ(guest_to_tap(10, 1514, false), 0);
+	EXPECT_EQ(tap_to_guest(10, 1514), 0);
 }

@@ -32,8 +32,11 @@ static ssize_t net_deliver(struct net_client *sender, const struct iovec *iov, i
 		return 0;
 	}
 	if (ret < 0) {
-		/* Dropped by the receiver (it counts why); the sender goes on. */
-		nc->stats.rx_errors++;
+		/* Dropped by the receiver; the sender goes on. */
+		if (ret == -ENETDOWN)
+			nc->stats.rx_link_down++;
+		else
+			nc->stats.rx_errors++;
 		return iov_length(iov, iovcnt);
 	}
 	nc->stats.rx_packets++;
@@ -52,11 +55,19 @@ int net_client_init(struct net_client *nc, const struct net_client_ops *ops, con
 
 void net_client_exit(struct net_client *nc)
 {
-	if (nc->peer) {
-		net_queue_purge(nc->peer->incoming, nc);
-		nc->peer->peer = NULL;
+	struct net_client *peer = nc->peer;
+
+	/*
+	 * Unlink before purging: the purge calls nc's sender back, and a sender
+	 * that sends again from there (a NIC restarting TX) must find no peer
+	 * (counted in tx_link_down), not queue a frame that outlives it.
+	 */
+	if (peer) {
+		peer->peer = NULL;
 		nc->peer = NULL;
+		peer->stats.rx_purged += net_queue_purge(peer->incoming, nc);
 	}
+	nc->stats.rx_purged += net_queue_purge(nc->incoming, NULL);
 	net_queue_free(nc->incoming);
 	nc->incoming = NULL;
 }
@@ -112,7 +123,7 @@ bool net_client_flush_queued(struct net_client *nc)
 void net_client_purge_sent(struct net_client *nc)
 {
 	if (nc->peer)
-		net_queue_purge(nc->peer->incoming, nc);
+		nc->peer->stats.rx_purged += net_queue_purge(nc->peer->incoming, nc);
 }
 
 void net_client_set_link(struct net_client *nc, bool up)

@@ -159,7 +159,7 @@ static ssize_t tap_receive_iov(struct net_client *nc, const struct iovec *iov, i
 	ssize_t n;
 
 	if (t->gone || !t->up)
-		return iov_length(iov, iovcnt);
+		return -ENETDOWN; /* a frame queued before the link went: dropped, counted */
 	n = writev(t->fd, iov, iovcnt);
 	if (n >= 0)
 		return n ?: 1;
@@ -169,9 +169,13 @@ static ssize_t tap_receive_iov(struct net_client *nc, const struct iovec *iov, i
 		return 0;
 	}
 	if (errno == EIO) {
-		/* Set down before the netlink event reached us. */
+		/*
+		 * Set down before the netlink event reached us. This calls the
+		 * sender back (link status) from inside its send: the net core
+		 * and the NIC allow that (no lock held across the send).
+		 */
 		tap_set_up(t, false, false);
-		return iov_length(iov, iovcnt);
+		return -ENETDOWN;
 	}
 	pr_warn_ratelimited("tap %s: write: %s\n", t->ifname, strerror(errno));
 	return -errno;
@@ -374,18 +378,47 @@ static int tap_attach_name(struct tap *t, const struct netdev_opts *o)
 	return 0;
 }
 
-/* An inherited fd: learn its name and flags; kavm did not create it. */
+/*
+ * The fd's framing is the kernel's (its TUNGETIFF flags), not ours to pick:
+ * a header kavm does not expect shifts every frame both ways, and one it
+ * expects but the kernel does not strip leaves its checks on guest bytes.
+ * want_vnet_hdr: -1 takes the fd's IFF_VNET_HDR; 0 or 1 must match it.
+ */
+static int tap_fd_framing(const char *id, int fd, const struct ifreq *ifr, int want_vnet_hdr,
+			  bool *vnet_hdr)
+{
+	bool has = ifr->ifr_flags & IFF_VNET_HDR;
+
+	if (!(ifr->ifr_flags & IFF_TAP)) {
+		pr_err("netdev %s: tap fd %d (%s) is a tun device, not a tap (no IFF_TAP)", id, fd,
+		       ifr->ifr_name);
+		return -EINVAL;
+	}
+	if (want_vnet_hdr >= 0 && want_vnet_hdr != has) {
+		pr_err("netdev %s: tap fd %d (%s) %s IFF_VNET_HDR but vnet_hdr=%s was asked", id,
+		       fd, ifr->ifr_name, has ? "has" : "has no", want_vnet_hdr ? "on" : "off");
+		return -EINVAL;
+	}
+	*vnet_hdr = has;
+	return 0;
+}
+
+/* An inherited fd: learn its name and flags; kavm did not create it. Says why it fails. */
 static int tap_attach_fd(struct tap *t, const struct netdev_opts *o)
 {
 	struct ifreq ifr = { 0 };
+	int ret;
 
-	if (ioctl(o->fd, TUNGETIFF, &ifr))
-		return -errno;
-	if (!(ifr.ifr_flags & IFF_TAP) || (o->vnet_hdr == 1 && !(ifr.ifr_flags & IFF_VNET_HDR)))
-		return -EINVAL;
+	if (ioctl(o->fd, TUNGETIFF, &ifr)) {
+		ret = -errno;
+		pr_err("netdev %s: tap fd %d: %s", o->id, o->fd, strerror(-ret));
+		return ret;
+	}
+	ret = tap_fd_framing(o->id, o->fd, &ifr, o->vnet_hdr, &t->vnet_hdr);
+	if (ret)
+		return ret;
 	t->fd = o->fd;
 	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
-	t->vnet_hdr = (ifr.ifr_flags & IFF_VNET_HDR) && o->vnet_hdr != 0;
 	return 0;
 }
 
@@ -498,9 +531,7 @@ err_close_quiet:
 	tap_free(t);
 	return ret;
 err_free:
-	if (o->fd >= 0)
-		pr_err("netdev %s: tap fd %d: %s", o->id, o->fd, strerror(-ret));
-	else
+	if (o->fd < 0) /* else tap_attach_fd() said why */
 		pr_err("netdev %s: tap %s: %s", o->id, o->ifname[0] ? o->ifname : "(new)",
 		       strerror(-ret));
 	tap_free(t);
@@ -519,9 +550,11 @@ int tap_client_new_fd(const struct tap_fd_args *a, struct loop *loop, struct net
 		ret = -errno;
 		goto err_free;
 	}
+	ret = tap_fd_framing(a->id, a->fd, &ifr, a->vnet_hdr, &t->vnet_hdr);
+	if (ret)
+		goto err_free_quiet;
 	t->fd = a->fd;
 	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
-	t->vnet_hdr = a->vnet_hdr;
 	ret = tap_setup(t);
 	if (ret)
 		goto err_free;

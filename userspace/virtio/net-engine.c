@@ -61,7 +61,23 @@ int net_tx_hdr_check(const struct net_engine *e, const struct virtio_net_hdr_v1 
 	return net_tx_gso_check(e, h, frame_len);
 }
 
-/* One TX chain; returns 1 if the peer queued it (pause), else 0. Never fails the ring. */
+/* Hand one frame to the peer without the owner's lock: the peer may call the owner back. */
+static ssize_t net_tx_send(struct net_engine *e, const struct iovec *iov, int iovcnt)
+{
+	ssize_t ret;
+
+	if (e->lock)
+		pthread_mutex_unlock(e->lock);
+	ret = net_send_iov(e->nc, iov, iovcnt, e->tx_sent);
+	if (e->lock)
+		pthread_mutex_lock(e->lock);
+	return ret;
+}
+
+/*
+ * One TX chain; returns 1 if the peer queued it (pause), else 0. Never fails
+ * the ring. el is not used after the send (the lock was dropped meanwhile).
+ */
 static int net_tx_one(struct net_engine *e, const struct vq_elem *el)
 {
 	struct iovec iov[VQ_MAX_SEGS + 1];
@@ -92,9 +108,9 @@ static int net_tx_one(struct net_engine *e, const struct vq_elem *el)
 	n = iov_skip(el->iov, el->nr_out, NET_HDR_LEN, iov + 1, VQ_MAX_SEGS);
 	if (e->peer_vnet_hdr) {
 		iov[0] = (struct iovec){ &hdr, NET_HDR_LEN };
-		ret = net_send_iov(e->nc, iov, n + 1, e->tx_sent);
+		ret = net_tx_send(e, iov, n + 1);
 	} else {
-		ret = net_send_iov(e->nc, iov + 1, n, e->tx_sent);
+		ret = net_tx_send(e, iov + 1, n);
 	}
 	e->stats.tx_frames++;
 	return ret == 0;
@@ -102,7 +118,8 @@ static int net_tx_one(struct net_engine *e, const struct vq_elem *el)
 
 int net_engine_tx(struct net_engine *e, unsigned int budget, bool *notify)
 {
-	unsigned int done = 0;
+	unsigned int done = 0, gen;
+	uint16_t head;
 	int ret;
 
 	while (done < budget && !e->tx_paused) {
@@ -111,12 +128,17 @@ int net_engine_tx(struct net_engine *e, unsigned int budget, bool *notify)
 			return ret;
 		if (ret == 0)
 			break;
+		head = e->elem.head;
+		gen = e->ring_gen;
 		if (net_tx_one(e, &e->elem)) {
 			e->tx_paused = true;
 			e->stats.tx_paused++;
 		}
+		/* Reset while the peer took it: the chain belongs to no ring now. */
+		if (e->ring_gen != gen)
+			return -ESTALE;
 		/* The frame was copied (peer queue) or sent: the buffer is free. */
-		vq_push(e->tx, e->elem.head, 0);
+		vq_push(e->tx, head, 0);
 		done++;
 	}
 	if (done && vq_should_notify(e->tx))

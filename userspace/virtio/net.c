@@ -50,6 +50,17 @@ struct vnet_config {
 	uint16_t mtu;
 } __packed;
 
+/*
+ * vdev.lock protects what the vCPU threads (status, features, queue setup,
+ * reset, config reads) share with the data path on the loop thread: the
+ * rings, the engine, the config, the filter and the flags marked below. It
+ * is never held across a call that can reach another net client's data
+ * path (net_send_iov(), a flush or purge of a queue, a link change): the
+ * peer may call straight back into us (link_status_changed(), the TX sent
+ * callback), and so net_engine_tx() drops it while the peer takes a frame.
+ * The peer's setup calls made under it (set_offload, set_vnet_hdr_len,
+ * poll) never call back.
+ */
 struct virtio_net {
 	struct virtio_dev vdev;
 	struct net_client nc;
@@ -61,6 +72,9 @@ struct virtio_net {
 	uint16_t queue_size;
 	bool failed;		       /* ring damage: NEEDS_RESET raised; vdev.lock */
 	bool tx_scheduled;	       /* a loop_defer(tx) is pending; vdev.lock */
+	bool tx_running;	       /* a TX run is under way (lock dropped); vdev.lock */
+	bool tx_again;		       /* asked to run meanwhile; vdev.lock */
+	bool stopped;		       /* virtio_net_exit() began: nothing runs; vdev.lock */
 	struct virtio_net_stats stats; /* vdev.lock */
 	struct vhost_net *vhost;       /* the peer's accelerator, or NULL; started/stopped
 					* under vdev.lock */
@@ -86,7 +100,7 @@ static bool vnet_vhost_on(struct virtio_net *vn)
 
 static bool vnet_live(struct virtio_net *vn)
 {
-	return (vn->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) && !vn->failed;
+	return (vn->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) && !vn->failed && !vn->stopped;
 }
 
 static void vnet_notify(struct virtio_net *vn, unsigned int q)
@@ -279,16 +293,26 @@ static void vnet_tx_run(struct virtio_net *vn)
 	int ret;
 
 	pthread_mutex_lock(&vn->vdev.lock);
+	if (vn->tx_running) {
+		/* Called back by the peer while we send: the run under way goes on. */
+		vn->tx_again = true;
+		goto out_unlock;
+	}
 	if (!vnet_live(vn) || !vq_ready(vq) || vnet_vhost_on(vn))
 		goto out_unlock;
+	vn->tx_running = true;
+	vn->tx_again = false;
 	vq_disable_notify(vq);
 	ret = net_engine_tx(&vn->eng, VNET_TX_BUDGET, &notify);
-	if (ret < 0) {
+	vn->tx_running = false;
+	if (ret == -ESTALE) {
+		/* Reset while the lock was dropped: the next DRIVER_OK starts again. */
+	} else if (ret < 0) {
 		vnet_ring_damage(vn);
 		damage = true;
 	} else if (vn->eng.tx_paused) {
 		/* The sent callback resumes us; kicks meanwhile are pointless. */
-	} else if (ret == VNET_TX_BUDGET || vq_enable_notify(vq)) {
+	} else if (ret == VNET_TX_BUDGET || vn->tx_again || vq_enable_notify(vq)) {
 		more = !vn->tx_scheduled;
 		vn->tx_scheduled = true;
 	}
@@ -631,6 +655,7 @@ static void vnet_reset(struct virtio_dev *vdev)
 	vnet_vhost_stop(vn);
 	for (i = 0; i < VNET_NUM_QUEUES; i++)
 		vq_reset(&vn->vqs[i]);
+	vn->eng.ring_gen++; /* a TX run that dropped the lock pushes nothing now */
 	vn->eng.features = 0;
 	vn->failed = false;
 	vnet_rx_filter_reset(&vn->rxf);
@@ -722,7 +747,8 @@ int virtio_net_init(const struct virtio_net_params *p, struct virtio_net **out)
 				       .tx = &vn->vqs[VNET_TXQ],
 				       .nc = &vn->nc,
 				       .tx_sent = vnet_tx_sent,
-				       .mtu = vn->cfg.mtu };
+				       .mtu = vn->cfg.mtu,
+				       .lock = &vn->vdev.lock };
 	vn->eng.peer_vnet_hdr = net_peer_has_vnet_hdr(&vn->nc);
 	vn->host_features = vnet_features(vn->eng.peer_vnet_hdr);
 	vn->vhost = net_peer_vhost_net(&vn->nc);
@@ -742,6 +768,15 @@ void virtio_net_exit(struct virtio_net *vn)
 {
 	if (!vn)
 		return;
+	/*
+	 * Stop the queues before our frames leave the peer's queue (QEMU stops
+	 * the device before qemu_del_nic() purges): the purge calls
+	 * vnet_tx_sent(), which must not take more from the guest and queue it
+	 * where the peer's own teardown would complete it on a freed NIC.
+	 */
+	pthread_mutex_lock(&vn->vdev.lock);
+	vn->stopped = true;
+	pthread_mutex_unlock(&vn->vdev.lock);
 	vnet_vhost_stop(vn);
 	net_client_exit(&vn->nc);
 	pthread_mutex_destroy(&vn->vdev.lock);
