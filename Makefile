@@ -35,7 +35,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-PKGS := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libbpf libkmod libseccomp
+PKGS := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libbpf libkmod libseccomp json-c
 # Feature probe: fail early with the package to install, not with a wall of
 # missing-header errors.
 PKG_MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,$(p))))
