@@ -109,12 +109,16 @@ struct kvm_vm {
 	int run_size;
 	struct cpuid_table *cpuid;
 
-	/* Pausing: kvm_vm_pause() waits until every started vCPU is parked or gone. */
+	/*
+	 * Pausing: kvm_vm_pause() waits until every started vCPU is parked or
+	 * gone. Pauses nest (the halt check's inside a user's stop), so a
+	 * depth: the vCPUs run again when it drops to 0.
+	 */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
-	bool pause_requested;	/* protected by pause_lock */
-	unsigned int nr_parked; /* protected by pause_lock */
-	unsigned int nr_gone;	/* vCPU threads that returned; protected by pause_lock */
+	unsigned int pause_depth; /* protected by pause_lock */
+	unsigned int nr_parked;	  /* protected by pause_lock */
+	unsigned int nr_gone;	  /* vCPU threads that returned; protected by pause_lock */
 
 	unsigned int halt_pauses; /* halt checks that had to pause the vCPUs; loop thread */
 
@@ -162,9 +166,10 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm);
 void kvm_vm_request_stop(struct kvm_vm *vm, enum vm_stop_reason why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /*
- * Park every vCPU outside KVM_RUN (device or memory reconfiguration) and
- * return once they all are; kvm_vm_resume() lets them run again. Not from a
- * vCPU thread.
+ * Park every vCPU outside KVM_RUN (device or memory reconfiguration, the
+ * control socket's stop) and return once they all are; kvm_vm_resume()
+ * undoes one kvm_vm_pause(), and the vCPUs run again after the last. Not
+ * from a vCPU thread.
  */
 void kvm_vm_pause(struct kvm_vm *vm);
 void kvm_vm_resume(struct kvm_vm *vm);
