@@ -99,6 +99,11 @@ void net_client_purge_sent(struct net_client *nc);
 void net_client_set_link(struct net_client *nc, bool up);
 /* Is the path nc <-> peer up? */
 bool net_client_link_up(const struct net_client *nc);
+/*
+ * One watcher (the control socket) called after every net_client_set_link(),
+ * whoever made it: a user's set-link or a tap going down. NULL: none.
+ */
+void net_link_watch(void (*fn)(struct net_client *nc, void *opaque), void *opaque);
 
 bool net_peer_has_vnet_hdr(struct net_client *nc);
 int net_peer_set_vnet_hdr_len(struct net_client *nc, int len);
