@@ -9,7 +9,9 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
+#include <kavm/control.h>
 #include <kavm/log.h>
 #include <kavm/options.h>
 
@@ -219,6 +221,48 @@ static int options_check_nics(const struct vm_config *cfg)
 	return 0;
 }
 
+static int opt_control(struct vm_config *cfg, const char *arg)
+{
+	struct sockaddr_un sa;
+
+	if (!*arg || strlen(arg) >= sizeof(sa.sun_path)) {
+		pr_err("--control %s: a socket path of 1 to %zu characters", arg,
+		       sizeof(sa.sun_path) - 1);
+		return -EINVAL;
+	}
+	cfg->control_path = strcmp(arg, "none") ? arg : NULL;
+	cfg->control_set = true;
+	return 0;
+}
+
+static int opt_name(struct vm_config *cfg, const char *arg)
+{
+	if (!control_name_ok(arg)) {
+		pr_err("--name %s: 1 to 64 letters, digits, '.', '_' or '-', not starting "
+		       "with '.' or '-'",
+		       arg);
+		return -EINVAL;
+	}
+	cfg->name = arg;
+	return 0;
+}
+
+/* --name NAME without --control: the socket kavmctl vm finds by that name. */
+static int options_control_default(struct vm_config *cfg)
+{
+	static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	if (cfg->control_set || !cfg->name)
+		return 0;
+	if (control_name_path(cfg->name, path, sizeof(path))) {
+		pr_err("--name %s: %s/%s.sock is too long for a socket path (use --control PATH)",
+		       cfg->name, control_rundir(), cfg->name);
+		return -EINVAL;
+	}
+	cfg->control_path = path;
+	return 0;
+}
+
 static int opt_verbose(struct vm_config *cfg, const char *arg)
 {
 	if (log_level < LOG_LEVEL_DEBUG)
@@ -249,6 +293,11 @@ static const struct kavm_option kavm_options[] = {
 	  opt_netdev },
 	{ "device", 0, "SPEC", "NIC: virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56]",
 	  opt_device },
+	{ "name", 0, "NAME", "the VM's name, for kavmctl vm and messages", opt_name },
+	{ "control", 0, "PATH",
+	  "control socket (JSON, QMP-like); default with --name: $KAVM_RUNDIR/NAME.sock, "
+	  "KAVM_RUNDIR=/run/kavm; none: no socket",
+	  opt_control },
 	{ "seccomp", 0, "on|off",
 	  "each thread under its system call allow-list once the guest runs (default on)",
 	  opt_seccomp },
@@ -355,5 +404,7 @@ int options_parse(int argc, char **argv, struct vm_config *cfg)
 		pr_err("no kernel: --kernel PATH is required (try --help)");
 		return -EINVAL;
 	}
+	if (options_control_default(cfg))
+		return -EINVAL;
 	return options_check_nics(cfg);
 }

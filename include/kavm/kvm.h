@@ -70,6 +70,9 @@ struct vm_config {
 	unsigned int nr_netdevs;
 	struct net_device_opts nics[KAVM_MAX_NICS];
 	unsigned int nr_nics;
+	const char *name;	  /* --name; NULL when not given */
+	const char *control_path; /* --control, or the default for --name; NULL: none */
+	bool control_set;	  /* --control given (none included) */
 };
 
 /* Why the VM stopped; decides kavm's exit status and its one-line message. */
@@ -79,6 +82,7 @@ enum vm_stop_reason {
 	VM_STOP_POWEROFF, /* KVM_SYSTEM_EVENT_SHUTDOWN */
 	VM_STOP_HALT,	  /* HLT exit without an in-kernel irqchip (test guests) */
 	VM_STOP_SIGNAL,	  /* SIGINT/SIGTERM or Ctrl-a x */
+	VM_STOP_QUIT,	  /* quit on the control socket: status 0, as QEMU's */
 	VM_STOP_ERROR,	  /* internal error, failed entry, crash event */
 };
 

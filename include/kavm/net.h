@@ -140,6 +140,7 @@ struct netdev_opts {
 };
 
 struct net_device_opts {
+	char id[32]; /* id=: names the NIC in messages and on the control socket; "" if none */
 	char driver[32];
 	char netdev[32];
 	uint8_t mac[6];
