@@ -39,9 +39,12 @@ FIXTURE(ctl)
 
 FIXTURE_SETUP(ctl)
 {
-	struct virtio_net_params p = { .mtu = 1500, .name = "n0", .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
-	struct control_nic n = { .id = "nic0", .driver = "virtio-net-pci", .netdev = "n0",
-				 .type = "test" };
+	struct virtio_net_params p = { .mtu = 1500,
+				       .name = "n0",
+				       .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
+	struct control_nic n = {
+		.id = "nic0", .driver = "virtio-net-pci", .netdev = "n0", .type = "test"
+	};
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	ASSERT_EQ(loop_create(&self->loop), 0);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,8 +57,7 @@ static struct json_object *cmd_query_status(struct control *c, struct json_objec
 	if (no_vm(c, "query-status", err))
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (now.tv_sec - c->started.tv_sec) * 1000 +
-	     (now.tv_nsec - c->started.tv_nsec) / 1000000;
+	ms = (now.tv_sec - c->started.tv_sec) * 1000 + (now.tv_nsec - c->started.tv_nsec) / 1000000;
 	status = vm_status(c);
 	r = json_object_new_object();
 	json_object_object_add(r, "status", json_object_new_string(status));
@@ -363,11 +363,19 @@ static int control_open_init(struct kvm_vm *vm)
 	return -ECANCELED;
 }
 
+/*
+ * A start that failed (or --seccomp off) leaves no socket file; under the
+ * sandbox unlink is forbidden, and the file stays for the next kavm to
+ * replace (control_listen()).
+ */
 static void control_close_exit(struct kvm_vm *vm)
 {
-	if (control_fd >= 0)
-		close(control_fd);
+	if (control_fd < 0)
+		return;
+	close(control_fd);
 	control_fd = -1;
+	if (prctl(PR_GET_SECCOMP) == 0)
+		unlink(vm->cfg->control_path);
 }
 input_init(control_open_init, control_close_exit);
 
@@ -422,9 +430,12 @@ static int control_start_init(struct kvm_vm *vm)
 }
 
 static const char *const shutdown_reasons[] = {
-	[VM_RUNNING] = "none",		    [VM_STOP_REBOOT] = "guest-reset",
-	[VM_STOP_POWEROFF] = "guest-shutdown", [VM_STOP_HALT] = "guest-shutdown",
-	[VM_STOP_SIGNAL] = "host-signal",   [VM_STOP_QUIT] = "host-qmp-quit",
+	[VM_RUNNING] = "none",
+	[VM_STOP_REBOOT] = "guest-reset",
+	[VM_STOP_POWEROFF] = "guest-shutdown",
+	[VM_STOP_HALT] = "guest-shutdown",
+	[VM_STOP_SIGNAL] = "host-signal",
+	[VM_STOP_QUIT] = "host-qmp-quit",
 	[VM_STOP_ERROR] = "error",
 };
 
@@ -437,9 +448,10 @@ static void control_stop_exit(struct kvm_vm *vm)
 	if (!control)
 		return;
 	data = json_object_new_object();
-	json_object_object_add(data, "guest", json_object_new_boolean(why == VM_STOP_REBOOT ||
-								      why == VM_STOP_POWEROFF ||
-								      why == VM_STOP_HALT));
+	json_object_object_add(data, "guest",
+			       json_object_new_boolean(why == VM_STOP_REBOOT ||
+						       why == VM_STOP_POWEROFF ||
+						       why == VM_STOP_HALT));
 	json_object_object_add(data, "reason", json_object_new_string(shutdown_reasons[why]));
 	json_object_object_add(data, "message", json_object_new_string(vm->stop_msg));
 	control_broadcast(control, "SHUTDOWN", data);

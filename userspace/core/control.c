@@ -36,13 +36,13 @@ struct control_client {
 	struct control *ctl;
 	int fd;
 	unsigned int serial;
-	uint32_t events;  /* what the loop waits for */
-	bool eof;	  /* the client shut its side: close once replies are out */
-	bool discarding;  /* skipping the rest of an oversized request */
-	bool dead;	  /* closed; freed once no handler uses it */
-	size_t in_len;	  /* bytes in in[] */
-	size_t out_len;	  /* unsent bytes in out[] */
-	size_t out_size;  /* allocated, at most CONTROL_OUT_MAX */
+	uint32_t events; /* what the loop waits for */
+	bool eof;	 /* the client shut its side: close once replies are out */
+	bool discarding; /* skipping the rest of an oversized request */
+	bool dead;	 /* closed; freed once no handler uses it */
+	size_t in_len;	 /* bytes in in[] */
+	size_t out_len;	 /* unsent bytes in out[] */
+	size_t out_size; /* allocated, at most CONTROL_OUT_MAX */
 	char *out;
 	struct list_head link;
 	char in[CONTROL_LINE_MAX + 1]; /* + a NUL for json-c after the longest line */
@@ -228,8 +228,9 @@ static int args_check(const struct control_cmd *cmd, struct json_object *args,
 			return -EINVAL;
 		}
 		if (!json_object_is_type(v, a->type)) {
-			control_err(err, CONTROL_GENERIC, "%s: argument \"%s\": expected %s, not %s",
-				    cmd->name, a->name, json_type_to_name(a->type),
+			control_err(err, CONTROL_GENERIC,
+				    "%s: argument \"%s\": expected %s, not %s", cmd->name, a->name,
+				    json_type_to_name(a->type),
 				    json_type_to_name(json_object_get_type(v)));
 			return -EINVAL;
 		}
@@ -241,8 +242,8 @@ static int args_check(const struct control_cmd *cmd, struct json_object *args,
 			for (a = cmd->args; a && a->name && strcmp(a->name, key); a++)
 				;
 			if (!a || !a->name) {
-				control_err(err, CONTROL_GENERIC, "%s: unexpected argument \"%.64s\"",
-					    cmd->name, key);
+				control_err(err, CONTROL_GENERIC,
+					    "%s: unexpected argument \"%.64s\"", cmd->name, key);
 				return -EINVAL;
 			}
 		}
