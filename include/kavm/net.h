@@ -153,7 +153,7 @@ struct net_device_opts {
  * [,vhost=on|off][,vhostfd=N]"; -EINVAL with a message in err.
  */
 int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errlen);
-/* "virtio-net-pci,netdev=n0[,mac=52:54:00:12:34:56]" */
+/* "virtio-net-pci,netdev=n0[,mac=52:54:00:12:34:56][,id=nic0]" */
 int net_device_parse(const char *arg, struct net_device_opts *o, char *err, size_t errlen);
 
 /* QEMU's default for a NIC without mac=: 52:54:00:12:34:56, then :57, ... */
@@ -170,6 +170,8 @@ extern const struct net_backend_ops net_tap_backend;
 extern const struct net_backend_ops net_bridge_backend;
 
 const struct net_backend_ops *net_backend_find(const char *type);
+/* The i-th backend in net.c's table (--netdev help), NULL past the last. */
+const struct net_backend_ops *net_backend_nth(unsigned int i);
 int netdev_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out);
 void netdev_close(struct net_client *nc);
 

@@ -183,6 +183,11 @@ const struct net_backend_ops *net_backend_find(const char *type)
 	return NULL;
 }
 
+const struct net_backend_ops *net_backend_nth(unsigned int i)
+{
+	return i < ARRAY_SIZE(net_backends) ? net_backends[i] : NULL;
+}
+
 int netdev_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out)
 {
 	const struct net_backend_ops *b = net_backend_find(o->type);
