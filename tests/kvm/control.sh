@@ -303,4 +303,39 @@ check_eq "--control on a regular file: status 1, one line" "$?:$(cat "$T/err")" 
 check_eq "--control in a missing directory: status 1, one line" "$?:$(cat "$T/err")" \
 	"1:kavm: control $T/no/such/c.sock: No such file or directory"
 
+# --- kavmctl vm: the client, finding the VM by --name in KAVM_RUNDIR
+KAVMCTL=${KAVMCTL:-$BUILD/kavmctl}
+export KAVM_RUNDIR=$T/run
+S=$KAVM_RUNDIR/web1.sock
+start_kavm --name web1 --control "$S" --netdev tap,id=n0,ifname=kt0 \
+	--device virtio-net-pci,netdev=n0,id=nic0
+check_match "vm list: the VM by name, running" "$("$KAVMCTL" vm list)" \
+	"^web1: running, 2 vCPUs, 512 MiB, up [0-9]+\.[0-9] s, pid $PID, 1 NICs, $S\$"
+check_match "vm -j list: an array of statuses with their socket" "$("$KAVMCTL" -j vm list)" \
+	"^\[\{\"status\":\"running\",\"running\":true,\"name\":\"web1\",\"pid\":$PID,.*\"socket\":\"$S\"\}\]\$"
+check_eq "vm show: the netdev and its NIC" "$("$KAVMCTL" vm show web1 | sed -n 2p)" \
+	"  n0: tap kt0 -> nic0 (virtio-net-pci) link down (set up, backend down) vhost off queued to-guest 0 to-backend 0"
+check "vm link web1 nic0 down" "$KAVMCTL" vm link web1 nic0 down
+check_match "vm -j show by path: the link set down" "$("$KAVMCTL" -j vm show "$S")" \
+	'"netdevs":\[\{"id":"n0",.*"link-set":"down",'
+check_match "vm counters: three groups per NIC" "$("$KAVMCTL" vm counters web1 | tr '\n' '|')" \
+	'^  nic0 \(netdev n0\):\|    nic:        tx_packets 0 .*\|    backend:    tx_packets 0 .*\|    virtio-net: tx_frames 0 .*\|$'
+check "vm stop" "$KAVMCTL" vm stop web1
+check_match "vm stop: paused" "$("$KAVMCTL" vm list)" "^web1: paused,"
+check "vm cont" "$KAVMCTL" vm cont web1
+check_fail "vm powerdown: not supported yet, status 1" 1 \
+	'^kavmctl: vm web1: system-powerdown: not supported yet: kavm has no ACPI power button \(quit stops the VM at once\)$' \
+	"$KAVMCTL" vm powerdown web1
+check_fail "vm link on an unknown NIC: kavm's message, status 1" 1 \
+	'^kavmctl: vm web1: set-link: no NIC or netdev "nic9"$' "$KAVMCTL" vm link web1 nic9 down
+check_fail "vm show of a VM that does not exist" 1 \
+	"^kavmctl: vm nope: $KAVM_RUNDIR/nope.sock: No such file or directory\$" "$KAVMCTL" vm show nope
+check "vm quit" "$KAVMCTL" vm quit web1
+wait "$PID"
+check_eq "vm quit: kavm exits 0" "$?" 0
+check_eq "vm list: a dead kavm's socket is left out" "$("$KAVMCTL" vm list)" ""
+check_fail "vm show of a kavm that exited" 1 \
+	"^kavmctl: vm web1: $S: Connection refused \(no kavm answers: it has exited\)\$" \
+	"$KAVMCTL" vm show web1
+
 done_testing
