@@ -35,11 +35,11 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-PKGS := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libbpf libkmod libseccomp
+PKGS := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libbpf libkmod libseccomp json-c
 # Feature probe: fail early with the package to install, not with a wall of
 # missing-header errors.
 PKG_MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,$(p))))
-ifneq ($(filter-out deps help clean,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
+ifneq ($(filter-out deps help clean uninstall,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
 ifneq ($(PKG_MISSING),)
 $(error missing development packages: $(PKG_MISSING); run 'make deps' as root)
 endif
@@ -191,6 +191,30 @@ $(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
+# --- install (PREFIX, DESTDIR as usual): the programs, man pages, the bridge.conf example
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/kavm
+MAN1 := $(wildcard Documentation/man/*.1)
+MAN8 := $(wildcard Documentation/man/*.8)
+
+install: $(PROGS)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)
+	$(Q)install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	$(Q)$(if $(MAN1),install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
+	$(Q)$(if $(MAN8),install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	$(Q)install -m 0644 Documentation/bridge.conf.example $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGS))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+		$(DESTDIR)$(DOCDIR)/bridge.conf.example
+
 # --- kernel module (kbuild)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 kmod:
@@ -242,13 +266,16 @@ help:
 	@echo '  bench          benchmarks under tests/bench/, printing figures'
 	@echo '  demo           VMs talking over a kavm-made bridge, in the QEMU test host'
 	@echo '  deps           apt-get the Debian 12 packages (as root)'
+	@echo '  install        programs, man pages, bridge.conf example into DESTDIR/PREFIX'
+	@echo '  uninstall      remove what install put there'
 	@echo '  kmod           build kmod/ against KDIR'
 	@echo '  fuzz           libFuzzer targets under tests/fuzz/ (clang) into build/fuzz/'
 	@echo '  format | format-check   clang-format'
 	@echo '  clean'
-	@echo 'Variables: V=1 WERROR=0 SAN=1 KDIR=...'
+	@echo 'Variables: V=1 WERROR=0 SAN=1 KDIR=... PREFIX=/usr/local DESTDIR='
 
 .PHONY: all check check-unit check-native check-kvm check-host bench demo deps kmod fuzz format \
+	install uninstall \
 	format-check clean help
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -50,6 +50,7 @@ static int report(struct kvm_vm *vm, enum vm_stop_reason why)
 	switch (why) {
 	case VM_STOP_REBOOT:
 	case VM_STOP_POWEROFF:
+	case VM_STOP_QUIT:
 		pr_info("%s", vm->stop_msg);
 		return 0;
 	default:

@@ -9,7 +9,9 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
+#include <kavm/control.h>
 #include <kavm/log.h>
 #include <kavm/options.h>
 
@@ -151,71 +153,251 @@ static int opt_seccomp(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
-static int opt_netdev(struct vm_config *cfg, const char *arg)
+/* what (--netdev, --nic) and arg (as typed) name the option in messages; spec is parsed. */
+static int netdev_add(struct vm_config *cfg, const char *what, const char *arg, const char *spec)
 {
 	struct netdev_opts o;
 	char err[128];
 	unsigned int i;
 
-	if (netdev_parse(arg, &o, err, sizeof(err))) {
-		pr_err("--netdev %s: %s", arg, err);
+	if (netdev_parse(spec, &o, err, sizeof(err))) {
+		pr_err("%s %s: %s", what, arg, err);
 		return -EINVAL;
 	}
 	for (i = 0; i < cfg->nr_netdevs; i++) {
 		if (!strcmp(cfg->netdevs[i].id, o.id)) {
-			pr_err("--netdev %s: duplicate id %s", arg, o.id);
+			pr_err("%s %s: duplicate id %s", what, arg, o.id);
 			return -EINVAL;
 		}
 	}
 	if (cfg->nr_netdevs == KAVM_MAX_NICS) {
-		pr_err("--netdev %s: more than %d netdevs", arg, KAVM_MAX_NICS);
+		pr_err("%s %s: more than %d netdevs", what, arg, KAVM_MAX_NICS);
 		return -EINVAL;
 	}
 	cfg->netdevs[cfg->nr_netdevs++] = o;
 	return 0;
 }
 
-static int opt_device(struct vm_config *cfg, const char *arg)
+static int device_add(struct vm_config *cfg, const char *what, const char *arg, const char *spec)
 {
 	struct net_device_opts o;
 	char err[128];
+	unsigned int i;
 
-	if (net_device_parse(arg, &o, err, sizeof(err))) {
-		pr_err("--device %s: %s", arg, err);
+	if (net_device_parse(spec, &o, err, sizeof(err))) {
+		pr_err("%s %s: %s", what, arg, err);
 		return -EINVAL;
 	}
+	for (i = 0; o.id[0] && i < cfg->nr_nics; i++) {
+		if (!strcmp(cfg->nics[i].id, o.id)) {
+			pr_err("%s %s: duplicate id %s", what, arg, o.id);
+			return -EINVAL;
+		}
+	}
 	if (cfg->nr_nics == KAVM_MAX_NICS) {
-		pr_err("--device %s: more than %d devices", arg, KAVM_MAX_NICS);
+		pr_err("%s %s: more than %d devices", what, arg, KAVM_MAX_NICS);
 		return -EINVAL;
 	}
 	cfg->nics[cfg->nr_nics++] = o;
 	return 0;
 }
 
+/* What --device help lists: the devices net_device_parse() takes. */
+static const struct {
+	const char *name, *keys, *help;
+} kavm_devices[] = {
+	{ "virtio-net-pci", "netdev=ID[,mac=52:54:00:12:34:56][,id=ID]",
+	  "virtio 1.x network card on PCI (MSI-X)" },
+};
+
+static void devices_help(void)
+{
+	unsigned int i;
+
+	printf("Network devices:\n");
+	for (i = 0; i < ARRAY_SIZE(kavm_devices); i++)
+		printf("  %-16s %s\n  %-16s %s\n", kavm_devices[i].name, kavm_devices[i].help, "",
+		       kavm_devices[i].keys);
+}
+
+static int opt_netdev(struct vm_config *cfg, const char *arg)
+{
+	const struct net_backend_ops *b;
+	unsigned int i;
+
+	if (!strcmp(arg, "help")) {
+		printf("Available netdev backend types:\n");
+		for (i = 0; (b = net_backend_nth(i)); i++)
+			printf("  %s\n", b->type);
+		return 1;
+	}
+	return netdev_add(cfg, "--netdev", arg, arg);
+}
+
+static int opt_device(struct vm_config *cfg, const char *arg)
+{
+	if (!strcmp(arg, "help")) {
+		devices_help();
+		return 1;
+	}
+	return device_add(cfg, "--device", arg, arg);
+}
+
+static int nic_append(char *buf, size_t size, const char *kv)
+{
+	size_t len = strlen(buf);
+
+	return (size_t)snprintf(buf + len, size - len, ",%s", kv) >= size - len ? -E2BIG : 0;
+}
+
+/* One key=value of --nic: model= and mac= are the device's, the rest the netdev's. */
+static int nic_split_one(const char *kv, char *netdev, char *device, size_t size)
+{
+	/* QEMU also calls it plain "virtio". */
+	if (!strncmp(kv, "model=", 6))
+		return strcmp(kv + 6, "virtio-net-pci") && strcmp(kv + 6, "virtio") ? -ENOENT : 0;
+	return nic_append(!strncmp(kv, "mac=", 4) ? device : netdev, size, kv);
+}
+
+/*
+ * QEMU's -nic TYPE,...: a netdev and a virtio-net-pci on it in one, the
+ * netdev's id from id= or nicN (N counting NICs, as QEMU numbers them).
+ */
+static int opt_nic(struct vm_config *cfg, const char *arg)
+{
+	char copy[256], netdev[320], device[320], *tok, *save = NULL;
+	bool has_id = false;
+	int ret;
+
+	if (!strcmp(arg, "none"))
+		return 0;
+	if (!strcmp(arg, "help") || strstr(arg, "model=help")) {
+		devices_help();
+		return 1;
+	}
+	if (snprintf(copy, sizeof(copy), "%s", arg) >= (int)sizeof(copy)) {
+		pr_err("--nic %.32s...: longer than %zu characters", arg, sizeof(copy) - 1);
+		return -EINVAL;
+	}
+	tok = strtok_r(copy, ",", &save);
+	snprintf(netdev, sizeof(netdev), "%s", tok ? tok : "");
+	device[0] = 0;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		has_id |= !strncmp(tok, "id=", 3);
+		ret = nic_split_one(tok, netdev, device, sizeof(netdev));
+		if (ret == -ENOENT) {
+			pr_err("--nic %s: %s: kavm's NIC is virtio-net-pci", arg, tok);
+			return -EINVAL;
+		}
+	}
+	if (!has_id) {
+		snprintf(copy, sizeof(copy), "id=nic%u", cfg->nr_nics);
+		nic_append(netdev, sizeof(netdev), copy);
+	}
+	ret = netdev_add(cfg, "--nic", arg, netdev);
+	if (ret)
+		return ret;
+	save = strstr(netdev, ",id=");
+	snprintf(copy, sizeof(copy), "virtio-net-pci,netdev=%.*s%s", (int)strcspn(save + 4, ","),
+		 save + 4, device);
+	return device_add(cfg, "--nic", arg, copy);
+}
+
+/* "virtio-net-pci[,id=nic0],netdev=n0": how messages name a device. */
+static const char *device_label(const struct net_device_opts *d, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s,netdev=%s", d->driver, d->id[0] ? ",id=" : "", d->id,
+		 d->netdev);
+	return buf;
+}
+
+/*
+ * A device's id names it on the control socket as a netdev's id does
+ * (set-link takes either): it may be its own netdev's id, no other's.
+ */
+static int options_check_device_id(const struct vm_config *cfg, const struct net_device_opts *d)
+{
+	char label[128];
+	unsigned int j;
+
+	for (j = 0; d->id[0] && j < cfg->nr_netdevs; j++) {
+		if (!strcmp(cfg->netdevs[j].id, d->id) && strcmp(d->netdev, d->id)) {
+			pr_err("--device %s: id %s is another netdev's id",
+			       device_label(d, label, sizeof(label)), d->id);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* After all options: each device names a netdev that exists and no other device uses. */
 static int options_check_nics(const struct vm_config *cfg)
 {
+	char label[128];
 	unsigned int i, j;
 
 	for (i = 0; i < cfg->nr_nics; i++) {
 		const char *id = cfg->nics[i].netdev;
 
+		device_label(&cfg->nics[i], label, sizeof(label));
 		for (j = 0; j < cfg->nr_netdevs && strcmp(cfg->netdevs[j].id, id); j++)
 			;
 		if (j == cfg->nr_netdevs) {
-			pr_err("--device %s,netdev=%s: no --netdev with id %s", cfg->nics[i].driver,
-			       id, id);
+			pr_err("--device %s: no --netdev with id %s", label, id);
 			return -EINVAL;
 		}
 		for (j = 0; j < i; j++) {
 			if (!strcmp(cfg->nics[j].netdev, id)) {
-				pr_err("--device %s,netdev=%s: netdev %s is already used by "
-				       "another device",
-				       cfg->nics[i].driver, id, id);
+				pr_err("--device %s: netdev %s is already used by another device",
+				       label, id);
 				return -EINVAL;
 			}
 		}
+		if (options_check_device_id(cfg, &cfg->nics[i]))
+			return -EINVAL;
 	}
+	return 0;
+}
+
+static int opt_control(struct vm_config *cfg, const char *arg)
+{
+	struct sockaddr_un sa;
+
+	if (!*arg || strlen(arg) >= sizeof(sa.sun_path)) {
+		pr_err("--control %s: a socket path of 1 to %zu characters", arg,
+		       sizeof(sa.sun_path) - 1);
+		return -EINVAL;
+	}
+	cfg->control_path = strcmp(arg, "none") ? arg : NULL;
+	cfg->control_set = true;
+	return 0;
+}
+
+static int opt_name(struct vm_config *cfg, const char *arg)
+{
+	if (!control_name_ok(arg)) {
+		pr_err("--name %s: 1 to 64 letters, digits, '.', '_' or '-', not starting "
+		       "with '.' or '-'",
+		       arg);
+		return -EINVAL;
+	}
+	cfg->name = arg;
+	return 0;
+}
+
+/* --name NAME without --control: the socket kavmctl vm finds by that name. */
+static int options_control_default(struct vm_config *cfg)
+{
+	static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	if (cfg->control_set || !cfg->name)
+		return 0;
+	if (control_name_path(cfg->name, path, sizeof(path))) {
+		pr_err("--name %s: %s/%s.sock is too long for a socket path (use --control PATH)",
+		       cfg->name, control_rundir(), cfg->name);
+		return -EINVAL;
+	}
+	cfg->control_path = path;
 	return 0;
 }
 
@@ -232,6 +414,12 @@ static int opt_quiet(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+static int opt_version(struct vm_config *cfg, const char *arg)
+{
+	printf("kavm version %s\n", KAVM_VERSION);
+	return 1;
+}
+
 static const struct kavm_option kavm_options[] = {
 	{ "kernel", 'k', "PATH", "Linux kernel: bzImage or ELF vmlinux (required)", opt_kernel },
 	{ "initrd", 'i', "PATH", "initial ramdisk", opt_initrd },
@@ -245,15 +433,25 @@ static const struct kavm_option kavm_options[] = {
 	  opt_serial },
 	{ "netdev", 0, "SPEC",
 	  "network backend: tap,id=ID[,ifname=NAME][,fd=N][,vnet_hdr=on|off][,vhost=on]"
-	  " or bridge,id=ID,br=BR[,create=on][,vhost=on]; both take switch=SW",
+	  " or bridge,id=ID,br=BR[,create=on][,vhost=on]; both take switch=SW; help lists the types",
 	  opt_netdev },
-	{ "device", 0, "SPEC", "NIC: virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56]",
+	{ "device", 0, "SPEC",
+	  "NIC: virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56][,id=ID]; help lists them",
 	  opt_device },
+	{ "nic", 0, "SPEC",
+	  "a netdev and its NIC in one, as QEMU's -nic: tap,ifname=tap0[,mac=MAC][,id=ID]...",
+	  opt_nic },
+	{ "name", 0, "NAME", "the VM's name, for kavmctl vm and messages", opt_name },
+	{ "control", 0, "PATH",
+	  "control socket (JSON, QMP-like); default with --name: $KAVM_RUNDIR/NAME.sock, "
+	  "KAVM_RUNDIR=/run/kavm; none: no socket",
+	  opt_control },
 	{ "seccomp", 0, "on|off",
 	  "each thread under its system call allow-list once the guest runs (default on)",
 	  opt_seccomp },
 	{ "verbose", 'v', NULL, "more messages (repeat for debug)", opt_verbose },
 	{ "quiet", 'q', NULL, "errors only", opt_quiet },
+	{ "version", 0, NULL, "print kavm's version", opt_version },
 	{ "help", 'h', NULL, "this text", NULL },
 };
 
@@ -321,19 +519,103 @@ static void options_defaults(struct vm_config *cfg)
 #endif
 }
 
-int options_parse(int argc, char **argv, struct vm_config *cfg)
+/*
+ * The argv element getopt_long() just refused, as typed: "-nographic", not
+ * the element before it. A short option char inside a cluster leaves optind
+ * on its element; the last char of one, and any long option, move past it.
+ */
+static const char *options_refused(int argc, char **argv)
+{
+	const char *prev = optind > 0 ? argv[optind - 1] : NULL;
+
+	if (optopt <= 0 || optopt >= 256)
+		return prev;
+	if (prev && prev[0] == '-' && prev[1] != '-' && prev[strlen(prev) - 1] == optopt)
+		return prev;
+	return optind < argc ? argv[optind] : prev;
+}
+
+static const struct kavm_option *options_find_long(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kavm_options); i++)
+		if (!strcmp(kavm_options[i].name, name))
+			return &kavm_options[i];
+	return NULL;
+}
+
+/* Does argv element a take the next element as its argument? */
+static bool options_takes_next(const char *a)
+{
+	const struct kavm_option *o;
+	unsigned int i;
+
+	if (a[0] != '-' || !a[1])
+		return false;
+	if (a[1] == '-')
+		return !strchr(a, '=') && (o = options_find_long(a + 2)) && o->arg;
+	for (i = 0; i < ARRAY_SIZE(kavm_options); i++)
+		if (kavm_options[i].short_name == a[strlen(a) - 1] && kavm_options[i].arg)
+			return true;
+	return false;
+}
+
+/*
+ * QEMU spells long options with one dash (-kernel, -netdev, -nic, -name):
+ * argv with each such element that is exactly one of kavm's long names made
+ * "--name"; the new strings are in *owned, for options_free_spelling(). "-nographic" is not
+ * one and stays, to be refused by name.
+ */
+static char **options_qemu_spelling(int argc, char **argv, char ***owned)
+{
+	char **v = calloc(argc + 1, sizeof(*v)), **own = calloc(argc + 1, sizeof(*own));
+	int i, n = 0;
+	bool arg = false;
+
+	if (!v || !own) {
+		free(v);
+		free(own);
+		return NULL;
+	}
+	for (i = 0; i < argc; i++) {
+		v[i] = argv[i];
+		if (i == 0 || arg || !strcmp(argv[i], "--")) {
+			arg = false;
+			continue;
+		}
+		if (argv[i][0] == '-' && argv[i][1] != '-' && strlen(argv[i]) > 2 &&
+		    options_find_long(argv[i] + 1) && asprintf(&own[n], "-%s", argv[i]) > 0)
+			v[i] = own[n++];
+		arg = options_takes_next(v[i]);
+	}
+	*owned = own;
+	return v;
+}
+
+static void options_free_spelling(char **v, char **owned)
+{
+	unsigned int i;
+
+	for (i = 0; owned && owned[i]; i++)
+		free(owned[i]);
+	free(owned);
+	free(v);
+}
+
+/* getopt_long over argv (already respelled); 0, 1 (exit 0) or -EINVAL. */
+static int options_walk(int argc, char **argv, struct vm_config *cfg)
 {
 	struct option lopts[ARRAY_SIZE(kavm_options) + 1];
 	char sopts[2 * ARRAY_SIZE(kavm_options) + 2];
-	int c, idx;
+	int c, idx, ret;
 
-	options_defaults(cfg);
 	options_table(lopts, sopts);
 	opterr = 0;
 	optind = 0; /* 0: also reset getopt's internal state (tests parse twice) */
 	while ((c = getopt_long(argc, argv, sopts, lopts, NULL)) != -1) {
 		if (c == '?' || c == ':') {
-			pr_err("%s: %s (try --help)", argv[optind - 1],
+			pr_err("%s: %s (try --help)", options_refused(argc, argv),
 			       c == '?' ? "unknown option" : "missing argument");
 			return -EINVAL;
 		}
@@ -344,16 +626,35 @@ int options_parse(int argc, char **argv, struct vm_config *cfg)
 			options_usage(stdout);
 			return 1;
 		}
-		if (kavm_options[idx].parse(cfg, optarg))
-			return -EINVAL;
+		ret = kavm_options[idx].parse(cfg, optarg);
+		if (ret)
+			return ret < 0 ? -EINVAL : 1;
 	}
 	if (optind < argc) {
 		pr_err("%s: unexpected argument (try --help)", argv[optind]);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct vm_config *cfg)
+{
+	char **v, **owned = NULL;
+	int ret;
+
+	options_defaults(cfg);
+	v = options_qemu_spelling(argc, argv, &owned);
+	if (!v)
+		return -ENOMEM;
+	ret = options_walk(argc, v, cfg);
+	options_free_spelling(v, owned);
+	if (ret)
+		return ret;
 	if (!cfg->kernel_path) {
 		pr_err("no kernel: --kernel PATH is required (try --help)");
 		return -EINVAL;
 	}
+	if (options_control_default(cfg))
+		return -EINVAL;
 	return options_check_nics(cfg);
 }

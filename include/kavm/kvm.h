@@ -70,6 +70,9 @@ struct vm_config {
 	unsigned int nr_netdevs;
 	struct net_device_opts nics[KAVM_MAX_NICS];
 	unsigned int nr_nics;
+	const char *name;	  /* --name; NULL when not given */
+	const char *control_path; /* --control, or the default for --name; NULL: none */
+	bool control_set;	  /* --control given (none included) */
 };
 
 /* Why the VM stopped; decides kavm's exit status and its one-line message. */
@@ -79,6 +82,7 @@ enum vm_stop_reason {
 	VM_STOP_POWEROFF, /* KVM_SYSTEM_EVENT_SHUTDOWN */
 	VM_STOP_HALT,	  /* HLT exit without an in-kernel irqchip (test guests) */
 	VM_STOP_SIGNAL,	  /* SIGINT/SIGTERM or Ctrl-a x */
+	VM_STOP_QUIT,	  /* quit on the control socket: status 0, as QEMU's */
 	VM_STOP_ERROR,	  /* internal error, failed entry, crash event */
 };
 
@@ -109,12 +113,16 @@ struct kvm_vm {
 	int run_size;
 	struct cpuid_table *cpuid;
 
-	/* Pausing: kvm_vm_pause() waits until every started vCPU is parked or gone. */
+	/*
+	 * Pausing: kvm_vm_pause() waits until every started vCPU is parked or
+	 * gone. Pauses nest (the halt check's inside a user's stop), so a
+	 * depth: the vCPUs run again when it drops to 0.
+	 */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
-	bool pause_requested;	/* protected by pause_lock */
-	unsigned int nr_parked; /* protected by pause_lock */
-	unsigned int nr_gone;	/* vCPU threads that returned; protected by pause_lock */
+	unsigned int pause_depth; /* protected by pause_lock */
+	unsigned int nr_parked;	  /* protected by pause_lock */
+	unsigned int nr_gone;	  /* vCPU threads that returned; protected by pause_lock */
 
 	unsigned int halt_pauses; /* halt checks that had to pause the vCPUs; loop thread */
 
@@ -162,9 +170,10 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm);
 void kvm_vm_request_stop(struct kvm_vm *vm, enum vm_stop_reason why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /*
- * Park every vCPU outside KVM_RUN (device or memory reconfiguration) and
- * return once they all are; kvm_vm_resume() lets them run again. Not from a
- * vCPU thread.
+ * Park every vCPU outside KVM_RUN (device or memory reconfiguration, the
+ * control socket's stop) and return once they all are; kvm_vm_resume()
+ * undoes one kvm_vm_pause(), and the vCPUs run again after the last. Not
+ * from a vCPU thread.
  */
 void kvm_vm_pause(struct kvm_vm *vm);
 void kvm_vm_resume(struct kvm_vm *vm);

@@ -113,6 +113,11 @@ void net_client_purge_sent(struct net_client *nc);
 void net_client_set_link(struct net_client *nc, bool up);
 /* Is the path nc <-> peer up? */
 bool net_client_link_up(const struct net_client *nc);
+/*
+ * One watcher (the control socket) called after every net_client_set_link(),
+ * whoever made it: a user's set-link or a tap going down. NULL: none.
+ */
+void net_link_watch(void (*fn)(struct net_client *nc, void *opaque), void *opaque);
 
 bool net_peer_has_vnet_hdr(struct net_client *nc);
 int net_peer_set_vnet_hdr_len(struct net_client *nc, int len);
@@ -151,6 +156,7 @@ struct netdev_opts {
 };
 
 struct net_device_opts {
+	char id[32]; /* id=: names the NIC in messages and on the control socket; "" if none */
 	char driver[32];
 	char netdev[32];
 	uint8_t mac[6];
@@ -163,7 +169,7 @@ struct net_device_opts {
  * [,vhost=on|off][,vhostfd=N]"; -EINVAL with a message in err.
  */
 int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errlen);
-/* "virtio-net-pci,netdev=n0[,mac=52:54:00:12:34:56]" */
+/* "virtio-net-pci,netdev=n0[,mac=52:54:00:12:34:56][,id=nic0]" */
 int net_device_parse(const char *arg, struct net_device_opts *o, char *err, size_t errlen);
 
 /* QEMU's default for a NIC without mac=: 52:54:00:12:34:56, then :57, ... */
@@ -180,6 +186,8 @@ extern const struct net_backend_ops net_tap_backend;
 extern const struct net_backend_ops net_bridge_backend;
 
 const struct net_backend_ops *net_backend_find(const char *type);
+/* The i-th backend in net.c's table (--netdev help), NULL past the last. */
+const struct net_backend_ops *net_backend_nth(unsigned int i);
 int netdev_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out);
 void netdev_close(struct net_client *nc);
 

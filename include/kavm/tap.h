@@ -32,4 +32,7 @@ struct tap_fd_args {
  */
 int tap_client_new_fd(const struct tap_fd_args *a, struct loop *loop, struct net_client **out);
 
+/* The interface behind a tap client (a tap or bridge netdev's), NULL for other clients. */
+const char *tap_client_ifname(struct net_client *nc);
+
 #endif /* KAVM_TAP_H */

@@ -10,6 +10,7 @@
 #ifndef KAVM_VIRTIO_NET_H
 #define KAVM_VIRTIO_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <kavm/net-engine.h>
@@ -43,5 +44,14 @@ int virtio_net_init(const struct virtio_net_params *p, struct virtio_net **out);
 void virtio_net_exit(struct virtio_net *vn);
 struct virtio_dev *virtio_net_vdev(struct virtio_net *vn);
 void virtio_net_get_stats(struct virtio_net *vn, struct virtio_net_stats *st);
+/* The NIC's own net client (its link state, its counters): the control socket's view. */
+struct net_client *virtio_net_client(struct virtio_net *vn);
+/* vhost-net has the rings now (started at DRIVER_OK, not stopped since). */
+bool virtio_net_vhost_running(struct virtio_net *vn);
+/*
+ * NIC i of the running VM (cfg->nics[i]), with its backend in *backend;
+ * NULL past the last one (virtio/net-pci.c).
+ */
+struct virtio_net *net_pci_nic(unsigned int i, struct net_client **backend);
 
 #endif /* KAVM_VIRTIO_NET_H */

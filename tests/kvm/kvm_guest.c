@@ -338,6 +338,44 @@ TEST_F_TIMEOUT(guest, pause_parks_every_vcpu_and_resume_restarts_them, 30)
 	EXPECT_GT(p.rcx[2], p.rcx[1]); /* and again after resume */
 }
 
+/*
+ * Pauses nest: the halt check pauses and resumes inside a user's stop, and
+ * its resume must not let the stopped guest run.
+ */
+static void *pause_nested(void *arg)
+{
+	struct pause_check *p = arg;
+
+	usleep(300 * 1000);
+	kvm_vm_pause(p->vm); /* the user's stop */
+	kvm_vm_pause(p->vm); /* the halt check's */
+	kvm_vm_resume(p->vm);
+	p->rcx[0] = guest_rcx(p->vm);
+	usleep(200 * 1000);
+	p->rcx[1] = guest_rcx(p->vm);
+	kvm_vm_resume(p->vm); /* the user's cont */
+	usleep(300 * 1000);
+	kvm_vm_pause(p->vm);
+	p->rcx[2] = guest_rcx(p->vm);
+	kvm_vm_resume(p->vm);
+	kvm_vm_request_stop(p->vm, VM_STOP_SIGNAL, "stopped by the test");
+	return NULL;
+}
+
+TEST_F_TIMEOUT(guest, an_inner_resume_leaves_the_vm_paused, 30)
+{
+	struct pause_check p = { .vm = &self->vm };
+	pthread_t t;
+
+	start_vm(self, "count");
+	pthread_create(&t, NULL, pause_nested, &p);
+	EXPECT_EQ((int)kvm_vm_run(&self->vm), (int)VM_STOP_SIGNAL);
+	pthread_join(t, NULL);
+	EXPECT_GT(p.rcx[0], 0u);
+	EXPECT_EQ(p.rcx[1], p.rcx[0]); /* still paused after the inner resume */
+	EXPECT_GT(p.rcx[2], p.rcx[1]); /* and running after the outer one */
+}
+
 struct stop_after {
 	struct kvm_vm *vm;
 	unsigned int ms;

@@ -79,6 +79,82 @@ check_eq "fd= not a tap: status 1, one line" "$?:$(cat "$T/err")" \
 expect_error "unknown device" "--device e1000,netdev=n0: unknown device e1000" \
 	--kernel "$T/reset.bz" --netdev tap,id=n0 --device e1000,netdev=n0
 
+# --- as QEMU users expect: --version, help lists, id=, script=no, -nic, one-dash spellings
+run --version
+check_eq "--version: status 0, one line" "$RC:$OUT" "0:kavm version 0.1.0"
+run --netdev help
+check_eq "--netdev help: the types, status 0" "$RC:$OUT" "0:Available netdev backend types:
+  tap
+  bridge"
+run --device help
+check_eq "--device help: the devices, status 0" "$RC:$OUT" "0:Network devices:
+  virtio-net-pci   virtio 1.x network card on PCI (MSI-X)
+                   netdev=ID[,mac=52:54:00:12:34:56][,id=ID]"
+expect_error "an unknown option is named as typed, not the argument before it" \
+	"-nographic: unknown option (try --help)" -k /etc/passwd -nographic
+expect_error "an unknown short option inside a cluster is named" \
+	"-vz: unknown option (try --help)" -k /etc/passwd -vz
+expect_error "QEMU's -kernel is --kernel" "kernel $T/text: not a Linux kernel (neither a bzImage nor an ELF vmlinux)" \
+	-kernel "$T/text"
+expect_error "a device's id= names it" \
+	"--device virtio-net-pci,id=nic0,netdev=n1: no --netdev with id n1" \
+	--kernel "$T/reset.bz" --netdev tap,id=n0 --device virtio-net-pci,netdev=n1,id=nic0
+expect_error "two devices with one id" \
+	"--device virtio-net-pci,netdev=n1,id=nic0: duplicate id nic0" \
+	--kernel "$T/reset.bz" --netdev tap,id=n0 --netdev tap,id=n1 \
+	--device virtio-net-pci,netdev=n0,id=nic0 --device virtio-net-pci,netdev=n1,id=nic0
+expect_error "a device id that is another netdev's" \
+	"--device virtio-net-pci,id=n1,netdev=n0: id n1 is another netdev's id" \
+	--kernel "$T/reset.bz" --netdev tap,id=n0 --netdev tap,id=n1 \
+	--device virtio-net-pci,netdev=n0,id=n1 --device virtio-net-pci,netdev=n1
+expect_error "script= other than no" \
+	"--netdev tap,id=n0,script=/etc/qemu-ifup: script=/etc/qemu-ifup: kavm runs no scripts (only script=no)" \
+	--kernel "$T/reset.bz" --netdev tap,id=n0,script=/etc/qemu-ifup
+expect_error "downscript= other than no" \
+	"--netdev tap,id=n0,downscript=/bin/true: downscript=/bin/true: kavm runs no scripts (only downscript=no)" \
+	--kernel "$T/reset.bz" --netdev tap,id=n0,downscript=/bin/true
+# Past the parser, the backend's own check proves the options were taken.
+"$KAVM" -kernel "$T/reset.bz" -netdev tap,id=n0,fd=5,script=no,downscript=no \
+	-device virtio-net-pci,netdev=n0,id=nic0 >"$T/out" 2>"$T/err" </dev/null 5</dev/null
+check_eq "script=no,downscript=no and id= accepted" "$?:$(cat "$T/err")" \
+	"1:kavm: netdev n0: tap fd 5: Inappropriate ioctl for device"
+"$KAVM" --kernel "$T/reset.bz" -nic tap,fd=5,model=virtio-net-pci,mac=52:54:00:00:00:09 \
+	>"$T/out" 2>"$T/err" </dev/null 5</dev/null
+check_eq "-nic: a netdev nic0 and its NIC" "$?:$(cat "$T/err")" \
+	"1:kavm: netdev nic0: tap fd 5: Inappropriate ioctl for device"
+expect_error "-nic with another model" \
+	"--nic tap,model=e1000: model=e1000: kavm's NIC is virtio-net-pci" \
+	--kernel "$T/reset.bz" -nic tap,model=e1000
+expect_error "-nic and a netdev with its id" "--nic tap: duplicate id nic0" \
+	--kernel "$T/reset.bz" --netdev tap,id=nic0 -nic tap
+expect_error "--name with a slash" \
+	"--name a/b: 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'" \
+	--kernel "$T/reset.bz" --name a/b
+long=$(head -c 120 /dev/zero | tr '\0' x)
+expect_error "--control longer than a socket path" \
+	"--control $long: a socket path of 1 to 107 characters" --kernel "$T/reset.bz" --control "$long"
+expect_error "--control in a missing directory" \
+	"control $T/no/such/c.sock: No such file or directory" \
+	--kernel "$T/reset.bz" --control "$T/no/such/c.sock"
+
+# --- make install: into a DESTDIR, every file where PREFIX says
+if command -v make >/dev/null && [ -f "$TOP/Makefile" ]; then
+	make -s -C "$TOP" install DESTDIR="$T/dest" PREFIX=/usr >"$T/out" 2>&1
+	check_eq "make install DESTDIR= PREFIX=/usr: status 0" "$?" 0
+	for f in bin/kavm:755 bin/kavmctl:755 share/man/man1/kavm.1:644 \
+		share/man/man8/kavmctl.8:644 share/doc/kavm/bridge.conf.example:644; do
+		check_eq "installed $f" "$(stat -c %a "$T/dest/usr/${f%:*}" 2>&1)" "${f#*:}"
+	done
+	check_eq "the installed kavm runs" "$("$T/dest/usr/bin/kavm" --version)" "kavm version 0.1.0"
+	check_eq "the installed man page renders without warnings" \
+		"$(groff -man -Tutf8 -ww "$T/dest/usr/share/man/man1/kavm.1" 2>&1 >/dev/null)" ""
+	check_eq "nothing outside DESTDIR/usr" "$(cd "$T/dest" && ls)" "usr"
+	make -s -C "$TOP" uninstall DESTDIR="$T/dest" PREFIX=/usr >/dev/null 2>&1
+	check_eq "make uninstall leaves no file" "$(find "$T/dest" -type f)" ""
+else
+	not_ok "make install needs make and the source tree"
+fi
+
 # --- images and files: read before /dev/kvm opens
 expect_error "missing kernel" "kernel $T/nope: No such file or directory" --kernel "$T/nope"
 expect_error "text file as kernel" \
@@ -153,6 +229,14 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
 	nokvm missing --kernel "$T/reset.bz" --serial "file:$T/no/such"
 	check_eq "no /dev/kvm, serial file in a missing directory: named" "$RC:$ERR" \
 		"1:kavm: serial file:$T/no/such: No such file or directory"
+	KAVM_RUNDIR=$T/run nokvm missing --kernel "$T/reset.bz" --name web1 -q
+	check_eq "no /dev/kvm with --name: the /dev/kvm line" "$RC:$ERR" \
+		"1:kavm: /dev/kvm: No such file or directory: this host offers no KVM (load kvm_intel or kvm_amd; inside a VM, enable nested virtualization)"
+	check_eq "--name made KAVM_RUNDIR, mode 0700" "$(stat -c %a "$T/run")" 700
+	check "a failed start leaves no control socket" test ! -e "$T/run/web1.sock"
+	nokvm missing --kernel "$T/reset.bz" --control "$T/no/such/c.sock"
+	check_eq "no /dev/kvm, control socket in a missing directory: named" "$RC:$ERR" \
+		"1:kavm: control $T/no/such/c.sock: No such file or directory"
 	nokvm missing --kernel "$T/reset.bz" --netdev tap,id=n0,fd=5 --device virtio-net-pci,netdev=n0
 	check_eq "no /dev/kvm, fd= not a tap: the netdev is named" "$RC:$ERR" \
 		"1:kavm: netdev n0: tap fd 5: Inappropriate ioctl for device"

@@ -44,7 +44,11 @@ TEST(netdev_defaults_and_fd)
 
 BAD_NETDEV(unknown_type, "slirp,id=n0", "unknown netdev type slirp")
 BAD_NETDEV(missing_id, "tap,ifname=tap0", "id= is required")
-BAD_NETDEV(unknown_key, "tap,id=n0,script=/bin/x", "unknown option script")
+BAD_NETDEV(unknown_key, "tap,id=n0,queues=4", "unknown option queues")
+BAD_NETDEV(a_script, "tap,id=n0,script=/etc/qemu-ifup",
+	   "script=/etc/qemu-ifup: kavm runs no scripts (only script=no)")
+BAD_NETDEV(a_downscript, "tap,id=n0,script=no,downscript=/bin/x",
+	   "downscript=/bin/x: kavm runs no scripts (only downscript=no)")
 BAD_NETDEV(bad_fd, "tap,id=n0,fd=3x", "fd: not a number")
 BAD_NETDEV(negative_fd, "tap,id=n0,fd=-1", "fd: not a number")
 BAD_NETDEV(bad_vnet_hdr, "tap,id=n0,vnet_hdr=maybe", "vnet_hdr: want on or off")
@@ -133,6 +137,28 @@ TEST(netdev_tap_switch)
 	EXPECT_STREQ(o.br, "");
 }
 
+/* QEMU users write script=no,downscript=no: accepted, and nothing runs anyway. */
+TEST(netdev_takes_script_no)
+{
+	struct netdev_opts o;
+
+	ASSERT_EQ(
+		netdev_parse("tap,id=n0,ifname=tap0,script=no,downscript=no", &o, err, sizeof(err)),
+		0);
+	EXPECT_STREQ(o.ifname, "tap0");
+}
+
+TEST(device_with_an_id)
+{
+	struct net_device_opts o;
+
+	ASSERT_EQ(net_device_parse("virtio-net-pci,id=nic0,netdev=n0", &o, err, sizeof(err)), 0);
+	EXPECT_STREQ(o.id, "nic0");
+	EXPECT_STREQ(o.netdev, "n0");
+	ASSERT_EQ(net_device_parse("virtio-net-pci,netdev=n0", &o, err, sizeof(err)), 0);
+	EXPECT_STREQ(o.id, "");
+}
+
 TEST(device_with_mac)
 {
 	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
@@ -166,6 +192,7 @@ BAD_DEVICE(short_mac, "virtio-net-pci,netdev=n0,mac=52:54:00:12:34", "not a unic
 BAD_DEVICE(mac_trailing, "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56:7", "not a unicast")
 BAD_DEVICE(mac_garbage, "virtio-net-pci,netdev=n0,mac=zz:54:00:12:34:56", "not a unicast")
 BAD_DEVICE(unknown_key, "virtio-net-pci,netdev=n0,romfile=x", "unknown option romfile")
+BAD_DEVICE(empty_id, "virtio-net-pci,netdev=n0,id=", "id: empty or longer than 31")
 
 TEST(default_macs_count_up_from_qemus)
 {

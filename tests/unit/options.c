@@ -181,3 +181,106 @@ TEST(help_asks_to_exit_zero)
 	fclose(stdout);
 	stdout = old;
 }
+
+TEST(qemu_one_dash_spellings_are_the_long_options)
+{
+	struct vm_config cfg;
+
+	quiet();
+	ASSERT_EQ(PARSE(&cfg, "-kernel", "/k", "-memory", "1G", "-name", "vm1", "-cmdline",
+			"-memory"),
+		  0);
+	EXPECT_STREQ(cfg.kernel_path, "/k");
+	EXPECT_EQ(cfg.mem_size, 1ULL << 30);
+	EXPECT_STREQ(cfg.name, "vm1");
+	/* An option's argument is left as it is, even when it looks like an option. */
+	EXPECT_STREQ(cfg.cmdline, "-memory");
+	/* Short options keep their meaning: -kfoo is --kernel foo. */
+	ASSERT_EQ(PARSE(&cfg, "-kfoo"), 0);
+	EXPECT_STREQ(cfg.kernel_path, "foo");
+	EXPECT_EQ(PARSE(&cfg, "-k", "/k", "-nographic"), -EINVAL);
+}
+
+TEST(nic_is_a_netdev_and_a_device)
+{
+	struct vm_config cfg;
+
+	quiet();
+	ASSERT_EQ(PARSE(&cfg, "-k", "/k", "--nic",
+			"tap,ifname=tap0,model=virtio-net-pci,mac=52:54:00:00:00:07,script=no",
+			"--nic", "tap,id=up,vhost=on"),
+		  0);
+	ASSERT_EQ(cfg.nr_netdevs, 2u);
+	ASSERT_EQ(cfg.nr_nics, 2u);
+	EXPECT_STREQ(cfg.netdevs[0].type, "tap");
+	EXPECT_STREQ(cfg.netdevs[0].id, "nic0");
+	EXPECT_STREQ(cfg.netdevs[0].ifname, "tap0");
+	EXPECT_STREQ(cfg.nics[0].driver, "virtio-net-pci");
+	EXPECT_STREQ(cfg.nics[0].netdev, "nic0");
+	EXPECT_TRUE(cfg.nics[0].has_mac);
+	EXPECT_EQ(cfg.nics[0].mac[5], 7);
+	EXPECT_STREQ(cfg.netdevs[1].id, "up");
+	EXPECT_EQ(cfg.netdevs[1].vhost, 1);
+	EXPECT_STREQ(cfg.nics[1].netdev, "up");
+	EXPECT_FALSE(cfg.nics[1].has_mac);
+	EXPECT_EQ(PARSE(&cfg, "-k", "/k", "--nic", "tap,model=e1000"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "-k", "/k", "--nic", "none"), 0);
+	EXPECT_EQ(cfg.nr_nics, 0u);
+}
+
+TEST(device_ids_are_unique_and_not_another_netdevs)
+{
+	struct vm_config cfg;
+
+	quiet();
+	ASSERT_EQ(PARSE(&cfg, "-k", "/k", "--netdev", "tap,id=n0", "--device",
+			"virtio-net-pci,netdev=n0,id=nic0"),
+		  0);
+	EXPECT_STREQ(cfg.nics[0].id, "nic0");
+	EXPECT_EQ(PARSE(&cfg, "-k", "/k", "--netdev", "tap,id=n0", "--netdev", "tap,id=n1",
+			"--device", "virtio-net-pci,netdev=n0,id=a", "--device",
+			"virtio-net-pci,netdev=n1,id=a"),
+		  -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "-k", "/k", "--netdev", "tap,id=n0", "--netdev", "tap,id=n1",
+			"--device", "virtio-net-pci,netdev=n0,id=n1", "--device",
+			"virtio-net-pci,netdev=n1"),
+		  -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "-k", "/k", "--netdev", "tap,id=n0", "--device",
+			"virtio-net-pci,netdev=n0,id=n0"),
+		  0);
+}
+
+TEST(name_and_control_socket)
+{
+	struct vm_config cfg;
+
+	quiet();
+	setenv("KAVM_RUNDIR", "/tmp/kavm-rundir", 1);
+	ASSERT_EQ(PARSE(&cfg, "-k", "/k", "--name", "web-1.a_b"), 0);
+	EXPECT_STREQ(cfg.control_path, "/tmp/kavm-rundir/web-1.a_b.sock");
+	ASSERT_EQ(PARSE(&cfg, "-k", "/k", "--name", "web1", "--control", "/x.sock"), 0);
+	EXPECT_STREQ(cfg.control_path, "/x.sock");
+	ASSERT_EQ(PARSE(&cfg, "-k", "/k", "--name", "web1", "--control", "none"), 0);
+	EXPECT_TRUE(cfg.control_path == NULL);
+	ASSERT_EQ(PARSE(&cfg, "-k", "/k"), 0);
+	EXPECT_TRUE(cfg.control_path == NULL);
+	EXPECT_EQ(PARSE(&cfg, "-k", "/k", "--name", "../etc"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "-k", "/k", "--name", "a/b"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "-k", "/k", "--name", "-x"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "-k", "/k", "--control", ""), -EINVAL);
+	unsetenv("KAVM_RUNDIR");
+}
+
+TEST(version_and_help_lists_exit_zero)
+{
+	struct vm_config cfg;
+	FILE *old = stdout;
+
+	stdout = fopen("/dev/null", "w");
+	EXPECT_EQ(PARSE(&cfg, "--version"), 1);
+	EXPECT_EQ(PARSE(&cfg, "--netdev", "help"), 1);
+	EXPECT_EQ(PARSE(&cfg, "--device", "help"), 1);
+	EXPECT_EQ(PARSE(&cfg, "--nic", "model=help"), 1);
+	fclose(stdout);
+	stdout = old;
+}

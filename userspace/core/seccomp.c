@@ -58,16 +58,25 @@ static const int sandbox_common[] = {
 	SCMP_SYS(set_robust_list),
 };
 
-/* The loop: epoll, timers, netlink replies at teardown, console sockets. */
+/* The loop: epoll, timers, netlink replies at teardown, console and control sockets. */
 static const int sandbox_io[] = {
-	SCMP_SYS(epoll_wait),	   SCMP_SYS(epoll_pwait),
-	SCMP_SYS(epoll_ctl),	   SCMP_SYS(timerfd_settime),
-	SCMP_SYS(timerfd_gettime), SCMP_SYS(poll),
-	SCMP_SYS(ppoll),	   SCMP_SYS(sendmsg),
-	SCMP_SYS(recvmsg),	   SCMP_SYS(sendto),
-	SCMP_SYS(recvfrom),	   SCMP_SYS(getsockopt),
-	SCMP_SYS(shutdown),	   SCMP_SYS(dup),
+	SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait),
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(timerfd_settime),
+	SCMP_SYS(timerfd_gettime),
+	SCMP_SYS(poll),
+	SCMP_SYS(ppoll),
+	SCMP_SYS(sendmsg),
+	SCMP_SYS(recvmsg),
+	SCMP_SYS(sendto),
+	SCMP_SYS(recvfrom),
+	SCMP_SYS(getsockopt),
+	SCMP_SYS(shutdown),
+	SCMP_SYS(dup),
 	SCMP_SYS(prctl),
+	/* --control: clients connect while the guest runs (core/control.c). */
+	SCMP_SYS(accept4),
 };
 
 /* Device emulation may wire an eventfd into the loop (DRIVER_OK). */

@@ -260,16 +260,16 @@ static void vcpu_park_if_paused(struct kvm_vcpu *vcpu)
 	struct kvm_vm *vm = vcpu->vm;
 
 	pthread_mutex_lock(&vm->pause_lock);
-	if (vm->pause_requested) {
+	if (vm->pause_depth) {
 		vm->nr_parked++;
 		pthread_cond_broadcast(&vm->pause_cond);
-		while (vm->pause_requested && !vm_stopping(vm))
+		while (vm->pause_depth && !vm_stopping(vm))
 			pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 		vm->nr_parked--;
 	}
 	/*
 	 * Under pause_lock with no pause pending: a pauser sets immediate_exit
-	 * only after setting pause_requested, so this cannot lose its kick. A
+	 * only after raising pause_depth, so this cannot lose its kick. A
 	 * stopper's kick may be lost, but the caller checks stop_reason next.
 	 */
 	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
@@ -342,7 +342,7 @@ void kvm_vm_pause(struct kvm_vm *vm)
 	unsigned int i;
 
 	pthread_mutex_lock(&vm->pause_lock);
-	vm->pause_requested = true;
+	vm->pause_depth++;
 	pthread_mutex_unlock(&vm->pause_lock);
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_RELEASE);
@@ -358,8 +358,8 @@ void kvm_vm_pause(struct kvm_vm *vm)
 void kvm_vm_resume(struct kvm_vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);
-	vm->pause_requested = false;
-	pthread_cond_broadcast(&vm->pause_cond);
+	if (vm->pause_depth && !--vm->pause_depth)
+		pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 

@@ -16,6 +16,10 @@ static const struct net_backend_ops *const net_backends[] = {
 	&net_bridge_backend,
 };
 
+/* The control socket's: told of every link change (loop thread, like all of net.c). */
+static void (*net_link_watch_fn)(struct net_client *nc, void *opaque);
+static void *net_link_watch_opaque;
+
 static ssize_t net_deliver(struct net_client *sender, const struct iovec *iov, int iovcnt,
 			   void *opaque)
 {
@@ -133,6 +137,14 @@ void net_client_set_link(struct net_client *nc, bool up)
 		nc->ops->link_status_changed(nc);
 	if (nc->peer && nc->peer->ops->link_status_changed)
 		nc->peer->ops->link_status_changed(nc->peer);
+	if (net_link_watch_fn)
+		net_link_watch_fn(nc, net_link_watch_opaque);
+}
+
+void net_link_watch(void (*fn)(struct net_client *nc, void *opaque), void *opaque)
+{
+	net_link_watch_fn = fn;
+	net_link_watch_opaque = opaque;
 }
 
 bool net_client_link_up(const struct net_client *nc)
@@ -180,6 +192,11 @@ const struct net_backend_ops *net_backend_find(const char *type)
 		if (!strcmp(net_backends[i]->type, type))
 			return net_backends[i];
 	return NULL;
+}
+
+const struct net_backend_ops *net_backend_nth(unsigned int i)
+{
+	return i < ARRAY_SIZE(net_backends) ? net_backends[i] : NULL;
 }
 
 int netdev_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out)

@@ -85,6 +85,12 @@ static int netdev_parse_kv(struct netdev_opts *o, char *key, char *val, char *er
 		return opt_fd(val, &o->vhostfd) ?
 			       opt_err(err, errlen, "vhostfd: not a number: %s", val) :
 			       0;
+	/* QEMU's tap runs /etc/qemu-ifup unless told not to; kavm runs nothing. */
+	if (!strcmp(key, "script") || !strcmp(key, "downscript"))
+		return strcmp(val, "no") ?
+			       opt_err(err, errlen, "%s=%s: kavm runs no scripts (only %s=no)", key,
+				       val, key) :
+			       0;
 	return opt_err(err, errlen, "unknown option %s", key);
 }
 
@@ -201,6 +207,8 @@ static int device_kv(void *opaque, char *k, char *v, char *err, size_t errlen)
 
 	if (!strcmp(k, "netdev"))
 		return opt_copy(o->netdev, sizeof(o->netdev), v, k, err, errlen);
+	if (!strcmp(k, "id"))
+		return opt_copy(o->id, sizeof(o->id), v, k, err, errlen);
 	if (!strcmp(k, "mac")) {
 		if (mac_parse(v, o->mac))
 			return opt_err(err, errlen, "mac: not a unicast address: %s", v);

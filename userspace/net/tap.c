@@ -580,6 +580,11 @@ static void tap_close(struct net_client *nc)
 	tap_cleanup(nc);
 }
 
+const char *tap_client_ifname(struct net_client *nc)
+{
+	return nc && nc->ops == &tap_client_ops ? to_tap(nc)->ifname : NULL;
+}
+
 const struct net_backend_ops net_tap_backend = {
 	.type = "tap",
 	.open = tap_open,

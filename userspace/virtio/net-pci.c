@@ -132,3 +132,11 @@ static int net_pci_init(struct kvm_vm *vm)
 	return 0;
 }
 dev_init(net_pci_init, net_pci_exit);
+
+struct virtio_net *net_pci_nic(unsigned int i, struct net_client **backend)
+{
+	if (i >= nr_nics)
+		return NULL;
+	*backend = nics[i].backend;
+	return nics[i].vn;
+}

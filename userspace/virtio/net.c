@@ -788,6 +788,21 @@ struct virtio_dev *virtio_net_vdev(struct virtio_net *vn)
 	return &vn->vdev;
 }
 
+struct net_client *virtio_net_client(struct virtio_net *vn)
+{
+	return &vn->nc;
+}
+
+bool virtio_net_vhost_running(struct virtio_net *vn)
+{
+	bool on;
+
+	pthread_mutex_lock(&vn->vdev.lock);
+	on = vnet_vhost_on(vn);
+	pthread_mutex_unlock(&vn->vdev.lock);
+	return on;
+}
+
 void virtio_net_get_stats(struct virtio_net *vn, struct virtio_net_stats *st)
 {
 	pthread_mutex_lock(&vn->vdev.lock);
