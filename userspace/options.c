@@ -12,6 +12,7 @@
 
 #include <kavm/log.h>
 #include <kavm/options.h>
+#include <kavm/registry.h>
 
 struct kavm_option {
 	const char *name;
@@ -81,6 +82,18 @@ int parse_mem_size(const char *s, unsigned long long *bytes)
 	if (v > (~0ULL >> shift))
 		return -ERANGE;
 	*bytes = v << shift;
+	return 0;
+}
+
+static int opt_name(struct vm_config *cfg, const char *arg)
+{
+	if (registry_check_name(arg)) {
+		pr_err("--name %s: expected 1 to %d letters, digits, '-', '_' or '.', not starting "
+		       "with '.'",
+		       arg, REGISTRY_NAME_MAX);
+		return -EINVAL;
+	}
+	cfg->name = arg;
 	return 0;
 }
 
@@ -236,6 +249,8 @@ static const struct kavm_option kavm_options[] = {
 	{ "kernel", 'k', "PATH", "Linux kernel: bzImage or ELF vmlinux (required)", opt_kernel },
 	{ "initrd", 'i', "PATH", "initial ramdisk", opt_initrd },
 	{ "cmdline", 'c', "STR", "kernel command line", opt_cmdline },
+	{ "name", 0, "NAME", "the VM's name for kavm-trace (/run/kavm/NAME.json; default kavm-PID)",
+	  opt_name },
 	{ "memory", 'm', "SIZE", "guest RAM, e.g. 512M or 2G (default 512M; a bare number is MiB)",
 	  opt_memory },
 	{ "cpus", 'p', "N", "number of vCPUs (default 1)", opt_cpus },

@@ -19,28 +19,55 @@
 
 /* Both kinds: memory, locks, time, signals, the fds they already hold. */
 static const int sandbox_common[] = {
-	SCMP_SYS(read),		 SCMP_SYS(write),	 SCMP_SYS(readv),
-	SCMP_SYS(writev),	 SCMP_SYS(pread64),	 SCMP_SYS(pwrite64),
-	SCMP_SYS(lseek),	 SCMP_SYS(close),	 SCMP_SYS(ioctl),
-	SCMP_SYS(fcntl),	 SCMP_SYS(fstat),	 SCMP_SYS(newfstatat),
-	SCMP_SYS(eventfd2),	 SCMP_SYS(mmap),	 SCMP_SYS(munmap),
-	SCMP_SYS(mprotect),	 SCMP_SYS(madvise),	 SCMP_SYS(mremap),
-	SCMP_SYS(brk),		 SCMP_SYS(futex),	 SCMP_SYS(sched_yield),
-	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
-	SCMP_SYS(gettimeofday),	 SCMP_SYS(getpid),	 SCMP_SYS(gettid),
-	SCMP_SYS(tgkill),	 SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
-	SCMP_SYS(sigaltstack),	 SCMP_SYS(restart_syscall), SCMP_SYS(exit),
-	SCMP_SYS(exit_group),	 SCMP_SYS(getrandom),	 SCMP_SYS(rseq),
+	SCMP_SYS(read),
+	SCMP_SYS(write),
+	SCMP_SYS(readv),
+	SCMP_SYS(writev),
+	SCMP_SYS(pread64),
+	SCMP_SYS(pwrite64),
+	SCMP_SYS(lseek),
+	SCMP_SYS(close),
+	SCMP_SYS(ioctl),
+	SCMP_SYS(fcntl),
+	SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat),
+	SCMP_SYS(eventfd2),
+	SCMP_SYS(mmap),
+	SCMP_SYS(munmap),
+	SCMP_SYS(mprotect),
+	SCMP_SYS(madvise),
+	SCMP_SYS(mremap),
+	SCMP_SYS(brk),
+	SCMP_SYS(futex),
+	SCMP_SYS(sched_yield),
+	SCMP_SYS(clock_gettime),
+	SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(nanosleep),
+	SCMP_SYS(gettimeofday),
+	SCMP_SYS(getpid),
+	SCMP_SYS(gettid),
+	SCMP_SYS(tgkill),
+	SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(sigaltstack),
+	SCMP_SYS(restart_syscall),
+	SCMP_SYS(exit),
+	SCMP_SYS(exit_group),
+	SCMP_SYS(getrandom),
+	SCMP_SYS(rseq),
 	SCMP_SYS(set_robust_list),
 };
 
 /* The loop: epoll, timers, netlink replies at teardown, console sockets. */
 static const int sandbox_io[] = {
-	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
-	SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime), SCMP_SYS(poll),
-	SCMP_SYS(ppoll),      SCMP_SYS(sendmsg),     SCMP_SYS(recvmsg),
-	SCMP_SYS(sendto),     SCMP_SYS(recvfrom),    SCMP_SYS(getsockopt),
-	SCMP_SYS(shutdown),   SCMP_SYS(dup),	     SCMP_SYS(prctl),
+	SCMP_SYS(epoll_wait),	   SCMP_SYS(epoll_pwait),
+	SCMP_SYS(epoll_ctl),	   SCMP_SYS(timerfd_settime),
+	SCMP_SYS(timerfd_gettime), SCMP_SYS(poll),
+	SCMP_SYS(ppoll),	   SCMP_SYS(sendmsg),
+	SCMP_SYS(recvmsg),	   SCMP_SYS(sendto),
+	SCMP_SYS(recvfrom),	   SCMP_SYS(getsockopt),
+	SCMP_SYS(shutdown),	   SCMP_SYS(dup),
+	SCMP_SYS(prctl),
 };
 
 /* Device emulation may wire an eventfd into the loop (DRIVER_OK). */
@@ -51,6 +78,14 @@ static const int sandbox_vcpu[] = {
 };
 
 #define SANDBOX_MAX_NR 512
+
+/*
+ * The one directory the I/O thread may unlink in (-1: none): kavm removes
+ * its registry file at exit, after the loop's teardown, from this thread.
+ * Only unlinkat() on that O_PATH fd is allowed, not unlink(): a path can
+ * name any file, while this fd reaches the registry directory only.
+ */
+static int sandbox_unlink_dir_fd = -1;
 
 /* Names read by the SIGSYS handler, where nothing may be allocated. */
 static char *sandbox_names[SANDBOX_MAX_NR];
@@ -124,6 +159,20 @@ static int sandbox_allow(scmp_filter_ctx ctx, const int *list, size_t n)
 	return 0;
 }
 
+void sandbox_allow_unlink_in(int dir_fd)
+{
+	sandbox_unlink_dir_fd = dir_fd;
+}
+
+static int sandbox_allow_unlinkat(scmp_filter_ctx ctx)
+{
+	if (sandbox_unlink_dir_fd < 0)
+		return 0;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 2,
+				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_unlink_dir_fd),
+				SCMP_A2(SCMP_CMP_EQ, 0));
+}
+
 int sandbox_apply(enum sandbox_kind kind, const char *name)
 {
 	scmp_filter_ctx ctx;
@@ -135,6 +184,8 @@ int sandbox_apply(enum sandbox_kind kind, const char *name)
 	ret = sandbox_allow(ctx, sandbox_common, ARRAY_SIZE(sandbox_common));
 	if (!ret && kind == SANDBOX_IO)
 		ret = sandbox_allow(ctx, sandbox_io, ARRAY_SIZE(sandbox_io));
+	if (!ret && kind == SANDBOX_IO)
+		ret = sandbox_allow_unlinkat(ctx);
 	if (!ret && kind == SANDBOX_VCPU)
 		ret = sandbox_allow(ctx, sandbox_vcpu, ARRAY_SIZE(sandbox_vcpu));
 	if (!ret) {
