@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kavm-trace: which VMs are traced. The registry (/run/kavm) is read again
+ * every interval, so a VM started after the tracer shows up and one that
+ * exited leaves the maps; each VM's kavm process, its taps and the kernel
+ * threads that work for it (vhost-PID, kvm-pit/PID on kernels where these
+ * are not threads of kavm itself) go into the BPF membership maps.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kavm-trace.h"
+
+struct lookup {
+	const char *spec;
+	bool by_pid;
+	pid_t pid;
+	struct registry_vm *out;
+	bool found;
+};
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool matches(const char *spec, const struct registry_vm *vm)
+{
+	if (!spec)
+		return true;
+	if (all_digits(spec))
+		return vm->pid == (pid_t)strtol(spec, NULL, 10);
+	return !strcmp(spec, vm->name);
+}
+
+static int lookup_one(const struct registry_vm *vm, void *arg)
+{
+	struct lookup *l = arg;
+
+	if (!matches(l->spec, vm))
+		return 0;
+	*l->out = *vm;
+	l->found = true;
+	return 1;
+}
+
+int kt_vm_lookup(const char *spec, struct registry_vm *out)
+{
+	struct lookup l = { .spec = spec, .out = out };
+	int ret = registry_for_each(lookup_one, &l);
+
+	if (ret < 0)
+		return ret;
+	return l.found ? 0 : -ENOENT;
+}
+
+static struct kt_vm *find_vm(struct kt_ctx *c, const struct registry_vm *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < KT_MAX_VMS; i++)
+		if (c->vms[i].used && c->vms[i].reg.pid == r->pid &&
+		    c->vms[i].reg.start_time == r->start_time && !strcmp(c->vms[i].reg.name, r->name))
+			return &c->vms[i];
+	return NULL;
+}
+
+static int free_slot(struct kt_ctx *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < KT_MAX_TAPS; i++)
+		if (!c->slots[i].used)
+			return i;
+	return -ENOSPC;
+}
+
+static void add_taps(struct kt_ctx *c, struct kt_vm *vm, uint32_t idx)
+{
+	unsigned int i;
+	int slot;
+
+	for (i = 0; i < vm->reg.nr_taps; i++) {
+		const struct registry_tap *t = &vm->reg.taps[i];
+
+		vm->tap_slot[i] = ~0U;
+		slot = free_slot(c);
+		if (slot < 0 || bpf_trace_add_tap(c->bt, vm->reg.netns, t->ifindex, idx, slot))
+			continue;
+		c->slots[slot] = (struct kt_slot){ .used = true, .vm = idx, .ifindex = t->ifindex };
+		snprintf(c->slots[slot].ifname, sizeof(c->slots[slot].ifname), "%s", t->ifname);
+		vm->tap_slot[i] = slot;
+	}
+}
+
+static int add_vm(const struct registry_vm *r, void *arg)
+{
+	struct kt_ctx *c = arg;
+	struct kt_vm *vm;
+	unsigned int i;
+	uint32_t idx;
+
+	if (!matches(c->o.vm, r))
+		return 0;
+	vm = find_vm(c, r);
+	if (vm) {
+		vm->seen = true;
+		return 0;
+	}
+	for (idx = 0; idx < KT_MAX_VMS && c->vms[idx].used; idx++)
+		;
+	if (idx == KT_MAX_VMS)
+		return 0;
+	vm = &c->vms[idx];
+	memset(vm, 0, sizeof(*vm));
+	vm->reg = *r;
+	if (bpf_trace_add_pid(c->bt, r->pid, idx, KT_PID_VMM))
+		return 0;
+	vm->used = vm->seen = true;
+	for (i = 0; i < r->nr_vcpus; i++)
+		bpf_trace_add_vcpu(c->bt, r->vcpus[i].tid, idx, r->vcpus[i].id);
+	add_taps(c, vm, idx);
+	return 0;
+}
+
+static void remove_vm(struct kt_ctx *c, struct kt_vm *vm)
+{
+	unsigned int i;
+
+	bpf_trace_del_pid(c->bt, vm->reg.pid);
+	for (i = 0; i < vm->reg.nr_vcpus; i++)
+		bpf_trace_del_vcpu(c->bt, vm->reg.vcpus[i].tid);
+	for (i = 0; i < vm->nr_workers; i++)
+		bpf_trace_del_pid(c->bt, vm->workers[i]);
+	for (i = 0; i < vm->reg.nr_taps; i++) {
+		if (vm->tap_slot[i] == ~0U)
+			continue;
+		bpf_trace_del_tap(c->bt, vm->reg.netns, vm->reg.taps[i].ifindex);
+		c->slots[vm->tap_slot[i]].used = false;
+	}
+	vm->used = false;
+}
+
+/* "vhost-1234" or "kvm-pit/1234": a kernel thread working for process 1234. */
+static pid_t worker_owner(const char *comm)
+{
+	const char *p = NULL;
+
+	if (!strncmp(comm, "vhost-", 6))
+		p = comm + 6;
+	else if (!strncmp(comm, "kvm-pit/", 8))
+		p = comm + 8;
+	return p && all_digits(p) ? (pid_t)strtol(p, NULL, 10) : 0;
+}
+
+static void add_worker(struct kt_ctx *c, pid_t owner, uint32_t pid)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < KT_MAX_VMS; i++) {
+		struct kt_vm *vm = &c->vms[i];
+
+		if (!vm->used || vm->reg.pid != owner || vm->nr_workers == KT_MAX_WORKERS)
+			continue;
+		for (j = 0; j < vm->nr_workers && vm->workers[j] != pid; j++)
+			;
+		if (j == vm->nr_workers && !bpf_trace_add_pid(c->bt, pid, i, KT_PID_WORKER))
+			vm->workers[vm->nr_workers++] = pid;
+	}
+}
+
+static void find_workers(struct kt_ctx *c)
+{
+	char path[300], comm[32];
+	struct dirent *de;
+	pid_t owner;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		if (!all_digits(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f)) {
+			comm[strcspn(comm, "\n")] = '\0';
+			owner = worker_owner(comm);
+			if (owner)
+				add_worker(c, owner, strtoul(de->d_name, NULL, 10));
+		}
+		fclose(f);
+	}
+	closedir(dir);
+}
+
+int kt_vms_refresh(struct kt_ctx *c)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < KT_MAX_VMS; i++)
+		c->vms[i].seen = false;
+	ret = registry_for_each(add_vm, c);
+	for (i = 0; i < KT_MAX_VMS; i++)
+		if (c->vms[i].used && !c->vms[i].seen)
+			remove_vm(c, &c->vms[i]);
+	if (kt_vms_count(c))
+		find_workers(c);
+	return ret;
+}
+
+void kt_vms_release(struct kt_ctx *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < KT_MAX_VMS; i++)
+		if (c->vms[i].used)
+			remove_vm(c, &c->vms[i]);
+}
+
+unsigned int kt_vms_count(const struct kt_ctx *c)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < KT_MAX_VMS; i++)
+		n += c->vms[i].used;
+	return n;
+}
