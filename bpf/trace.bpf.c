@@ -243,8 +243,9 @@ int kvm_entry(void *ctx)
 	if (!f || !f->ts)
 		return 0;
 	now = bpf_ktime_get_ns();
-	key = (struct kt_exit_key){ .vm = f->vm, .vcpu = f->vcpu, .isa = f->isa,
-				    .reason = f->reason };
+	key = (struct kt_exit_key){
+		.vm = f->vm, .vcpu = f->vcpu, .isa = f->isa, .reason = f->reason
+	};
 	v = bpf_map_lookup_elem(&exit_stats, &key);
 	if (!v) {
 		bpf_map_update_elem(&exit_stats, &key, &zero, BPF_NOEXIST);

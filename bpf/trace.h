@@ -123,7 +123,7 @@ enum kt_tap_counter {
 	KT_TAP_RX_BYTES,
 	KT_TAP_TX_PACKETS, /* tap -> host (netif_receive_skb on the tap): from the guest */
 	KT_TAP_TX_BYTES,
-	KT_TAP_DROPS, /* kfree_skb of an skb whose device is the tap */
+	KT_TAP_DROPS,		 /* kfree_skb of an skb whose device is the tap */
 	KT_TAP_VHOST_RX_PACKETS, /* of RX, taken off the tap by a vhost worker */
 	KT_TAP_VHOST_TX_PACKETS, /* of TX, sent into the tap by a vhost worker */
 	KT_TAP_NR_COUNTERS,

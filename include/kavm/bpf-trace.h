@@ -18,19 +18,19 @@
 /* What to load: groups of programs. */
 #define BPF_TRACE_KVM (1U << 0) /* exits, userspace exits, PIO/MMIO */
 #define BPF_TRACE_IRQ (1U << 1)
-#define BPF_TRACE_NET (1U << 2)    /* tap counters and drop reasons */
-#define BPF_TRACE_DROPS (1U << 3)  /* also every drop to the ring buffer */
+#define BPF_TRACE_NET (1U << 2)	  /* tap counters and drop reasons */
+#define BPF_TRACE_DROPS (1U << 3) /* also every drop to the ring buffer */
 #define BPF_TRACE_MAX_MISSING 16
 
 struct bpf_trace;
 
 /* Counter maps, read with bpf_trace_read(). */
 enum bpf_trace_map {
-	BPF_TRACE_EXITS, /* struct kt_exit_key -> struct kt_exit_val */
-	BPF_TRACE_UEXITS, /* struct kt_uexit_key -> u64 */
-	BPF_TRACE_ADDRS,  /* struct kt_addr_key -> u64 */
-	BPF_TRACE_IRQS,	  /* struct kt_irq_key -> u64 */
-	BPF_TRACE_TAPS,	  /* u32 slot -> struct kt_tap_val */
+	BPF_TRACE_EXITS,	/* struct kt_exit_key -> struct kt_exit_val */
+	BPF_TRACE_UEXITS,	/* struct kt_uexit_key -> u64 */
+	BPF_TRACE_ADDRS,	/* struct kt_addr_key -> u64 */
+	BPF_TRACE_IRQS,		/* struct kt_irq_key -> u64 */
+	BPF_TRACE_TAPS,		/* u32 slot -> struct kt_tap_val */
 	BPF_TRACE_DROP_REASONS, /* struct kt_drop_key -> u64 */
 	BPF_TRACE_NR_MAPS,
 };

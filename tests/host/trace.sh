@@ -8,7 +8,8 @@
 # VM's name. A tracer started after the VMs finds tvm0 by name, counts at
 # least N KVM exits, exits to kavm and port writes on 0x80 in three seconds
 # (the test host runs under TCG: about 700 a second), with handling times,
-# and shows nothing of tvm1.
+# and shows nothing of tvm1. A third VM writing to its UART with THRE
+# interrupts on shows GSI 4 being set in kavm-trace irq.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-testhost.sh"
 . "$(dirname "$0")/../lib-kernels.sh"
@@ -25,6 +26,8 @@ testhost_init || { not_ok "- test host prepared"; done_testing; }
 # jmp-free loops: out %al,$0x80; jmp back (and the same on 0x81).
 mkbz "$TH_TMP/out80.bz" 01 e680ebfc
 mkbz "$TH_TMP/out81.bz" 01 e681ebfc
+# THRE interrupts on (IER=2), then bytes out of COM1 forever: kavm raises IRQ 4.
+mkbz "$TH_TMP/uart.bz" 01 66baf903b002ee66baf803b041eeebfb
 
 cat >"$TH_TMP/inside.sh" <<'EOF'
 . /test/lib.sh
@@ -73,9 +76,21 @@ check "tvm1 is not mixed in: never named" test -z "$(printf '%s\n' "$out" | grep
 all=$(kavm-trace exits --once -j -i 1 2>&1)
 check_match "without --vm, both VMs are shown" "$all" '"vm":"tvm1",.*"port":129,'
 
-out=$(kavm-trace irq --vm tvm0 --once -j -i 1 2>&1)
+kavm --kernel /test/uart.bz --serial none --name tvm2 >/tmp/tvm2.log 2>&1 </dev/null &
+p2=$!
+for i in $(seq 50); do
+	[ -f /run/kavm/tvm2.json ] && break
+	sleep 0.1
+done
+out=$(kavm-trace irq --vm tvm2 --once -j -i 3 2>&1)
 check_eq "irq --once: status 0" "$?" 0
+printf '%s\n' "$out" | sed 's/^/# /' | head -n 10
 check_match "irq: every KVM interrupt tracepoint exists here" "$out" '"missing":\[\]'
+gsi=$(printf '%s\n' "$out" | grep '"type":"irq"' | grep '"source":"gsi"' | grep '"gsi":4,')
+check "irq: at least $N settings of the UART's GSI 4 in 3 s" test "$(field "$gsi" count)" -ge "$N"
+check "irq: tvm0 is not mixed in" test -z "$(printf '%s\n' "$out" | grep tvm0)"
+kill -TERM $p2
+wait $p2
 
 kill -TERM $p0 $p1
 wait $p0
@@ -86,5 +101,6 @@ check "the registry file is removed at exit, from the sandbox" test ! -e /run/ka
 check "and tvm1's too" test ! -e /run/kavm/tvm1.json
 finish
 EOF
-testhost_check "$TH_TMP/inside.sh" "$TH_TMP/out80.bz:out80.bz" "$TH_TMP/out81.bz:out81.bz"
+testhost_check "$TH_TMP/inside.sh" "$TH_TMP/out80.bz:out80.bz" "$TH_TMP/out81.bz:out81.bz" \
+	"$TH_TMP/uart.bz:uart.bz"
 done_testing

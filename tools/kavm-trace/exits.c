@@ -55,8 +55,8 @@ static int rows_make(struct kt_ctx *c, enum bpf_trace_map map, const struct kt_s
 			r->count = kt_delta(e->val.exit.count, p ? p->val.exit.count : 0);
 			r->sum_ns = kt_delta(e->val.exit.sum_ns, p ? p->val.exit.sum_ns : 0);
 			for (j = 0; j < KT_HIST_SLOTS; j++)
-				r->hist[j] = kt_delta(e->val.exit.hist[j],
-						      p ? p->val.exit.hist[j] : 0);
+				r->hist[j] =
+					kt_delta(e->val.exit.hist[j], p ? p->val.exit.hist[j] : 0);
 		} else {
 			r->total = e->val.count;
 			r->count = kt_delta(e->val.count, p ? p->val.count : 0);
@@ -138,8 +138,8 @@ static void uexits_print(struct kt_ctx *c, const struct rows *rows)
 
 		kt_uexit_name(k->reason, name, sizeof(name));
 		if (!c->o.json) {
-			printf("%-16s %4u %-22s %10llu %10.1f %12llu\n", vm->reg.name, k->vcpu, name,
-			       (unsigned long long)r->count, r->count / c->dt,
+			printf("%-16s %4u %-22s %10llu %10.1f %12llu\n", vm->reg.name, k->vcpu,
+			       name, (unsigned long long)r->count, r->count / c->dt,
 			       (unsigned long long)r->total);
 			continue;
 		}

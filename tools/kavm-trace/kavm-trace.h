@@ -80,8 +80,7 @@ static inline uint64_t kt_delta(uint64_t cur, uint64_t prev)
 }
 
 /* output */
-struct json_writer *kt_json_begin(const struct kt_ctx *c, const char *type,
-				  const struct kt_vm *vm);
+struct json_writer *kt_json_begin(const struct kt_ctx *c, const char *type, const struct kt_vm *vm);
 void kt_json_end(struct json_writer *jw);
 void kt_title(const struct kt_ctx *c, const char *what);
 void kt_hist_print(const uint64_t *hist, unsigned int slots);

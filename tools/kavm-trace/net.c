@@ -47,8 +47,8 @@ static void tap_print(struct kt_ctx *c, const struct kt_slot *s, const uint64_t 
 {
 	printf("%-16s %-15s %10.1f %12.0f %10.1f %12.0f %8llu %7.0f%% %7.0f%%\n",
 	       c->vms[s->vm].reg.name, s->ifname, d[KT_TAP_RX_PACKETS] / c->dt,
-	       d[KT_TAP_RX_BYTES] / c->dt, d[KT_TAP_TX_PACKETS] / c->dt,
-	       d[KT_TAP_TX_BYTES] / c->dt, (unsigned long long)d[KT_TAP_DROPS],
+	       d[KT_TAP_RX_BYTES] / c->dt, d[KT_TAP_TX_PACKETS] / c->dt, d[KT_TAP_TX_BYTES] / c->dt,
+	       (unsigned long long)d[KT_TAP_DROPS],
 	       d[KT_TAP_RX_PACKETS] ? 100.0 * d[KT_TAP_VHOST_RX_PACKETS] / d[KT_TAP_RX_PACKETS] : 0,
 	       d[KT_TAP_TX_PACKETS] ? 100.0 * d[KT_TAP_VHOST_TX_PACKETS] / d[KT_TAP_TX_PACKETS] :
 				      0);
@@ -101,8 +101,8 @@ static void reasons_show(struct kt_ctx *c, const struct kt_snap *cur)
 			continue;
 		if (!c->o.json) {
 			if (!header)
-				printf("\n%-16s %-15s %-28s %10s %12s\n", "VM", "TAP", "DROP REASON",
-				       "COUNT", "TOTAL");
+				printf("\n%-16s %-15s %-28s %10s %12s\n", "VM", "TAP",
+				       "DROP REASON", "COUNT", "TOTAL");
 			header = true;
 			printf("%-16s %-15s %-28s %10llu %12llu\n", c->vms[s->vm].reg.name,
 			       s->ifname, reason ? reason : "?", (unsigned long long)d,

@@ -49,8 +49,7 @@ void kt_snap_keep(struct kt_ctx *c, enum bpf_trace_map map, struct kt_snap *cur)
 	cur->n = 0;
 }
 
-struct json_writer *kt_json_begin(const struct kt_ctx *c, const char *type,
-				  const struct kt_vm *vm)
+struct json_writer *kt_json_begin(const struct kt_ctx *c, const char *type, const struct kt_vm *vm)
 {
 	struct json_writer *jw = jw_new(stdout);
 

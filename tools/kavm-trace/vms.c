@@ -68,7 +68,8 @@ static struct kt_vm *find_vm(struct kt_ctx *c, const struct registry_vm *r)
 
 	for (i = 0; i < KT_MAX_VMS; i++)
 		if (c->vms[i].used && c->vms[i].reg.pid == r->pid &&
-		    c->vms[i].reg.start_time == r->start_time && !strcmp(c->vms[i].reg.name, r->name))
+		    c->vms[i].reg.start_time == r->start_time &&
+		    !strcmp(c->vms[i].reg.name, r->name))
 			return &c->vms[i];
 	return NULL;
 }

@@ -65,10 +65,10 @@ struct bpf_trace {
 static void skel_progs(struct trace_bpf *s, struct bpf_program **p)
 {
 	struct bpf_program *all[] = {
-		s->progs.kvm_exit,	    s->progs.kvm_entry,	      s->progs.kvm_userspace_exit,
-		s->progs.kvm_pio,	    s->progs.kvm_mmio,	      s->progs.kvm_inj_virq,
-		s->progs.kvm_msi_set_irq,   s->progs.kvm_set_irq,     s->progs.netif_receive_skb,
-		s->progs.net_dev_xmit,	    s->progs.consume_skb,     s->progs.kfree_skb,
+		s->progs.kvm_exit,	  s->progs.kvm_entry,	s->progs.kvm_userspace_exit,
+		s->progs.kvm_pio,	  s->progs.kvm_mmio,	s->progs.kvm_inj_virq,
+		s->progs.kvm_msi_set_irq, s->progs.kvm_set_irq, s->progs.netif_receive_skb,
+		s->progs.net_dev_xmit,	  s->progs.consume_skb, s->progs.kfree_skb,
 	};
 
 	_Static_assert(ARRAY_SIZE(all) == NR_PROGS, "prog_info[] and skel_progs() differ");
@@ -215,7 +215,7 @@ static int update(struct bpf_map *map, const void *key, const void *val)
 	return bpf_map_update_elem(bpf_map__fd(map), key, val, BPF_ANY) ? -errno : 0;
 }
 
-static int delete(struct bpf_map *map, const void *key)
+static int delete (struct bpf_map *map, const void *key)
 {
 	if (bpf_map_delete_elem(bpf_map__fd(map), key) && errno != ENOENT)
 		return -errno;
@@ -231,7 +231,7 @@ int bpf_trace_add_pid(struct bpf_trace *bt, uint32_t pid, uint32_t vm, uint32_t 
 
 int bpf_trace_del_pid(struct bpf_trace *bt, uint32_t pid)
 {
-	return delete(bt->skel->maps.vm_pids, &pid);
+	return delete (bt->skel->maps.vm_pids, &pid);
 }
 
 int bpf_trace_add_vcpu(struct bpf_trace *bt, uint32_t tid, uint32_t vm, uint32_t vcpu)
@@ -243,7 +243,7 @@ int bpf_trace_add_vcpu(struct bpf_trace *bt, uint32_t tid, uint32_t vm, uint32_t
 
 int bpf_trace_del_vcpu(struct bpf_trace *bt, uint32_t tid)
 {
-	return delete(bt->skel->maps.vcpu_tids, &tid);
+	return delete (bt->skel->maps.vcpu_tids, &tid);
 }
 
 int bpf_trace_add_tap(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex, uint32_t vm,
@@ -268,7 +268,7 @@ int bpf_trace_del_tap(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex)
 {
 	struct kt_tap_key key = { .netns = netns, .ifindex = ifindex };
 
-	return delete(bt->skel->maps.vm_taps, &key);
+	return delete (bt->skel->maps.vm_taps, &key);
 }
 
 /* Fold one CPU's value into the sum; exits keep their min and max. */
@@ -280,7 +280,8 @@ static void fold(enum bpf_trace_map map, uint64_t *sum, const uint64_t *cpu, siz
 		if (map == BPF_TRACE_EXITS && i == offsetof(struct kt_exit_val, min_ns) / 8) {
 			if (cpu[i] && (!sum[i] || cpu[i] < sum[i]))
 				sum[i] = cpu[i];
-		} else if (map == BPF_TRACE_EXITS && i == offsetof(struct kt_exit_val, max_ns) / 8) {
+		} else if (map == BPF_TRACE_EXITS &&
+			   i == offsetof(struct kt_exit_val, max_ns) / 8) {
 			sum[i] = max(sum[i], cpu[i]);
 		} else {
 			sum[i] += cpu[i];
