@@ -172,6 +172,12 @@ static void summary_print(struct kt_ctx *c, const struct rows *exits, const stru
 					     uexits->r[i].e->key.uexit.reason < KT_UEXIT_ERRNO ?
 				     uexits->r[i].count :
 				     0;
+		if (!c->o.json && !n && u) {
+			printf("%-16s exits ? (this kernel's KVM reports none), to kavm %llu "
+			       "(%.1f/s)\n",
+			       c->vms[vm].reg.name, (unsigned long long)u, u / c->dt);
+			continue;
+		}
 		if (!c->o.json) {
 			printf("%-16s exits %llu (%.1f/s), to kavm %llu (%.1f%%)\n",
 			       c->vms[vm].reg.name, (unsigned long long)n, n / c->dt,
