@@ -97,7 +97,9 @@ static void add_taps(struct kt_ctx *c, struct kt_vm *vm, uint32_t idx)
 		if (slot < 0 || bpf_trace_add_tap(c->bt, vm->reg.netns, t->ifindex, idx, slot))
 			continue;
 		c->slots[slot] = (struct kt_slot){ .used = true, .vm = idx, .ifindex = t->ifindex };
-		snprintf(c->slots[slot].ifname, sizeof(c->slots[slot].ifname), "%s", t->ifname);
+		_Static_assert(sizeof(c->slots[0].ifname) == sizeof(t->ifname), "ifname sizes");
+		memcpy(c->slots[slot].ifname, t->ifname, sizeof(t->ifname));
+		c->slots[slot].ifname[sizeof(t->ifname) - 1] = '\0';
 		vm->tap_slot[i] = slot;
 	}
 }
