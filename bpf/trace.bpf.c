@@ -42,6 +42,14 @@ struct {
 	__type(value, struct kt_vcpu);
 } vcpu_tids SEC(".maps");
 
+/* vhost worker threads (vhost-PID), whichever process the kernel puts them in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_MAX_PIDS);
+	__type(key, __u32);   /* tid */
+	__type(value, __u32); /* vm */
+} vhost_tids SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KT_MAX_TAPS);
@@ -387,14 +395,15 @@ static __always_inline struct kt_tap_val *tap_val(struct kt_tap *t)
 	return bpf_map_lookup_elem(&tap_stats, &slot);
 }
 
-/* Is the current task a vhost worker ("vhost-PID")? */
-static __always_inline bool in_vhost(void)
+/* Is the current thread one of the tap's VM's vhost workers? */
+static __always_inline bool in_vhost(struct kt_tap *t)
 {
-	char comm[8];
+	__u32 tid;
 
-	bpf_get_current_comm(comm, sizeof(comm));
-	return comm[0] == 'v' && comm[1] == 'h' && comm[2] == 'o' && comm[3] == 's' &&
-	       comm[4] == 't' && comm[5] == '-';
+	if (!(t->flags & KT_TAP_VHOST))
+		return false;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	return bpf_map_lookup_elem(&vhost_tids, &tid) != NULL;
 }
 
 /* The whole frame: the receive path has pulled the Ethernet header already. */
@@ -420,7 +429,7 @@ int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
 		return 0;
 	v->c[KT_TAP_TX_PACKETS]++;
 	v->c[KT_TAP_TX_BYTES] += frame_len(skb);
-	if (in_vhost())
+	if (in_vhost(t))
 		v->c[KT_TAP_VHOST_TX_PACKETS]++;
 	return 0;
 }
@@ -457,7 +466,7 @@ int BPF_PROG(consume_skb, struct sk_buff *skb)
 	struct kt_tap *t = skb_tap(skb, &dev);
 	struct kt_tap_val *v;
 
-	if (!t || !in_vhost())
+	if (!t || !in_vhost(t))
 		return 0;
 	v = tap_val(t);
 	if (v)

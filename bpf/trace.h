@@ -51,8 +51,15 @@ struct kt_tap_key {
 
 struct kt_tap {
 	__u32 vm;
-	__u32 slot; /* index into tap_stats */
+	__u32 slot;  /* index into tap_stats */
+	__u32 flags; /* KT_TAP_* */
 };
+
+/*
+ * The VM has vhost workers (in vhost_tids): only then is the current
+ * thread looked up, so taps without vhost pay nothing for the vhost share.
+ */
+#define KT_TAP_VHOST (1U << 0)
 
 /* exit_stats key; reason is the hardware code (VMX basic reason or SVM code). */
 struct kt_exit_key {

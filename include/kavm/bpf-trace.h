@@ -74,6 +74,12 @@ int bpf_trace_add_vcpu(struct bpf_trace *bt, uint32_t tid, uint32_t vm, uint32_t
 int bpf_trace_del_vcpu(struct bpf_trace *bt, uint32_t tid);
 int bpf_trace_add_tap(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex, uint32_t vm,
 		      uint32_t slot);
+/* The tap's VM has vhost workers: count the frames they move (after bpf_trace_add_tap). */
+int bpf_trace_tap_vhost(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex, uint32_t vm,
+			uint32_t slot);
+/* A vhost worker thread of VM vm. */
+int bpf_trace_add_vhost(struct bpf_trace *bt, uint32_t tid, uint32_t vm);
+int bpf_trace_del_vhost(struct bpf_trace *bt, uint32_t tid);
 int bpf_trace_del_tap(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex);
 
 /*

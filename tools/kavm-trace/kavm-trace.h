@@ -33,8 +33,9 @@ struct kt_vm {
 	bool used;
 	bool seen; /* still in the registry at the last refresh */
 	struct registry_vm reg;
-	uint32_t workers[KT_MAX_WORKERS]; /* vhost/PIT kernel threads acting for it */
+	uint32_t workers[KT_MAX_WORKERS]; /* tids of vhost/PIT threads acting for it */
 	unsigned int nr_workers;
+	bool vhost; /* its taps count what the vhost workers move */
 	uint32_t tap_slot[REGISTRY_MAX_TAPS];
 };
 

@@ -62,7 +62,7 @@ static void usage(FILE *f)
 		"  -h, --help         this text\n"
 		"\nVMs are found in %s (KAVM_RUN_DIR overrides), again every interval.\n"
 		"In net, rx is to the guest (the host transmits on the tap), tx from it.\n"
-		"Overhead: kavm-trace net costs about 20%% of a tap's frame rate at worst\n"
+		"Overhead: kavm-trace net costs about 16%% of a tap's frame rate at worst\n"
 		"(64-byte frames all dropped: tests/bench/kavm-trace-net.c, kavm-trace(8)).\n"
 		"\nExit status: 0 done or interrupted, 1 runtime error (no such VM, BPF\n"
 		"could not load), 2 bad command line.\n",

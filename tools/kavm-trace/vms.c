@@ -141,8 +141,10 @@ static void remove_vm(struct kt_ctx *c, struct kt_vm *vm)
 	bpf_trace_del_pid(c->bt, vm->reg.pid);
 	for (i = 0; i < vm->reg.nr_vcpus; i++)
 		bpf_trace_del_vcpu(c->bt, vm->reg.vcpus[i].tid);
-	for (i = 0; i < vm->nr_workers; i++)
+	for (i = 0; i < vm->nr_workers; i++) {
 		bpf_trace_del_pid(c->bt, vm->workers[i]);
+		bpf_trace_del_vhost(c->bt, vm->workers[i]);
+	}
 	for (i = 0; i < vm->reg.nr_taps; i++) {
 		if (vm->tap_slot[i] == ~0U)
 			continue;
@@ -152,19 +154,37 @@ static void remove_vm(struct kt_ctx *c, struct kt_vm *vm)
 	vm->used = false;
 }
 
-/* "vhost-1234" or "kvm-pit/1234": a kernel thread working for process 1234. */
-static pid_t worker_owner(const char *comm)
+/* "vhost-1234" or "kvm-pit/1234": a thread working for process 1234. */
+static pid_t worker_owner(const char *comm, bool *vhost)
 {
 	const char *p = NULL;
 
-	if (!strncmp(comm, "vhost-", 6))
+	*vhost = !strncmp(comm, "vhost-", 6);
+	if (*vhost)
 		p = comm + 6;
 	else if (!strncmp(comm, "kvm-pit/", 8))
 		p = comm + 8;
 	return p && all_digits(p) ? (pid_t)strtol(p, NULL, 10) : 0;
 }
 
-static void add_worker(struct kt_ctx *c, pid_t owner, uint32_t pid)
+/* From now on the VM's taps count what its vhost workers move. */
+static void taps_vhost(struct kt_ctx *c, struct kt_vm *vm, uint32_t idx)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->reg.nr_taps; i++)
+		if (vm->tap_slot[i] != ~0U)
+			bpf_trace_tap_vhost(c->bt, vm->reg.netns, vm->reg.taps[i].ifindex, idx,
+					    vm->tap_slot[i]);
+	vm->vhost = true;
+}
+
+/*
+ * A kernel thread (Linux before 6.4: its own process) also acts for the VM
+ * as a process, for the interrupts it raises; a vhost thread of kavm's own
+ * process (6.4 on) is kavm's already.
+ */
+static void add_worker(struct kt_ctx *c, pid_t owner, uint32_t tid, bool kthread, bool vhost)
 {
 	unsigned int i, j;
 
@@ -173,40 +193,79 @@ static void add_worker(struct kt_ctx *c, pid_t owner, uint32_t pid)
 
 		if (!vm->used || vm->reg.pid != owner || vm->nr_workers == KT_MAX_WORKERS)
 			continue;
-		for (j = 0; j < vm->nr_workers && vm->workers[j] != pid; j++)
+		for (j = 0; j < vm->nr_workers && vm->workers[j] != tid; j++)
 			;
-		if (j == vm->nr_workers && !bpf_trace_add_pid(c->bt, pid, i, KT_PID_WORKER))
-			vm->workers[vm->nr_workers++] = pid;
+		if (j < vm->nr_workers)
+			continue;
+		if (kthread && bpf_trace_add_pid(c->bt, tid, i, KT_PID_WORKER))
+			continue;
+		if (vhost && bpf_trace_add_vhost(c->bt, tid, i))
+			continue;
+		vm->workers[vm->nr_workers++] = tid;
+		if (vhost && !vm->vhost)
+			taps_vhost(c, vm, i);
 	}
 }
 
-static void find_workers(struct kt_ctx *c)
+/* Calls fn for each task in dir (/proc or /proc/PID/task) with its comm. */
+static void for_each_comm(const char *dir_path,
+			  void (*fn)(struct kt_ctx *c, const char *comm, uint32_t id,
+				     pid_t dir_pid),
+			  struct kt_ctx *c, pid_t dir_pid)
 {
 	char path[300], comm[32];
 	struct dirent *de;
-	pid_t owner;
 	DIR *dir;
 	FILE *f;
 
-	dir = opendir("/proc");
+	dir = opendir(dir_path);
 	if (!dir)
 		return;
 	while ((de = readdir(dir))) {
 		if (!all_digits(de->d_name))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		snprintf(path, sizeof(path), "%s/%s/comm", dir_path, de->d_name);
 		f = fopen(path, "re");
 		if (!f)
 			continue;
 		if (fgets(comm, sizeof(comm), f)) {
 			comm[strcspn(comm, "\n")] = '\0';
-			owner = worker_owner(comm);
-			if (owner)
-				add_worker(c, owner, strtoul(de->d_name, NULL, 10));
+			fn(c, comm, strtoul(de->d_name, NULL, 10), dir_pid);
 		}
 		fclose(f);
 	}
 	closedir(dir);
+}
+
+static void kthread_comm(struct kt_ctx *c, const char *comm, uint32_t pid, pid_t unused)
+{
+	bool vhost;
+	pid_t owner = worker_owner(comm, &vhost);
+
+	if (owner && (pid_t)pid != owner)
+		add_worker(c, owner, pid, true, vhost);
+}
+
+static void thread_comm(struct kt_ctx *c, const char *comm, uint32_t tid, pid_t vmm)
+{
+	bool vhost;
+
+	if (worker_owner(comm, &vhost) == vmm && vhost)
+		add_worker(c, vmm, tid, false, true);
+}
+
+static void find_workers(struct kt_ctx *c)
+{
+	char path[64];
+	unsigned int i;
+
+	for_each_comm("/proc", kthread_comm, c, 0);
+	for (i = 0; i < KT_MAX_VMS; i++) {
+		if (!c->vms[i].used)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)c->vms[i].reg.pid);
+		for_each_comm(path, thread_comm, c, c->vms[i].reg.pid);
+	}
 }
 
 int kt_vms_refresh(struct kt_ctx *c)

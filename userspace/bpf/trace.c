@@ -264,6 +264,25 @@ int bpf_trace_add_tap(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex, ui
 	return ret ? ret : update(bt->skel->maps.vm_taps, &key, &v);
 }
 
+int bpf_trace_tap_vhost(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex, uint32_t vm,
+			uint32_t slot)
+{
+	struct kt_tap_key key = { .netns = netns, .ifindex = ifindex };
+	struct kt_tap v = { .vm = vm, .slot = slot, .flags = KT_TAP_VHOST };
+
+	return update(bt->skel->maps.vm_taps, &key, &v);
+}
+
+int bpf_trace_add_vhost(struct bpf_trace *bt, uint32_t tid, uint32_t vm)
+{
+	return update(bt->skel->maps.vhost_tids, &tid, &vm);
+}
+
+int bpf_trace_del_vhost(struct bpf_trace *bt, uint32_t tid)
+{
+	return delete (bt->skel->maps.vhost_tids, &tid);
+}
+
 int bpf_trace_del_tap(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex)
 {
 	struct kt_tap_key key = { .netns = netns, .ifindex = ifindex };
