@@ -13,6 +13,8 @@
 #include <kavm/log.h>
 #include <kavm/loop.h>
 #include <kavm/options.h>
+#include <kavm/registry.h>
+#include <kavm/seccomp.h>
 
 static void on_signal(int fd, uint32_t events, void *opaque)
 {
@@ -45,6 +47,47 @@ static int signals_setup(struct kvm_vm *vm, int *sfd)
 	return ret;
 }
 
+/* Take the VM's name early: a clash is one line before anything runs. */
+static int registry_setup(struct registry *reg, const struct vm_config *cfg)
+{
+	char fallback[REGISTRY_NAME_MAX + 1];
+	const char *name = cfg->name;
+	pid_t owner = 0;
+	int ret;
+
+	if (!name) {
+		snprintf(fallback, sizeof(fallback), "kavm-%d", (int)getpid());
+		name = fallback;
+	}
+	ret = registry_open(reg, name, &owner);
+	if (ret == -EEXIST)
+		pr_err("--name %s: already the name of a running kavm (pid %d)", name, (int)owner);
+	else if (ret)
+		pr_warn("registry %s: %s: kavm-trace will not find this VM", registry_dir(),
+			strerror(-ret));
+	return ret == -EEXIST ? ret : 0;
+}
+
+/* The vCPU threads exist: publish them with the taps, before the sandbox forbids files. */
+static void registry_vcpus_started(struct kvm_vm *vm, void *opaque)
+{
+	struct registry_vcpu vcpus[REGISTRY_MAX_VCPUS];
+	struct registry *reg = opaque;
+	unsigned int i, n = min(vm->nr_vcpus, REGISTRY_MAX_VCPUS);
+	int ret;
+
+	if (reg->dir_fd < 0)
+		return;
+	for (i = 0; i < n; i++)
+		vcpus[i] = (struct registry_vcpu){ .id = vm->vcpus[i].id, .tid = vm->vcpus[i].tid };
+	ret = registry_publish(reg, vcpus, n);
+	if (ret)
+		pr_warn("registry %s: %s: kavm-trace will not find this VM", registry_dir(),
+			strerror(-ret));
+	else
+		sandbox_allow_unlink_in(reg->dir_fd);
+}
+
 static int report(struct kvm_vm *vm, enum vm_stop_reason why)
 {
 	switch (why) {
@@ -61,6 +104,7 @@ static int report(struct kvm_vm *vm, enum vm_stop_reason why)
 
 int main(int argc, char **argv)
 {
+	struct registry reg = { .dir_fd = -1 };
 	struct vm_config cfg;
 	enum vm_stop_reason why;
 	struct kvm_vm vm;
@@ -73,8 +117,14 @@ int main(int argc, char **argv)
 	/* A console peer that goes away must not kill kavm. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (kvm_vm_init(&vm, &cfg))
+	if (registry_setup(&reg, &cfg))
 		return 1;
+	if (kvm_vm_init(&vm, &cfg)) {
+		registry_close(&reg);
+		return 1;
+	}
+	vm.vcpus_started = registry_vcpus_started;
+	vm.vcpus_started_opaque = &reg;
 	ret = signals_setup(&vm, &sfd);
 	if (ret) {
 		pr_err("signal handling: %s", strerror(-ret));
@@ -102,5 +152,6 @@ out_destroy:
 		close(sfd);
 	}
 	kvm_vm_destroy(&vm);
+	registry_close(&reg);
 	return ret ? 1 : 0;
 }

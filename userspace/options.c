@@ -14,6 +14,7 @@
 #include <kavm/control.h>
 #include <kavm/log.h>
 #include <kavm/options.h>
+#include <kavm/registry.h>
 
 struct kavm_option {
 	const char *name;
@@ -83,6 +84,18 @@ int parse_mem_size(const char *s, unsigned long long *bytes)
 	if (v > (~0ULL >> shift))
 		return -ERANGE;
 	*bytes = v << shift;
+	return 0;
+}
+
+static int opt_name(struct vm_config *cfg, const char *arg)
+{
+	if (registry_check_name(arg)) {
+		pr_err("--name %s: expected 1 to %d letters, digits, '-', '_' or '.', not starting "
+		       "with '.' or '-'",
+		       arg, REGISTRY_NAME_MAX);
+		return -EINVAL;
+	}
+	cfg->name = arg;
 	return 0;
 }
 
@@ -373,18 +386,6 @@ static int opt_control(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
-static int opt_name(struct vm_config *cfg, const char *arg)
-{
-	if (!control_name_ok(arg)) {
-		pr_err("--name %s: 1 to 64 letters, digits, '.', '_' or '-', not starting "
-		       "with '.' or '-'",
-		       arg);
-		return -EINVAL;
-	}
-	cfg->name = arg;
-	return 0;
-}
-
 /* --name NAME without --control: the socket kavmctl vm finds by that name. */
 static int options_control_default(struct vm_config *cfg)
 {
@@ -424,6 +425,10 @@ static const struct kavm_option kavm_options[] = {
 	{ "kernel", 'k', "PATH", "Linux kernel: bzImage or ELF vmlinux (required)", opt_kernel },
 	{ "initrd", 'i', "PATH", "initial ramdisk", opt_initrd },
 	{ "cmdline", 'c', "STR", "kernel command line", opt_cmdline },
+	{ "name", 0, "NAME",
+	  "the VM's name for kavmctl vm, kavm-trace (/run/kavm/NAME.json) and messages "
+	  "(default kavm-PID)",
+	  opt_name },
 	{ "memory", 'm', "SIZE", "guest RAM, e.g. 512M or 2G (default 512M; a bare number is MiB)",
 	  opt_memory },
 	{ "cpus", 'p', "N", "number of vCPUs (default 1)", opt_cpus },
@@ -441,7 +446,6 @@ static const struct kavm_option kavm_options[] = {
 	{ "nic", 0, "SPEC",
 	  "a netdev and its NIC in one, as QEMU's -nic: tap,ifname=tap0[,mac=MAC][,id=ID]...",
 	  opt_nic },
-	{ "name", 0, "NAME", "the VM's name, for kavmctl vm and messages", opt_name },
 	{ "control", 0, "PATH",
 	  "control socket (JSON, QMP-like); default with --name: $KAVM_RUNDIR/NAME.sock, "
 	  "KAVM_RUNDIR=/run/kavm; none: no socket",

@@ -24,6 +24,8 @@ void jw_string(struct json_writer *jw, const char *s);
 void jw_uint(struct json_writer *jw, uint64_t v);
 void jw_int(struct json_writer *jw, int64_t v);
 void jw_bool(struct json_writer *jw, bool v);
+/* Three decimals (rates, seconds); NaN and infinities, which JSON lacks, as null. */
+void jw_double(struct json_writer *jw, double v);
 void jw_null(struct json_writer *jw);
 
 /* Shorthands for "name": value inside an object. */
@@ -31,5 +33,6 @@ void jw_string_field(struct json_writer *jw, const char *name, const char *s);
 void jw_uint_field(struct json_writer *jw, const char *name, uint64_t v);
 void jw_int_field(struct json_writer *jw, const char *name, int64_t v);
 void jw_bool_field(struct json_writer *jw, const char *name, bool v);
+void jw_double_field(struct json_writer *jw, const char *name, double v);
 
 #endif /* KAVM_JSON_H */

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <kavm/bus.h>
 #include <kavm/memory.h>
@@ -58,6 +59,8 @@ struct vm_config {
 	const char *kernel_path;
 	const char *initrd_path;
 	const char *cmdline;
+	/* --name: in the registry, the control socket, messages; NULL: kavm-PID, no socket */
+	const char *name;
 	const char *serial; /* NULL or "stdio", "file:PATH", "unix:PATH", "none" */
 	uint64_t mem_size;
 	unsigned int nr_cpus;
@@ -70,7 +73,6 @@ struct vm_config {
 	unsigned int nr_netdevs;
 	struct net_device_opts nics[KAVM_MAX_NICS];
 	unsigned int nr_nics;
-	const char *name;	  /* --name; NULL when not given */
 	const char *control_path; /* --control, or the default for --name; NULL: none */
 	bool control_set;	  /* --control given (none included) */
 };
@@ -98,6 +100,7 @@ struct kvm_vcpu {
 	uint64_t stats_blocking, stats_wakeups; /* offsets of the two counters */
 	uint64_t halt_wakeups_seen;		/* halt_wakeup at the last halt check */
 	char sandbox_name[16];			/* "vCPU N" in a seccomp report */
+	pid_t tid; /* set by the thread itself first thing; protected by vm->pause_lock */
 };
 
 struct kvm_vm {
@@ -123,6 +126,14 @@ struct kvm_vm {
 	unsigned int pause_depth; /* protected by pause_lock */
 	unsigned int nr_parked;	  /* protected by pause_lock */
 	unsigned int nr_gone;	  /* vCPU threads that returned; protected by pause_lock */
+	unsigned int nr_tids;	  /* vCPU threads that set their tid; protected by pause_lock */
+
+	/*
+	 * Called on the I/O thread once every vCPU thread exists and set its
+	 * tid, before the I/O thread's sandbox applies (kavm's VM registry).
+	 */
+	void (*vcpus_started)(struct kvm_vm *vm, void *opaque);
+	void *vcpus_started_opaque;
 
 	unsigned int halt_pauses; /* halt checks that had to pause the vCPUs; loop thread */
 

@@ -15,6 +15,11 @@ enum sandbox_kind {
 
 /* Once, before any thread applies its list: the SIGSYS reporter. */
 int sandbox_prepare(void);
+/*
+ * Let the I/O thread's list allow unlinkat(dir_fd, ..., 0) on this one
+ * directory (kavm's registry file, removed at exit). Before sandbox_apply().
+ */
+void sandbox_allow_unlink_in(int dir_fd);
 /* The calling thread's list; name is how the report names the thread. */
 int sandbox_apply(enum sandbox_kind kind, const char *name);
 

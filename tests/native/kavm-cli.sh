@@ -128,7 +128,7 @@ expect_error "-nic with another model" \
 expect_error "-nic and a netdev with its id" "--nic tap: duplicate id nic0" \
 	--kernel "$T/reset.bz" --netdev tap,id=nic0 -nic tap
 expect_error "--name with a slash" \
-	"--name a/b: 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'" \
+	"--name a/b: expected 1 to 32 letters, digits, '-', '_' or '.', not starting with '.' or '-'" \
 	--kernel "$T/reset.bz" --name a/b
 long=$(head -c 120 /dev/zero | tr '\0' x)
 expect_error "--control longer than a socket path" \

@@ -284,3 +284,17 @@ TEST(version_and_help_lists_exit_zero)
 	fclose(stdout);
 	stdout = old;
 }
+
+TEST(the_vm_name_is_checked)
+{
+	struct vm_config cfg;
+
+	quiet();
+	ASSERT_EQ(PARSE(&cfg, "--kernel", "/k"), 0);
+	EXPECT_TRUE(cfg.name == NULL);
+	ASSERT_EQ(PARSE(&cfg, "--kernel", "/k", "--name", "web-1.a_b"), 0);
+	EXPECT_STREQ(cfg.name, "web-1.a_b");
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--name", "../etc"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--name", ".x"), -EINVAL);
+	EXPECT_EQ(PARSE(&cfg, "--kernel", "/k", "--name", ""), -EINVAL);
+}

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 
 #include <kavm/control.h>
+#include <kavm/registry.h>
 
 const char *control_rundir(void)
 {
@@ -15,14 +16,10 @@ const char *control_rundir(void)
 	return dir && *dir ? dir : CONTROL_RUNDIR;
 }
 
+/* One rule for a VM's name, the registry's: the socket is named after it too. */
 bool control_name_ok(const char *name)
 {
-	size_t len = strlen(name);
-
-	if (!len || len > 64 || name[0] == '.' || name[0] == '-')
-		return false;
-	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-	       len;
+	return !registry_check_name(name);
 }
 
 int control_name_path(const char *name, char *buf, size_t size)

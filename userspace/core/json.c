@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kavm JSON writer: compact output, escaping per RFC 8259. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include <kavm/json.h>
@@ -145,6 +146,15 @@ void jw_bool(struct json_writer *jw, bool v)
 	fputs(v ? "true" : "false", jw->out);
 }
 
+void jw_double(struct json_writer *jw, double v)
+{
+	jw_sep(jw);
+	if (isfinite(v))
+		fprintf(jw->out, "%.3f", v);
+	else
+		fputs("null", jw->out);
+}
+
 void jw_null(struct json_writer *jw)
 {
 	jw_sep(jw);
@@ -173,4 +183,10 @@ void jw_bool_field(struct json_writer *jw, const char *name, bool v)
 {
 	jw_name(jw, name);
 	jw_bool(jw, v);
+}
+
+void jw_double_field(struct json_writer *jw, const char *name, double v)
+{
+	jw_name(jw, name);
+	jw_double(jw, v);
 }

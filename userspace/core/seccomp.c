@@ -88,6 +88,14 @@ static const int sandbox_vcpu[] = {
 
 #define SANDBOX_MAX_NR 512
 
+/*
+ * The one directory the I/O thread may unlink in (-1: none): kavm removes
+ * its registry file at exit, after the loop's teardown, from this thread.
+ * Only unlinkat() on that O_PATH fd is allowed, not unlink(): a path can
+ * name any file, while this fd reaches the registry directory only.
+ */
+static int sandbox_unlink_dir_fd = -1;
+
 /* Names read by the SIGSYS handler, where nothing may be allocated. */
 static char *sandbox_names[SANDBOX_MAX_NR];
 static __thread const char *sandbox_thread;
@@ -160,6 +168,20 @@ static int sandbox_allow(scmp_filter_ctx ctx, const int *list, size_t n)
 	return 0;
 }
 
+void sandbox_allow_unlink_in(int dir_fd)
+{
+	sandbox_unlink_dir_fd = dir_fd;
+}
+
+static int sandbox_allow_unlinkat(scmp_filter_ctx ctx)
+{
+	if (sandbox_unlink_dir_fd < 0)
+		return 0;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 2,
+				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_unlink_dir_fd),
+				SCMP_A2(SCMP_CMP_EQ, 0));
+}
+
 int sandbox_apply(enum sandbox_kind kind, const char *name)
 {
 	scmp_filter_ctx ctx;
@@ -171,6 +193,8 @@ int sandbox_apply(enum sandbox_kind kind, const char *name)
 	ret = sandbox_allow(ctx, sandbox_common, ARRAY_SIZE(sandbox_common));
 	if (!ret && kind == SANDBOX_IO)
 		ret = sandbox_allow(ctx, sandbox_io, ARRAY_SIZE(sandbox_io));
+	if (!ret && kind == SANDBOX_IO)
+		ret = sandbox_allow_unlinkat(ctx);
 	if (!ret && kind == SANDBOX_VCPU)
 		ret = sandbox_allow(ctx, sandbox_vcpu, ARRAY_SIZE(sandbox_vcpu));
 	if (!ret) {

@@ -292,6 +292,11 @@ static void *vcpu_thread(void *arg)
 	char name[16];
 	sigset_t set;
 
+	pthread_mutex_lock(&vcpu->vm->pause_lock);
+	vcpu->tid = gettid();
+	vcpu->vm->nr_tids++;
+	pthread_cond_broadcast(&vcpu->vm->pause_cond);
+	pthread_mutex_unlock(&vcpu->vm->pause_lock);
 	snprintf(name, sizeof(name), "kavm-vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
 	sigemptyset(&set);
@@ -462,6 +467,16 @@ static void vm_halt_check(void *opaque)
 			(unsigned long long)rip0);
 }
 
+/* Wait until the nr threads started have set their tids, then run the hook. */
+static void vcpus_started_hook(struct kvm_vm *vm, unsigned int nr)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->nr_tids < nr)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+	vm->vcpus_started(vm, vm->vcpus_started_opaque);
+}
+
 enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 {
 	struct loop_timer *halt_timer = NULL;
@@ -469,6 +484,7 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 	int ret;
 
 	vm->nr_gone = 0;
+	vm->nr_tids = 0;
 	if (vm->cfg->seccomp) {
 		ret = sandbox_prepare();
 		if (ret) {
@@ -490,6 +506,8 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 		}
 		__atomic_store_n(&vm->vcpus[i].started, true, __ATOMIC_RELEASE);
 	}
+	if (vm->vcpus_started && !vm_stopping(vm))
+		vcpus_started_hook(vm, i);
 	/* Without an in-kernel irqchip HLT exits to kavm: no need to look. */
 	if (!vm->cfg->no_irqchip &&
 	    loop_timer_add(vm->loop, HALT_CHECK_NS, HALT_CHECK_NS, vm_halt_check, vm, &halt_timer))

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kavm-trace: what the kernel does with kavm's VMs and their frames.
+ *
+ * KVM's tracepoints (kvm_exit, kvm_entry, kvm_userspace_exit, kvm_pio,
+ * kvm_mmio, kvm_inj_virq, kvm_msi_set_irq, kvm_set_irq) are plain
+ * tracepoints: they live in the kvm module on distribution kernels, where
+ * tp_btf would need that module's BTF at attach time. Their records are read
+ * with CO-RE (preserve_access_index on local flavours of the kernel's
+ * trace_event_raw_* types), so a field that moved between kernels is found.
+ * The network ones (kfree_skb, consume_skb, net_dev_xmit, netif_receive_skb)
+ * are tp_btf: typed arguments, the skb's device read directly.
+ *
+ * A VM is what the loader put into vm_pids (its kavm process and workers)
+ * and vm_taps (its taps); everything else is ignored at the first lookup.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "trace.h"
+
+#define NETDEV_TX_OK 0
+
+/* enum skb_drop_reason's SKB_CONSUMED on this kernel (from its BTF): not a drop. */
+const volatile __u32 skb_consumed_reason = ~0U;
+/* Send every drop on a traced tap to the ring buffer (kavm-trace drops). */
+const volatile bool drop_events;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_MAX_PIDS);
+	__type(key, __u32); /* tgid */
+	__type(value, struct kt_pid);
+} vm_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_MAX_THREADS);
+	__type(key, __u32); /* tid */
+	__type(value, struct kt_vcpu);
+} vcpu_tids SEC(".maps");
+
+/* vhost worker threads (vhost-PID), whichever process the kernel puts them in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_MAX_PIDS);
+	__type(key, __u32);   /* tid */
+	__type(value, __u32); /* vm */
+} vhost_tids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_MAX_TAPS);
+	__type(key, struct kt_tap_key);
+	__type(value, struct kt_tap);
+} vm_taps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_MAX_THREADS);
+	__type(key, __u32); /* tid */
+	__type(value, struct kt_inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KT_EXIT_KEYS);
+	__type(key, struct kt_exit_key);
+	__type(value, struct kt_exit_val);
+} exit_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KT_EXIT_KEYS);
+	__type(key, struct kt_uexit_key);
+	__type(value, __u64);
+} uexit_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KT_ADDR_KEYS);
+	__type(key, struct kt_addr_key);
+	__type(value, __u64);
+} addr_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KT_IRQ_KEYS);
+	__type(key, struct kt_irq_key);
+	__type(value, __u64);
+} irq_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KT_MAX_TAPS);
+	__type(key, __u32);
+	__type(value, struct kt_tap_val);
+} tap_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KT_DROP_KEYS);
+	__type(key, struct kt_drop_key);
+	__type(value, __u64);
+} drop_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, KT_RINGBUF_SIZE);
+} drops SEC(".maps");
+
+/* Local flavours of the records: only the fields read, relocated by name. */
+struct trace_event_raw_kvm_exit___kt {
+	unsigned int exit_reason;
+	__u32 isa;
+	unsigned int vcpu_id;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_userspace_exit___kt {
+	__u32 reason;
+	int errno;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_pio___kt {
+	unsigned int rw;
+	unsigned int port;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_mmio___kt {
+	__u32 type;
+	__u64 gpa;
+} __attribute__((preserve_access_index));
+
+/* Linux 6.1 calls the injected vector irq, later kernels vector. */
+struct trace_event_raw_kvm_inj_virq___kt {
+	unsigned int vector;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_inj_virq___kt_old {
+	unsigned int irq;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_msi_set_irq___kt {
+	__u64 data;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_set_irq___kt {
+	unsigned int gsi;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kt_pid *current_vm(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&vm_pids, &tgid);
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r;
+}
+
+/* A per-CPU counter keyed by *key: create it at zero on first use. */
+static __always_inline void count_key(void *map, void *key)
+{
+	static const __u64 zero;
+	__u64 *v = bpf_map_lookup_elem(map, key);
+
+	if (!v) {
+		bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(map, key);
+		if (!v)
+			return;
+	}
+	*v += 1;
+}
+
+SEC("tracepoint/kvm/kvm_exit")
+int kvm_exit(struct trace_event_raw_kvm_exit___kt *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kt_pid *p = current_vm();
+	struct kt_inflight f;
+
+	if (!p)
+		return 0;
+	f.ts = bpf_ktime_get_ns();
+	f.vm = p->vm;
+	f.vcpu = BPF_CORE_READ(ctx, vcpu_id);
+	f.isa = BPF_CORE_READ(ctx, isa);
+	f.reason = BPF_CORE_READ(ctx, exit_reason);
+	/* VMX: the basic reason; the high bits are flags (failed entry...). */
+	if (f.isa == KT_ISA_VMX)
+		f.reason &= 0xffff;
+	bpf_map_update_elem(&inflight, &tid, &f, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void exit_account(struct kt_exit_val *v, __u64 ns)
+{
+	__u32 slot = log2_u64(ns);
+
+	if (slot >= KT_HIST_SLOTS)
+		slot = KT_HIST_SLOTS - 1;
+	v->count++;
+	v->sum_ns += ns;
+	if (!v->min_ns || ns < v->min_ns)
+		v->min_ns = ns;
+	if (ns > v->max_ns)
+		v->max_ns = ns;
+	v->hist[slot]++;
+}
+
+/* An exit is accounted when the vCPU enters again: its handling time is known then. */
+SEC("tracepoint/kvm/kvm_entry")
+int kvm_entry(void *ctx)
+{
+	static const struct kt_exit_val zero;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kt_inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+	struct kt_exit_key key;
+	struct kt_exit_val *v;
+	__u64 now;
+
+	if (!f || !f->ts)
+		return 0;
+	now = bpf_ktime_get_ns();
+	key = (struct kt_exit_key){
+		.vm = f->vm, .vcpu = f->vcpu, .isa = f->isa, .reason = f->reason
+	};
+	v = bpf_map_lookup_elem(&exit_stats, &key);
+	if (!v) {
+		bpf_map_update_elem(&exit_stats, &key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&exit_stats, &key);
+	}
+	if (v)
+		exit_account(v, now - f->ts);
+	f->ts = 0;
+	return 0;
+}
+
+/* The record has no vCPU id: the thread is a vCPU the registry named. */
+static __always_inline struct kt_vcpu *current_vcpu(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	return bpf_map_lookup_elem(&vcpu_tids, &tid);
+}
+
+SEC("tracepoint/kvm/kvm_userspace_exit")
+int kvm_userspace_exit(struct trace_event_raw_kvm_userspace_exit___kt *ctx)
+{
+	struct kt_vcpu *v = current_vcpu();
+	struct kt_uexit_key key = {};
+	int err;
+
+	if (!v)
+		return 0;
+	err = BPF_CORE_READ(ctx, errno);
+	key.vm = v->vm;
+	key.vcpu = v->vcpu;
+	key.reason = err < 0 ? KT_UEXIT_ERRNO + (__u32)-err : BPF_CORE_READ(ctx, reason);
+	count_key(&uexit_stats, &key);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_pio")
+int kvm_pio(struct trace_event_raw_kvm_pio___kt *ctx)
+{
+	struct kt_pid *p = current_vm();
+	struct kt_addr_key key = {};
+
+	if (!p)
+		return 0;
+	key.vm = p->vm;
+	key.kind = BPF_CORE_READ(ctx, rw) ? KT_ADDR_PIO_OUT : KT_ADDR_PIO_IN;
+	key.addr = BPF_CORE_READ(ctx, port);
+	count_key(&addr_stats, &key);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_mmio")
+int kvm_mmio(struct trace_event_raw_kvm_mmio___kt *ctx)
+{
+	struct kt_pid *p = current_vm();
+	struct kt_addr_key key = {};
+	__u32 type;
+
+	if (!p)
+		return 0;
+	type = BPF_CORE_READ(ctx, type);
+	key.vm = p->vm;
+	key.kind = type == 2 ? KT_ADDR_MMIO_WRITE :
+		   type == 1 ? KT_ADDR_MMIO_READ :
+			       KT_ADDR_MMIO_UNSATISFIED;
+	key.addr = BPF_CORE_READ(ctx, gpa);
+	count_key(&addr_stats, &key);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_inj_virq")
+int kvm_inj_virq(void *ctx)
+{
+	struct trace_event_raw_kvm_inj_virq___kt *rec = ctx;
+	struct trace_event_raw_kvm_inj_virq___kt_old *old = ctx;
+	struct kt_vcpu *v = current_vcpu();
+	struct kt_irq_key key = { .kind = KT_IRQ_INJ_VIRQ };
+
+	/* Injection happens on the vCPU's own thread, on its way into the guest. */
+	if (!v)
+		return 0;
+	key.vm = v->vm;
+	key.vcpu = v->vcpu;
+	if (bpf_core_field_exists(rec->vector))
+		key.num = BPF_CORE_READ(rec, vector);
+	else
+		key.num = BPF_CORE_READ(old, irq);
+	count_key(&irq_stats, &key);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_msi_set_irq")
+int kvm_msi_set_irq(struct trace_event_raw_kvm_msi_set_irq___kt *ctx)
+{
+	struct kt_pid *p = current_vm();
+	struct kt_irq_key key = { .kind = KT_IRQ_MSI, .vcpu = ~0U };
+
+	if (!p)
+		return 0;
+	key.vm = p->vm;
+	key.num = BPF_CORE_READ(ctx, data) & 0xff;
+	count_key(&irq_stats, &key);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_set_irq")
+int kvm_set_irq(struct trace_event_raw_kvm_set_irq___kt *ctx)
+{
+	struct kt_pid *p = current_vm();
+	struct kt_irq_key key = { .kind = KT_IRQ_GSI, .vcpu = ~0U };
+
+	if (!p)
+		return 0;
+	key.vm = p->vm;
+	key.num = BPF_CORE_READ(ctx, gsi);
+	count_key(&irq_stats, &key);
+	return 0;
+}
+
+/* --- frames */
+
+static __always_inline struct kt_tap *skb_tap(struct sk_buff *skb, struct net_device **devp)
+{
+	struct net_device *dev = skb->dev;
+	struct kt_tap_key key;
+
+	if (!dev)
+		return 0;
+	key.ifindex = dev->ifindex;
+	key.netns = dev->nd_net.net->ns.inum;
+	*devp = dev;
+	return bpf_map_lookup_elem(&vm_taps, &key);
+}
+
+static __always_inline struct kt_tap_val *tap_val(struct kt_tap *t)
+{
+	__u32 slot = t->slot;
+
+	return bpf_map_lookup_elem(&tap_stats, &slot);
+}
+
+/* Is the current thread one of the tap's VM's vhost workers? */
+static __always_inline bool in_vhost(struct kt_tap *t)
+{
+	__u32 tid;
+
+	if (!(t->flags & KT_TAP_VHOST))
+		return false;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	return bpf_map_lookup_elem(&vhost_tids, &tid) != NULL;
+}
+
+/* The whole frame: the receive path has pulled the Ethernet header already. */
+static __always_inline __u64 frame_len(struct sk_buff *skb)
+{
+	__u64 mac_off = (__u64)(skb->data - skb->head) - skb->mac_header;
+
+	return skb->len + (mac_off < 256 ? mac_off : 0);
+}
+
+/* From the guest: the tap hands the frame to the host's stack. */
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
+{
+	struct net_device *dev;
+	struct kt_tap *t = skb_tap(skb, &dev);
+	struct kt_tap_val *v;
+
+	if (!t)
+		return 0;
+	v = tap_val(t);
+	if (!v)
+		return 0;
+	v->c[KT_TAP_TX_PACKETS]++;
+	v->c[KT_TAP_TX_BYTES] += frame_len(skb);
+	if (in_vhost(t))
+		v->c[KT_TAP_VHOST_TX_PACKETS]++;
+	return 0;
+}
+
+/* To the guest: the host's stack transmits on the tap. */
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
+	     unsigned int skb_len)
+{
+	struct kt_tap_key key;
+	struct kt_tap_val *v;
+	struct kt_tap *t;
+
+	if (rc != NETDEV_TX_OK)
+		return 0;
+	key.ifindex = dev->ifindex;
+	key.netns = dev->nd_net.net->ns.inum;
+	t = bpf_map_lookup_elem(&vm_taps, &key);
+	if (!t)
+		return 0;
+	v = tap_val(t);
+	if (!v)
+		return 0;
+	v->c[KT_TAP_RX_PACKETS]++;
+	v->c[KT_TAP_RX_BYTES] += skb_len;
+	return 0;
+}
+
+/* A frame the tap queued for the guest is taken off: by vhost-net or by kavm's read. */
+SEC("tp_btf/consume_skb")
+int BPF_PROG(consume_skb, struct sk_buff *skb)
+{
+	struct net_device *dev;
+	struct kt_tap *t = skb_tap(skb, &dev);
+	struct kt_tap_val *v;
+
+	if (!t || !in_vhost(t))
+		return 0;
+	v = tap_val(t);
+	if (v)
+		v->c[KT_TAP_VHOST_RX_PACKETS]++;
+	return 0;
+}
+
+static __always_inline void drop_event(struct sk_buff *skb, struct net_device *dev,
+				       struct kt_tap *t, void *location, __u32 reason)
+{
+	struct kt_drop_event *e = bpf_ringbuf_reserve(&drops, sizeof(*e), 0);
+
+	if (!e)
+		return;
+	e->ts = bpf_ktime_get_ns();
+	e->location = (__u64)location;
+	e->vm = t->vm;
+	e->slot = t->slot;
+	e->ifindex = dev->ifindex;
+	e->reason = reason;
+	e->len = frame_len(skb);
+	e->protocol = skb->protocol;
+	e->pad = 0;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	struct net_device *dev;
+	struct kt_tap *t = skb_tap(skb, &dev);
+	struct kt_drop_key key;
+	struct kt_tap_val *v;
+
+	if (!t || (__u32)reason == skb_consumed_reason)
+		return 0;
+	v = tap_val(t);
+	if (v)
+		v->c[KT_TAP_DROPS]++;
+	key.slot = t->slot;
+	key.reason = reason;
+	count_key(&drop_stats, &key);
+	if (drop_events)
+		drop_event(skb, dev, t, location, reason);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
