@@ -33,11 +33,16 @@
 /* A bit in GED_EVENT. */
 #define KAVM_ACPI_GED_POWER_BUTTON 0x1
 
-/* The PCI host bridge's windows (include/kavm/kvm.h, hw/pci-vm.c; checked in acpi.c). */
+/* The PCI window (include/kavm/kvm.h, checked in acpi.c) and the legacy devices. */
 #define KAVM_ACPI_PCI_MMIO_BASE 0xc0000000
 #define KAVM_ACPI_PCI_MMIO_LAST 0xfebfffff
 #define KAVM_ACPI_PCI_MMIO_SIZE 0x3ec00000
 #define KAVM_ACPI_COM1_PORT 0x3f8
 #define KAVM_ACPI_COM1_IRQ 4
+#define KAVM_ACPI_I8042_DATA 0x60
+#define KAVM_ACPI_I8042_CMD 0x64
+#define KAVM_ACPI_I8042_IRQ 1
+#define KAVM_ACPI_RTC_PORT 0x70
+#define KAVM_ACPI_RTC_IRQ 8
 
 #endif /* KAVM_ACPI_HW_H */

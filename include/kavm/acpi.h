@@ -56,6 +56,11 @@ int acpi_build(void *buf, size_t size, uint64_t gpa, unsigned int nr_cpus,
  * needed; prints its own errors.
  */
 int acpi_dump(const char *dir, unsigned int nr_cpus);
+/*
+ * Real-mode code for the BIOS reset vector (BOOT_RESET_VECTOR_LEN bytes at
+ * buf) that writes the ACPI reset register.
+ */
+void acpi_write_reset_vector(void *buf);
 /* The ACPI checksum byte that makes len bytes at buf sum to zero. */
 uint8_t acpi_checksum(const void *buf, size_t len);
 

@@ -35,7 +35,14 @@ want=$(for s in $(seq 1 31); do printf '0x%04XFFFF 0x%02X\n' "$s" $((16 + s % 8)
 got=$(tr -d ' ,\n' <"$T/1/DSDT.dsl" | grep -oE 'Package\(0x04\)\{0x[0-9A-F]{8}Zero[^}]*\}' |
 	sed -E 's/Package\(0x04\)\{(0x[0-9A-F]{8})Zero(\/\/[^Z]*)?Zero(\/\/[^0]*)?(0x[0-9A-F]{2}).*/\1 \4/')
 check_eq "DSDT _PRT: every slot's INTA on GSI 16 + slot % 8" "$got" "$want"
-check_match "DSDT: the GED's interrupt" "$(cat "$T/1/DSDT.dsl")" 'ACPI0013'
+# Hardware-reduced Linux sets up no ISA IRQ by itself: each legacy device
+# must be in the DSDT with its IRQ.
+for dev in 'PNP0501.*|IRQNoFlags\(\)\{4\}' 'PNP0303.*|IRQNoFlags\(\)\{1\}' \
+	'PNP0B00.*|IRQNoFlags\(\)\{8\}'; do
+	check_match "DSDT: ${dev%%.*} with its IRQ" "$(tr -d '\n ' <"$T/1/DSDT.dsl" |
+		sed 's/Device(/\n&/g' | grep "${dev%%.*}")" "${dev#*|}"
+done
+check_match "DSDT: the GED" "$(cat "$T/1/DSDT.dsl")" 'ACPI0013'
 check_match "DSDT: _S5" "$(cat "$T/1/DSDT.dsl")" 'Name \(_S5,'
 
 # Bad input: one line, status 1.

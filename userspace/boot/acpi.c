@@ -310,6 +310,32 @@ int acpi_build(void *buf, size_t size, uint64_t gpa, unsigned int nr_cpus,
 	return used;
 }
 
+/*
+ * Linux on a hardware-reduced ACPI machine reboots through EFI
+ * (x86's efi_reboot_required()), which without EFI falls back to jumping
+ * to the BIOS reset vector in real mode. kavm has no BIOS: the code there
+ * writes the ACPI reset register, so reboot ends kavm as the guest meant
+ * instead of running whatever the vector's bytes happen to be.
+ */
+void acpi_write_reset_vector(void *buf)
+{
+	const uint8_t code[] = {
+		0xba,
+		KAVM_ACPI_RESET_REG & 0xff,
+		KAVM_ACPI_RESET_REG >> 8, /* mov $reg, %dx */
+		0xb0,
+		KAVM_ACPI_RESET_VALUE, /* mov $value, %al */
+		0xee,		       /* out %al, (%dx) */
+		0xf4,		       /* 1: hlt */
+		0xeb,
+		0xfd, /* jmp 1b */
+	};
+
+	_Static_assert(sizeof(code) <= BOOT_RESET_VECTOR_LEN, "fits before 1 MiB");
+	memset(buf, 0, BOOT_RESET_VECTOR_LEN);
+	memcpy(buf, code, sizeof(code));
+}
+
 static int acpi_write_file(const char *dir, const struct acpi_table_ref *t, const uint8_t *buf)
 {
 	char path[4096];

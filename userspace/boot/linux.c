@@ -147,13 +147,15 @@ int boot_load_images(struct kvm_vm *vm)
 static int boot_write_acpi(struct kvm_vm *vm, struct boot_params *bp)
 {
 	void *buf = guest_mem_ptr(&vm->mem, BOOT_ACPI_ADDR, BOOT_ACPI_MAX);
+	void *reset = guest_mem_ptr(&vm->mem, BOOT_RESET_VECTOR, BOOT_RESET_VECTOR_LEN);
 	struct acpi_layout layout;
 	int ret;
 
 	if (!vm->cfg->acpi)
 		return 0;
-	if (!buf)
+	if (!buf || !reset)
 		return -ENOSPC;
+	acpi_write_reset_vector(reset);
 	ret = acpi_build(buf, BOOT_ACPI_MAX, BOOT_ACPI_ADDR, vm->nr_vcpus, &layout);
 	if (ret < 0) {
 		pr_err("ACPI tables for %u CPUs: %s", vm->nr_vcpus, strerror(-ret));

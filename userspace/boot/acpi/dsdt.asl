@@ -86,6 +86,34 @@ DefinitionBlock ("", "DSDT", 2, "KAVM  ", "KAVMDSDT", 1)
         }
 
         /*
+         * The i8042 (hw/i8042.c) and the CMOS RTC (hw/rtc.c). On a
+         * hardware-reduced machine Linux sets up no legacy ISA IRQs
+         * (x86's acpi_generic_reduced_hw_init() drops the 8259): a legacy
+         * device gets its IRQ only by being here, as COM1 is. No mouse:
+         * without a PNP0F13 device Linux leaves the AUX port alone.
+         */
+        Device (KBD)
+        {
+            Name (_HID, EisaId ("PNP0303"))
+            Name (_CRS, ResourceTemplate ()
+            {
+                IO (Decode16, KAVM_ACPI_I8042_DATA, KAVM_ACPI_I8042_DATA, 0x01, 0x01)
+                IO (Decode16, KAVM_ACPI_I8042_CMD, KAVM_ACPI_I8042_CMD, 0x01, 0x01)
+                IRQNoFlags () { KAVM_ACPI_I8042_IRQ }
+            })
+        }
+
+        Device (RTC)
+        {
+            Name (_HID, EisaId ("PNP0B00"))
+            Name (_CRS, ResourceTemplate ()
+            {
+                IO (Decode16, KAVM_ACPI_RTC_PORT, KAVM_ACPI_RTC_PORT, 0x01, 0x02)
+                IRQNoFlags () { KAVM_ACPI_RTC_IRQ }
+            })
+        }
+
+        /*
          * Hardware-reduced ACPI has no fixed power button: the generic
          * event device's interrupt runs _EVT, which reads which events
          * kavm raised and notifies the power button device. _INI tells
