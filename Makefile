@@ -33,6 +33,7 @@ endif
 CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
+IASL ?= iasl
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 PKGS := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libbpf libkmod libseccomp json-c
@@ -42,6 +43,9 @@ PKG_MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p)
 ifneq ($(filter-out deps help clean uninstall,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
 ifneq ($(PKG_MISSING),)
 $(error missing development packages: $(PKG_MISSING); run 'make deps' as root)
+endif
+ifeq ($(shell command -v $(IASL)),)
+$(error missing $(IASL), the ACPI compiler (Debian package acpica-tools); run 'make deps' as root)
 endif
 endif
 
@@ -76,7 +80,11 @@ BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
 
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# ACPI tables written in ASL: iasl compiles each to AML, then a C array.
+ASL_SRCS := $(sort $(wildcard userspace/boot/acpi/*.asl))
+AML_CSRCS := $(ASL_SRCS:%.asl=$(BUILD)/%-aml.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(AML_CSRCS:%.c=%.o)
 LIB := $(BUILD)/libkavm.a
 # tests/lib/*.c: helpers shared by test programs (for example a guest-side virtio driver).
 TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
@@ -122,6 +130,25 @@ $(BUILD)/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# --- ACPI: ASL -> AML (iasl, warnings are errors) -> a C array named after the file
+$(BUILD)/%.aml: %.asl include/kavm/acpi-hw.h
+	$(call msg,IASL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(IASL) -vs -we -Iinclude -p $(basename $@) $< >$@.log 2>&1 || { cat $@.log; exit 1; }
+
+$(BUILD)/%-aml.c: $(BUILD)/%.aml
+	$(call msg,GEN,$@)
+	$(Q){ echo '/* Generated from $*.asl by iasl and xxd: do not edit. */'; \
+	  echo '#include <kavm/acpi.h>'; \
+	  echo 'const unsigned char acpi_$(notdir $*)_aml[] = {'; \
+	  xxd -i <$<; \
+	  echo '};'; \
+	  echo 'const size_t acpi_$(notdir $*)_aml_len = sizeof(acpi_$(notdir $*)_aml);'; } >$@
+
+$(BUILD)/%-aml.o: $(BUILD)/%-aml.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@
@@ -162,7 +189,7 @@ $(GUEST_BINS): $(BUILD)/%.bin: %.S
 		-Wl,-e,_start -o $(@:.bin=.elf) $<
 	$(Q)objcopy -O binary -j .text $(@:.bin=.elf) $@
 
-.PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o $(BUILD)/fuzz/obj/%.o
+.PRECIOUS: $(BUILD)/%.o $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o $(BUILD)/fuzz/obj/%.o $(BUILD)/%.aml $(BUILD)/%-aml.c
 
 # libFuzzer targets: clang, ASan+UBSan, with the library instrumented for
 # coverage (built once into its own archive, shared by every target).
@@ -173,7 +200,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -MMD -MP -Wno-gnu-variable-sized-type-not-at-end \
 	-Iinclude -Iinclude/uapi -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIB := $(BUILD)/fuzz/libkavm-fuzz.a
-FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS) $(wildcard tests/lib/*.c))
+FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS) $(AML_CSRCS) \
+	$(wildcard tests/lib/*.c))
 
 fuzz: $(FUZZ_BINS)
 

@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config git make gcc clang llvm libclang-rt-dev clang-format \
 libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libbpf-dev bpftool libelf-dev \
 zlib1g-dev libkmod-dev iproute2 busybox-static qemu-system-x86 cpio kmod \
-jq valgrind iperf3 python3 bc linux-headers-amd64 libseccomp-dev libjson-c-dev"
+jq valgrind iperf3 python3 bc linux-headers-amd64 libseccomp-dev libjson-c-dev acpica-tools xxd"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (apt-get install)" >&2
 	exit 1

@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <kavm/acpi.h>
 #include <kavm/init.h>
 #include <kavm/kvm.h>
 #include <kavm/log.h>
@@ -16,12 +17,49 @@
 #include <kavm/registry.h>
 #include <kavm/seccomp.h>
 
+/* Armed by the first SIGTERM once the power button is pressed; I/O thread only. */
+static struct loop_timer *power_button_timer;
+
+static void power_button_timeout(void *opaque)
+{
+	pr_warn("the guest did not power off within %d s of the power button",
+		ACPI_POWER_BUTTON_TIMEOUT_S);
+	kvm_vm_request_stop(opaque, VM_STOP_SIGNAL, "terminated by SIGTERM");
+}
+
+/*
+ * The first SIGTERM asks the guest to shut down, as a host's power button
+ * would, if the guest's ACPI listens; a second SIGTERM, or the timeout,
+ * stops it. Returns whether the button was pressed.
+ */
+static bool press_power_button(struct kvm_vm *vm)
+{
+	if (power_button_timer || !pm_guest_acpi_up())
+		return false;
+	if (loop_timer_add(vm->loop, ACPI_POWER_BUTTON_TIMEOUT_S * 1000000000ULL, 0,
+			   power_button_timeout, vm, &power_button_timer)) {
+		power_button_timer = NULL;
+		return false;
+	}
+	if (pm_power_button(vm)) {
+		loop_timer_del(vm->loop, power_button_timer);
+		power_button_timer = NULL;
+		return false;
+	}
+	pr_info("SIGTERM: pressed the guest's power button; it has %d s to power off "
+		"(SIGTERM again stops it now)",
+		ACPI_POWER_BUTTON_TIMEOUT_S);
+	return true;
+}
+
 static void on_signal(int fd, uint32_t events, void *opaque)
 {
 	struct kvm_vm *vm = opaque;
 	struct signalfd_siginfo si;
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGTERM && press_power_button(vm))
 		return;
 	kvm_vm_request_stop(vm, VM_STOP_SIGNAL, "terminated by SIG%s", sigabbrev_np(si.ssi_signo));
 }
@@ -114,6 +152,8 @@ int main(int argc, char **argv)
 	ret = options_parse(argc, argv, &cfg);
 	if (ret)
 		return ret > 0 ? 0 : 1;
+	if (cfg.dump_acpi_dir)
+		return acpi_dump(cfg.dump_acpi_dir, cfg.nr_cpus) ? 1 : 0;
 	/* A console peer that goes away must not kill kavm. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -143,6 +183,7 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out_destroy;
 	why = kvm_vm_run(&vm);
+	loop_timer_del(vm.loop, power_button_timer);
 	/* Exits first: the terminal leaves raw mode before the last line. */
 	init_list_exit(&vm);
 	ret = report(&vm, why);

@@ -166,6 +166,18 @@ static int opt_seccomp(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+static int opt_no_acpi(struct vm_config *cfg, const char *arg)
+{
+	cfg->acpi = false;
+	return 0;
+}
+
+static int opt_dump_acpi(struct vm_config *cfg, const char *arg)
+{
+	cfg->dump_acpi_dir = arg;
+	return 0;
+}
+
 /* what (--netdev, --nic) and arg (as typed) name the option in messages; spec is parsed. */
 static int netdev_add(struct vm_config *cfg, const char *what, const char *arg, const char *spec)
 {
@@ -453,6 +465,10 @@ static const struct kavm_option kavm_options[] = {
 	{ "seccomp", 0, "on|off",
 	  "each thread under its system call allow-list once the guest runs (default on)",
 	  opt_seccomp },
+	{ "no-acpi", 0, NULL, "no ACPI tables: the guest finds the machine in the MP table only",
+	  opt_no_acpi },
+	{ "dump-acpi", 0, "DIR", "write the ACPI tables as DIR/SIG.dat and exit (needs no kernel)",
+	  opt_dump_acpi },
 	{ "verbose", 'v', NULL, "more messages (repeat for debug)", opt_verbose },
 	{ "quiet", 'q', NULL, "errors only", opt_quiet },
 	{ "version", 0, NULL, "print kavm's version", opt_version },
@@ -517,6 +533,7 @@ static void options_defaults(struct vm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mem_size = KAVM_DEFAULT_MEM;
 	cfg->nr_cpus = 1;
+	cfg->acpi = true;
 	/* LeakSanitizer's exit-time scan (ptrace, clone) cannot run sandboxed. */
 #ifndef __SANITIZE_ADDRESS__
 	cfg->seccomp = true;
@@ -654,7 +671,11 @@ int options_parse(int argc, char **argv, struct vm_config *cfg)
 	options_free_spelling(v, owned);
 	if (ret)
 		return ret;
-	if (!cfg->kernel_path) {
+	if (cfg->dump_acpi_dir && !cfg->acpi) {
+		pr_err("--dump-acpi: there are no tables with --no-acpi");
+		return -EINVAL;
+	}
+	if (!cfg->kernel_path && !cfg->dump_acpi_dir) {
 		pr_err("no kernel: --kernel PATH is required (try --help)");
 		return -EINVAL;
 	}

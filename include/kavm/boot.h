@@ -23,9 +23,13 @@
 #define BOOT_PD_ADDR 0xb000 /* 4 pages: identity map of the first 4 GiB */
 #define BOOT_CMDLINE_ADDR 0x20000
 #define BOOT_CMDLINE_MAX 0x10000
-#define BOOT_EBDA_START 0x9fc00	  /* e820 reserves [this, 1 MiB) */
+#define BOOT_EBDA_START 0x9fc00 /* e820 reserves [this, 1 MiB) */
+#define BOOT_ACPI_ADDR 0xe0000	/* RSDP, then the tables: the BIOS area Linux scans */
+#define BOOT_ACPI_MAX 0x10000
 #define BOOT_MPTABLE_ADDR 0xf0000 /* in the BIOS area Linux scans for "_MP_" */
-#define BOOT_MPTABLE_MAX 0x10000
+#define BOOT_RESET_VECTOR 0xffff0 /* F000:FFF0, where a PC's BIOS starts */
+#define BOOT_RESET_VECTOR_LEN 16
+#define BOOT_MPTABLE_MAX (BOOT_RESET_VECTOR - BOOT_MPTABLE_ADDR)
 #define BOOT_KERNEL_ADDR 0x100000
 
 /* setup header fields (Documentation/arch/x86/boot.rst) */

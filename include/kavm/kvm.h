@@ -68,6 +68,9 @@ struct vm_config {
 	unsigned int nr_features;
 	bool no_irqchip; /* tests only: HLT then exits to userspace */
 	bool seccomp;	 /* each thread under its allow-list once running (seccomp.h) */
+	/* ACPI tables and registers (acpi.h); off (--no-acpi): the MP table only. */
+	bool acpi;
+	const char *dump_acpi_dir; /* --dump-acpi: write the tables there, run nothing */
 	/* --netdev and --device, in command-line order; each device names one netdev. */
 	struct netdev_opts netdevs[KAVM_MAX_NICS];
 	unsigned int nr_netdevs;

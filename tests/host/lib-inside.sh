@@ -13,7 +13,13 @@
 #   vm_run LOG SECS CMD...       run a VMM with its console in LOG; sets VM_RC,
 #                                VM_MS (wall ms to exit), VM_UP_MS (ms from
 #                                start to the guest's KAVM-GUEST-UP line, "" if
-#                                never) and, VM_SAMPLE_DELAY s after that line,
+#                                never), VM_MARK_MS (the same for the first
+#                                KAVM-GUEST-MARK line: a guest's "now I ask
+#                                for a power-off"), VM_DOWN_MS (the same for
+#                                the guest kernel's last words, "reboot: Power
+#                                down" or "reboot: Restarting system"),
+#                                VM_STOP_MS (the same for kavm's own last
+#                                line, "kavm: ...") and, VM_SAMPLE_DELAY s after that line,
 #                                copies /proc/PID/status to LOG.mem and
 #                                /proc/PID/smaps to LOG.smaps
 #                                (VM_SHOW=1: also echo the console as it comes).
@@ -136,6 +142,29 @@ _vm_console() {	# log pid
 			close(out ".up")
 			system("(sleep " delay "; cat /proc/" pid "/status >" out ".mem;" \
 				" cat /proc/" pid "/smaps >" out ".smaps) 2>/dev/null &")
+		}
+		/KAVM-GUEST-MARK/ && !mark {
+			mark = 1
+			getline u <"/proc/uptime"
+			close("/proc/uptime")
+			split(u, f, " ")
+			print f[1] >(out ".mark")
+			close(out ".mark")
+		}
+		/^kavm: / {
+			getline u <"/proc/uptime"
+			close("/proc/uptime")
+			split(u, f, " ")
+			print f[1] >(out ".stop")
+			close(out ".stop")
+		}
+		/reboot: (Power down|Restarting system)/ && !down {
+			down = 1
+			getline u <"/proc/uptime"
+			close("/proc/uptime")
+			split(u, f, " ")
+			print f[1] >(out ".down")
+			close(out ".down")
 		}'
 }
 
@@ -156,9 +185,13 @@ vm_run() {
 	_log=$1
 	_tmo=$2
 	shift 2
-	rm -f "$_log" "$_log.mem" "$_log.smaps" "$_log.fifo" "$_log.hang" "$_log.up"
+	rm -f "$_log" "$_log.mem" "$_log.smaps" "$_log.fifo" "$_log.hang" "$_log.up" "$_log.mark" \
+		"$_log.down" "$_log.stop"
 	mkfifo "$_log.fifo" || return 1
 	VM_UP_MS=
+	VM_MARK_MS=
+	VM_DOWN_MS=
+	VM_STOP_MS=
 	_t0=$(uptime_ms)
 	# busybox timeout execs CMD in this pid (a grandchild watches), so $! is
 	# the VMM itself. -k: a VMM wedged past SIGTERM is killed, so a hang fails
@@ -182,6 +215,9 @@ vm_run() {
 	VM_RC=$?
 	VM_MS=$(($(uptime_ms) - _t0))
 	[ -s "$_log.up" ] && VM_UP_MS=$(($(ms_of "$(cat "$_log.up")") - _t0))
+	[ -s "$_log.mark" ] && VM_MARK_MS=$(($(ms_of "$(cat "$_log.mark")") - _t0))
+	[ -s "$_log.down" ] && VM_DOWN_MS=$(($(ms_of "$(cat "$_log.down")") - _t0))
+	[ -s "$_log.stop" ] && VM_STOP_MS=$(($(ms_of "$(cat "$_log.stop")") - _t0))
 	# Only our own jobs: the caller may have others running (a fetcher
 	# stuck on a dead guest must not hold this boot's results back).
 	wait "$_wd"

@@ -171,6 +171,22 @@ TEST(at_most_eight_nics)
 	EXPECT_EQ(options_parse(n, argv, &cfg), -EINVAL);
 }
 
+TEST(acpi_is_on_unless_no_acpi_and_dump_acpi_needs_no_kernel)
+{
+	struct vm_config cfg;
+
+	quiet();
+	ASSERT_EQ(PARSE(&cfg, "--kernel", "/k"), 0);
+	EXPECT_TRUE(cfg.acpi);
+	EXPECT_TRUE(cfg.dump_acpi_dir == NULL);
+	ASSERT_EQ(PARSE(&cfg, "--kernel", "/k", "--no-acpi"), 0);
+	EXPECT_FALSE(cfg.acpi);
+	ASSERT_EQ(PARSE(&cfg, "--dump-acpi", "/tmp/t", "--cpus", "8"), 0);
+	EXPECT_STREQ(cfg.dump_acpi_dir, "/tmp/t");
+	EXPECT_EQ(cfg.nr_cpus, 8u);
+	EXPECT_EQ(PARSE(&cfg, "--dump-acpi", "/tmp/t", "--no-acpi"), -EINVAL);
+}
+
 TEST(help_asks_to_exit_zero)
 {
 	struct vm_config cfg;

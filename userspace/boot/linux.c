@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <kavm/acpi.h>
 #include <kavm/boot.h>
 #include <kavm/init.h>
 #include <kavm/log.h>
@@ -139,7 +140,32 @@ int boot_load_images(struct kvm_vm *vm)
 	return boot_write_cmdline(vm, &boot_img);
 }
 
-/* Zero page, MP table, CPU state: after the devices added their MP table entries. */
+/*
+ * RSDP and tables in the BIOS area below the MP table, where a kernel that
+ * ignores the zero page's acpi_rsdp_addr (boot protocol < 2.14) scans.
+ */
+static int boot_write_acpi(struct kvm_vm *vm, struct boot_params *bp)
+{
+	void *buf = guest_mem_ptr(&vm->mem, BOOT_ACPI_ADDR, BOOT_ACPI_MAX);
+	void *reset = guest_mem_ptr(&vm->mem, BOOT_RESET_VECTOR, BOOT_RESET_VECTOR_LEN);
+	struct acpi_layout layout;
+	int ret;
+
+	if (!vm->cfg->acpi)
+		return 0;
+	if (!buf || !reset)
+		return -ENOSPC;
+	acpi_write_reset_vector(reset);
+	ret = acpi_build(buf, BOOT_ACPI_MAX, BOOT_ACPI_ADDR, vm->nr_vcpus, &layout);
+	if (ret < 0) {
+		pr_err("ACPI tables for %u CPUs: %s", vm->nr_vcpus, strerror(-ret));
+		return ret;
+	}
+	bp->acpi_rsdp_addr = BOOT_ACPI_ADDR;
+	return 0;
+}
+
+/* Zero page, MP table, ACPI, CPU state: after the devices added their MP table entries. */
 int boot_finish(struct kvm_vm *vm)
 {
 	struct boot_params *bp;
@@ -156,6 +182,9 @@ int boot_finish(struct kvm_vm *vm)
 		pr_err("MP table for %u CPUs: %s", vm->nr_vcpus, strerror(-ret));
 		return ret;
 	}
+	ret = boot_write_acpi(vm, bp);
+	if (ret)
+		return ret;
 	return boot_setup_cpus(vm, boot_img.entry, BOOT_ZERO_PAGE_ADDR);
 }
 

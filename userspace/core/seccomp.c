@@ -17,6 +17,8 @@
 #include <kavm/log.h>
 #include <kavm/seccomp.h>
 
+/* The tables keep their hand-made columns. */
+/* clang-format off */
 /* Both kinds: memory, locks, time, signals, the fds they already hold. */
 static const int sandbox_common[] = {
 	SCMP_SYS(read),
@@ -58,11 +60,16 @@ static const int sandbox_common[] = {
 	SCMP_SYS(set_robust_list),
 };
 
-/* The loop: epoll, timers, netlink replies at teardown, console and control sockets. */
+/*
+ * The loop: epoll, timers, netlink replies at teardown, console and control
+ * sockets. timerfd_create: the first SIGTERM arms the power button's timeout
+ * (main.c).
+ */
 static const int sandbox_io[] = {
 	SCMP_SYS(epoll_wait),
 	SCMP_SYS(epoll_pwait),
 	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(timerfd_create),
 	SCMP_SYS(timerfd_settime),
 	SCMP_SYS(timerfd_gettime),
 	SCMP_SYS(poll),
@@ -85,6 +92,8 @@ static const int sandbox_vcpu[] = {
 	SCMP_SYS(sendto),
 	SCMP_SYS(sendmsg),
 };
+
+/* clang-format on */
 
 #define SANDBOX_MAX_NR 512
 

@@ -11,6 +11,7 @@
 
 #include <linux/kvm.h>
 
+#include <kavm/acpi.h>
 #include <kavm/init.h>
 #include <kavm/kvm.h>
 #include <kavm/log.h>
@@ -436,9 +437,9 @@ static bool vm_looks_halted(struct kvm_vm *vm)
 }
 
 /*
- * A PC without ACPI cannot power off: Linux's poweroff (and halt) end with
- * every CPU halted with interrupts disabled, inside KVM where kavm sees no
- * exit. Once a second the loop looks; when KVM's counters say the guest
+ * A PC without ACPI (--no-acpi, or a guest booted with acpi=off) cannot
+ * power off: Linux's poweroff (and halt) end with every CPU halted with
+ * interrupts disabled, inside KVM where kavm sees no exit. Once a second the loop looks; when KVM's counters say the guest
  * might be in that state, it parks the vCPUs and reads their state. Parking
  * a running guest every second would cost it two exits per vCPU for
  * nothing, which QEMU and Firecracker never inflict.
@@ -449,7 +450,8 @@ static void vm_halt_check(void *opaque)
 	unsigned int i, dead = 0;
 	uint64_t rip = 0, rip0 = 0;
 
-	if (!vm_looks_halted(vm))
+	/* A guest running ACPI powers off through the sleep control register (hw/pm.c). */
+	if (pm_guest_acpi_up() || !vm_looks_halted(vm))
 		return;
 	vm->halt_pauses++;
 	kvm_vm_pause(vm);
