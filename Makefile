@@ -173,10 +173,9 @@ $(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard tests/lib/*
 		-Iinclude -Iinclude/uapi -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
 		$(filter %.c,$^) -o $@ $(LDLIBS)
 
-# --- kernel module (kbuild)
-KDIR ?= /lib/modules/$(shell uname -r)/build
+# --- kernel module (kbuild): kmod/Makefile picks KDIR unless one is given
 kmod:
-	$(Q)$(MAKE) -C kmod KDIR=$(KDIR)
+	$(Q)$(MAKE) -C kmod $(if $(KDIR),KDIR=$(KDIR))
 
 # --- tests
 check: all
