@@ -74,6 +74,24 @@ int kswitch_fdb_add(struct kswitch *k, const char *name, const uint8_t mac[6], c
 int kswitch_fdb_del(struct kswitch *k, const char *name, const uint8_t mac[6]);
 int kswitch_fdb(struct kswitch *k, const char *name, struct kswitch_fdb_info **out);
 
+/* One announcement of the "events" group. */
+struct kswitch_event {
+	uint8_t cmd; /* KAVM_CMD_*_NTF */
+	char name[KAVM_SWITCH_NAME_MAX + 1];
+	char ifname[IF_NAMESIZE]; /* ports and fdb entries */
+	bool has_mac;		  /* fdb entries */
+	uint8_t mac[6];
+	uint32_t fdb_flags;
+};
+
+/*
+ * Joins the "events" group and calls fn for each change in this network
+ * namespace until fn returns non-zero (returned) or reading fails (-errno).
+ * The socket serves nothing else afterwards.
+ */
+int kswitch_monitor(struct kswitch *k, int (*fn)(const struct kswitch_event *ev, void *arg),
+		    void *arg);
+
 /* "rx", "forwarded", ... for enum kavm_stats; NULL for the padding and unknown ones. */
 const char *kswitch_stat_name(int i);
 

@@ -86,6 +86,9 @@ check_match "module status: loaded, version 1.0" "$($K module status)" \
 	'^kavm_switch loaded version 1.0 refcount [0-9]+ switches 0 ports 0$'
 check_fail "module load twice: refused" 1 'kavm_switch: already loaded' \
 	$K module load /test/kavm_switch.ko
+# Every change from here on, as the "events" group announces it.
+$K switch monitor >/tmp/events 2>&1 &
+MON=$!
 check "the kavm_switch tracepoints exist" test -d /sys/kernel/tracing/events/kavm_switch/kavm_drop
 
 NA=$(vm_new pa 1 $MAC_A) && NB=$(vm_new pb 2 $MAC_B) && NC=$(vm_new pc 3 $MAC_C) ||
@@ -209,6 +212,17 @@ check_eq "... and not ours" "$(inns "$ND" $K switch show | grep -c "^switch $SW 
 check_eq "we do not see its switch" "$($K switch show | grep -c '^switch kns ')" 0
 kill "$ND"
 sleep 2
+
+kill "$MON"
+ev=$(cat /tmp/events)
+printf '%s\n' "$ev" | head -n 40 | sed 's/^/# event: /'
+for e in "switch-new $SW" "port-add $SW pa" "fdb-add $SW $MAC_A dev pa" \
+	"fdb-add $SW 02:00:00:00:00:99 dev pb static" "fdb-del $SW 02:00:00:00:00:99 dev pb static" \
+	"fdb-add $SW $MAC_C dev pc static" "fdb-del $SW $MAC_A dev pa" "port-del $SW pb" \
+	"switch-new kt2" "switch-del kt2"; do
+	check "event: $e" test "$(printf '%s\n' "$ev" | grep -c -x -F "$e")" -ge 1
+done
+check_eq "no event from the other namespace" "$(printf '%s\n' "$ev" | grep -c kns)" 0
 
 # rmmod with ports attached: pa and pc are still ports of kt.
 check_match "module status counts this namespace's switch and ports" "$($K module status)" \

@@ -351,6 +351,56 @@ static int kmod_add_verb(int *argc, char **argv, bool *handled)
 	return ret;
 }
 
+static int print_event(const struct kswitch_event *ev, void *arg)
+{
+	static const char *const what[] = {
+		[KAVM_CMD_SWITCH_NEW_NTF] = "switch-new",
+		[KAVM_CMD_SWITCH_DEL_NTF] = "switch-del",
+		[KAVM_CMD_SWITCH_CHANGE_NTF] = "switch-change",
+		[KAVM_CMD_PORT_ADD_NTF] = "port-add",
+		[KAVM_CMD_PORT_DEL_NTF] = "port-del",
+		[KAVM_CMD_FDB_ADD_NTF] = "fdb-add",
+		[KAVM_CMD_FDB_DEL_NTF] = "fdb-del",
+	};
+	char mac[18];
+
+	if (ev->cmd >= ARRAY_SIZE(what) || !what[ev->cmd])
+		return 0;
+	printf("%s %s", what[ev->cmd], ev->name);
+	if (ev->has_mac) {
+		bpf_switch_format_mac(ev->mac, mac);
+		printf(" %s dev %s%s", mac, ev->ifname,
+		       ev->fdb_flags & KAVM_FDB_F_STATIC ? " static" : "");
+	} else if (ev->ifname[0]) {
+		printf(" %s", ev->ifname);
+	}
+	printf("\n");
+	fflush(stdout);
+	return 0;
+}
+
+/* Every change to this namespace's kmod switches, a line each, until killed. */
+static int kmod_monitor(int argc)
+{
+	struct kswitch *k = kmod_open();
+	int ret;
+
+	if (argc != 1) {
+		pr_err("switch monitor: takes no arguments");
+		kswitch_close(k);
+		return -EINVAL;
+	}
+	if (!k) {
+		pr_err("switch monitor: the kmod engine needs kavm_switch.ko (kavmctl module load)");
+		return -ENOENT;
+	}
+	ret = kswitch_monitor(k, print_event, NULL);
+	if (ret)
+		kmod_err(k, ret, "switch monitor");
+	kswitch_close(k);
+	return ret;
+}
+
 int kavmctl_kmod_switch(int *argc, char **argv, bool *handled)
 {
 	struct kswitch *k;
@@ -361,6 +411,10 @@ int kavmctl_kmod_switch(int *argc, char **argv, bool *handled)
 		return 0;
 	if (kavmctl_matches(argv[0], "add"))
 		return kmod_add_verb(argc, argv, handled);
+	if (!strcmp(argv[0], "monitor")) {
+		*handled = true;
+		return kmod_monitor(*argc);
+	}
 	if (*argc < 2)
 		return 0;
 	k = kmod_open();

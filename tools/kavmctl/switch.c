@@ -22,7 +22,8 @@ static void switch_usage(void)
 	       "kavmctl switch del NAME [--force]      (--force: only the pins, netns gone)\n"
 	       "kavmctl switch show [NAME]            (-s counters, -j JSON)\n"
 	       "kavmctl switch attach NAME DEV [--uplink] [--mac MAC [--no-spoof]]\n"
-	       "kavmctl switch detach NAME DEV|IFINDEX\n");
+	       "kavmctl switch detach NAME DEV|IFINDEX\n"
+	       "kavmctl switch monitor                (kmod engine: every change, a line each)\n");
 }
 
 const char *kavmctl_switch_strerror(int err)

@@ -419,6 +419,55 @@ int kswitch_fdb(struct kswitch *k, const char *name, struct kswitch_fdb_info **o
 	return dump(k, KAVM_CMD_FDB_GET, name, sizeof(**out), parse_fdb, (void **)out);
 }
 
+struct monitor_ctx {
+	int (*fn)(const struct kswitch_event *ev, void *arg);
+	void *arg;
+	int ret;
+};
+
+static int event_cb(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[KAVM_A_MAX + 1];
+	struct monitor_ctx *ctx = arg;
+	struct kswitch_event ev = { .cmd = gh->cmd };
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KAVM_A_MAX, NULL) < 0)
+		return NL_SKIP;
+	get_str(tb[KAVM_A_SWITCH_NAME], ev.name, sizeof(ev.name));
+	get_str(tb[KAVM_A_PORT_IFNAME], ev.ifname, sizeof(ev.ifname));
+	if (tb[KAVM_A_FDB_MAC] && nla_len(tb[KAVM_A_FDB_MAC]) == 6) {
+		ev.has_mac = true;
+		memcpy(ev.mac, nla_data(tb[KAVM_A_FDB_MAC]), 6);
+	}
+	ev.fdb_flags = get_u32(tb[KAVM_A_FDB_FLAGS]);
+	ctx->ret = ctx->fn(&ev, ctx->arg);
+	return ctx->ret ? NL_STOP : NL_OK;
+}
+
+int kswitch_monitor(struct kswitch *k, int (*fn)(const struct kswitch_event *ev, void *arg),
+		    void *arg)
+{
+	struct monitor_ctx ctx = { .fn = fn, .arg = arg };
+	int grp, ret;
+
+	grp = genl_ctrl_resolve_grp(k->sk, KAVM_GENL_NAME, KAVM_GENL_MCGRP_EVENTS);
+	if (grp < 0)
+		return -ENOENT;
+	ret = nl_socket_add_membership(k->sk, grp);
+	if (ret < 0)
+		return nlerr(k, ret);
+	/* Announcements carry sequence number 0, not ours. */
+	nl_socket_disable_seq_check(k->sk);
+	nl_socket_modify_cb(k->sk, NL_CB_VALID, NL_CB_CUSTOM, event_cb, &ctx);
+	while (!ctx.ret) {
+		ret = nl_recvmsgs_default(k->sk);
+		if (ret < 0 && ret != -NLE_INTR)
+			return nlerr(k, ret);
+	}
+	return ctx.ret;
+}
+
 const char *kswitch_stat_name(int i)
 {
 	static const char *const names[KSWITCH_NR_STATS] = {
