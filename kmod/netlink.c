@@ -2,8 +2,8 @@
 /*
  * kavm_switch control: the generic netlink family "kavm".
  *
- * Strict per-operation policies (resv_start_op past every op, so unknown
- * attributes and reserved header bits are refused), CAP_NET_ADMIN in the
+ * Strict per-operation policies (resv_start_op 0: unknown attributes and
+ * reserved header bits are refused), CAP_NET_ADMIN in the
  * namespace's user namespace for every change, one message per error
  * naming the object, and every change announced on the "events" group.
  */
@@ -430,18 +430,6 @@ static int kavm_nl_switch_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return kavm_dump_ret(skb, ret);
 }
 
-/* Port and fdb dumps name their switch: check it once, with an extack. */
-static int kavm_nl_dump_start(struct netlink_callback *cb)
-{
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	struct kavm_switch *sw;
-
-	rtnl_lock();
-	sw = kavm_nl_switch(sock_net(cb->skb->sk), info->attrs, cb->extack);
-	rtnl_unlock();
-	return PTR_ERR_OR_ZERO(sw);
-}
-
 static int kavm_nl_port_add(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *flags_a = info->attrs[KAVM_A_PORT_FLAGS];
@@ -812,7 +800,6 @@ static const struct genl_ops kavm_ops[] = {
 	{
 		.cmd = KAVM_CMD_PORT_GET,
 		.doit = kavm_nl_port_get,
-		.start = kavm_nl_dump_start,
 		.dumpit = kavm_nl_port_dump,
 		.policy = kavm_port_policy,
 		.maxattr = KAVM_A_MAX,
@@ -834,7 +821,6 @@ static const struct genl_ops kavm_ops[] = {
 	{
 		.cmd = KAVM_CMD_FDB_GET,
 		.doit = kavm_nl_fdb_get,
-		.start = kavm_nl_dump_start,
 		.dumpit = kavm_nl_fdb_dump,
 		.policy = kavm_fdb_policy,
 		.maxattr = KAVM_A_MAX,
@@ -852,8 +838,11 @@ static struct genl_family kavm_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = kavm_ops,
 	.n_ops = ARRAY_SIZE(kavm_ops),
-	/* Every op is new: reserved header fields must be 0, no policy means no attributes. */
-	.resv_start_op = KAVM_CMD_FDB_GET + 1,
+	/*
+	 * 0: every op is "new": reserved header fields must be 0, attributes
+	 * are parsed strictly, and an op without a policy takes none.
+	 */
+	.resv_start_op = 0,
 	.mcgrps = kavm_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(kavm_mcgrps),
 };

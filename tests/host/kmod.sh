@@ -30,6 +30,12 @@ if ! make -s -C "$TH_TOP" kmod >"$TH_LOGDIR/kmod-build.log" 2>&1 || [ ! -f "$KO"
 	done_testing
 fi
 testhost_init || { not_ok "- test host prepared"; done_testing; }
+# Raw requests kavmctl never sends, static: the host has only kavmctl's libraries.
+if ! ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Werror -static -I"$TH_TOP/include/uapi" \
+	"$TH_TOP/tests/host/kmod-genl.c" -o "$TH_TMP/kmod-genl"; then
+	not_ok "- tests/host/kmod-genl.c builds"
+	done_testing
+fi
 
 cat >"$TH_TMP/inside.sh" <<'EOF'
 . /test/lib.sh
@@ -127,6 +133,14 @@ check "fdb del" $K fdb del $SW 02:00:00:00:00:99
 check_fail "fdb del twice: refused, kernel says why" 1 \
 	"No such file or directory: switch $SW: no fdb entry for 02:00:00:00:00:99\$" \
 	$K fdb del $SW 02:00:00:00:00:99
+# b's MAC pinned on a's own port: a's frames to b would go back where they
+# came from, and are dropped instead.
+check "fdb add b's MAC on pa" $K fdb add $SW $MAC_B pa
+check_fail "frames never go back to their ingress port: pings lost" 1 ' 0 packets received' \
+	ping_from "$NA" 10.9.0.2
+check "drop_loop counted on pa ($(stat_of pa drop_loop))" test "$(stat_of pa drop_loop)" -ge 1
+check "fdb del b's MAC" $K fdb del $SW $MAC_B
+check "a pings b again" ping_from "$NA" 10.9.0.2
 
 # Refusals, each with the kernel's words.
 $K bridge add br0 >/dev/null && ip link add pd type veth peer kvpd &&
@@ -188,17 +202,24 @@ check "c reachable with anti-spoofing on" ping_from "$NA" 10.9.0.3
 
 # Learned entries age out (4 s here); the static one stays. The VMs go
 # quiet first: their neighbour probes would refresh a's entry.
-for n in "$NA" "$NC"; do inns "$n" ip link set eth0 down; done
+for n in "$NA" "$NB" "$NC"; do inns "$n" ip link set eth0 down; done
 sleep 7
 fdb=$($K fdb show $SW)
 check_eq "after 7 s of silence only the static entry is left" "$fdb" "$MAC_C dev pc static"
-for n in "$NA" "$NC"; do inns "$n" ip link set eth0 up; done
+for n in "$NA" "$NB" "$NC"; do inns "$n" ip link set eth0 up; done
 
 # A port whose device goes away leaves the switch.
 check "delete pb's device" ip link del pb
 check_eq "pb is no longer a port" "$($K switch show $SW | grep -c ' port pb ')" 0
 check_eq "two ports left" "$(nports)" 2
 check "a still pings c" ping_from "$NA" 10.9.0.3
+
+# An uplink: a veth to a "LAN" namespace, as a NIC would be.
+NL=$(vm_new pu 4 02:00:00:00:00:04) || not_ok "a LAN namespace behind pu"
+check "attach the uplink" $K switch attach $SW pu --uplink
+check_match "show: pu is the uplink" "$($K switch show $SW)" '    port pu ifindex [0-9]+ uplink$'
+check "a reaches the LAN through the uplink" ping_from "$NA" 10.9.0.4
+check "the LAN reaches c" ping_from "$NL" 10.9.0.3
 
 # Switches belong to their network namespace.
 ND=$(netns_new)
@@ -224,9 +245,34 @@ for e in "switch-new $SW" "port-add $SW pa" "fdb-add $SW $MAC_A dev pa" \
 done
 check_eq "no event from the other namespace" "$(printf '%s\n' "$ev" | grep -c kns)" 0
 
+# What only a raw client can send: the policies refuse it, saying why.
+G=/test/kmod-genl
+check_match "an attribute outside the command's policy: EINVAL" "$($G unknown-attr kt5)" \
+	'^error 22 Invalid argument: Unsupported attribute$'
+check_match "an attribute above the family's: EINVAL" "$($G above-max kt5)" \
+	'^error 22 Invalid argument: Unknown attribute type$'
+check_match "reserved header bits set: EINVAL" "$($G reserved kt5)" \
+	'^error 22 Invalid argument: genlmsghdr.reserved field is not 0$'
+check_match "a name over 31 bytes: refused by the policy" "$($G long-name)" \
+	'^error 22 Invalid argument: Attribute failed policy validation$'
+check_match "a port dump of a missing switch: ENOENT, in the dump's DONE" \
+	"$($G port-dump nosuch)" \
+	'^error 2 No such file or directory: no switch nosuch in this network namespace$'
+check_eq "none of them made a switch" "$($K switch show | grep -c '^switch kt5 ')" 0
+# Dumps: 600 static entries on pa come in many parts; one more entry added
+# between two parts marks the later ones NLM_F_DUMP_INTR.
+out=$($G dump $SW pa 600)
+echo "# quiet dump: $out"
+check_match "a dump left alone: every entry, not interrupted" "$out" '^messages 60[0-9] intr 0 '
+out=$($G dump $SW pa 0 change)
+echo "# changed dump: $out"
+check_match "a dump with a change in its middle: NLM_F_DUMP_INTR" "$out" '^messages [0-9]+ intr [1-9]'
+check_match "kavmctl fdb show reads it whole (redone when interrupted)" \
+	"$($K fdb show $SW | grep -c '^02:00:00:01:')" '^60[0-9]$'
+
 # rmmod with ports attached: pa and pc are still ports of kt.
 check_match "module status counts this namespace's switch and ports" "$($K module status)" \
-	'switches 1 ports 2$'
+	'switches 1 ports 3$'
 check "module unload with ports attached" $K module unload
 check_match "module status: not loaded" "$($K module status)" '^kavm_switch not loaded$'
 check "pa is free again: it can join a bridge" $K link attach pa --bridge br0
@@ -237,5 +283,5 @@ check_eq "the kernel log has no 'waiting for', WARN or BUG" "$bad" ""
 [ -n "$bad" ] && dmesg | tail -n 60 | sed 's/^/# dmesg: /'
 finish
 EOF
-testhost_check --name kmod "$TH_TMP/inside.sh" "$KO"
+testhost_check --name kmod "$TH_TMP/inside.sh" "$KO" "$TH_TMP/kmod-genl"
 done_testing
