@@ -10,10 +10,15 @@
 # dropped (also seen by the kavm_switch:drop tracepoint). Every refusal is
 # checked for its exit status and the kernel's own extack words: a bridge's
 # port, a port of another switch, a missing device, an ageing time the
-# policy refuses, a change without CAP_NET_ADMIN. Deleting a port's device
-# removes the port; learned entries age out; switches are per namespace;
-# unloading with ports attached releases them all, and the kernel log stays
-# free of "waiting for", WARN and BUG.
+# policy refuses, a change without CAP_NET_ADMIN; and, from a raw client
+# (kmod-genl.c), attributes outside the policies, reserved header bits and a
+# dump of a missing switch. Frames pinned to their own ingress port are
+# dropped; an uplink carries traffic both ways; deleting a port's device
+# removes the port; learned entries age out; dumps are flagged
+# NLM_F_DUMP_INTR when a change runs between their parts; every change is
+# announced on the "events" group; switches are per namespace; unloading
+# with ports attached releases them all, and the kernel log stays free of
+# "waiting for", WARN and BUG.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-testhost.sh"
 

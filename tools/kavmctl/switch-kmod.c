@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <kavm/bpf-switch.h>
 #include <kavm/compiler.h>
@@ -39,12 +40,23 @@ static void kmod_err(struct kswitch *k, int ret, const char *fmt, ...)
 		pr_err("%s: %s", what, strerror(-ret));
 }
 
-/* The kmod engine's socket, or NULL when kavm_switch.ko is not loaded. */
-static struct kswitch *kmod_open(void)
+/*
+ * The kmod engine's socket, or NULL when kavm_switch.ko is not loaded.
+ * Only "switch add --engine kmod" may load an installed module (the
+ * family's alias): finding a switch's engine must not.
+ */
+static struct kswitch *kmod_open_loading(bool load)
 {
 	struct kswitch *k;
 
+	if (!load && access("/sys/module/kavm_switch", F_OK))
+		return NULL;
 	return kswitch_open(&k) ? NULL : k;
+}
+
+static struct kswitch *kmod_open(void)
+{
+	return kmod_open_loading(false);
 }
 
 static bool kmod_has(struct kswitch *k, const char *name)
@@ -331,7 +343,7 @@ static int kmod_add_verb(int *argc, char **argv, bool *handled)
 		*handled = kmod < 0;
 		return kmod;
 	}
-	k = kmod_open();
+	k = kmod_open_loading(kmod);
 	if (!kmod) {
 		/* bpf: only refuse a name the module has. */
 		*handled = kmod_has(k, argv[1]);
