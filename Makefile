@@ -243,10 +243,9 @@ uninstall:
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
 		$(DESTDIR)$(DOCDIR)/bridge.conf.example
 
-# --- kernel module (kbuild)
-KDIR ?= /lib/modules/$(shell uname -r)/build
+# --- kernel module (kbuild): kmod/Makefile picks KDIR unless one is given
 kmod:
-	$(Q)$(MAKE) -C kmod KDIR=$(KDIR)
+	$(Q)$(MAKE) -C kmod $(if $(KDIR),KDIR=$(KDIR))
 
 # --- tests
 check: all

@@ -115,6 +115,7 @@ static int do_fdb(int argc, char **argv)
 		{ "add", do_add }, { "del", do_del }, { "show", do_show }, { "list", do_show }
 	};
 	struct bpf_switch *sw;
+	bool kmod;
 	size_t i;
 	int ret;
 
@@ -122,6 +123,9 @@ static int do_fdb(int argc, char **argv)
 		fdb_usage();
 		return -EINVAL;
 	}
+	ret = kavmctl_kmod_fdb(argc, argv, &kmod);
+	if (kmod)
+		return ret;
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (kavmctl_matches(argv[0], cmds[i].name))
 			break;

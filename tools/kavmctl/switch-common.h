@@ -3,7 +3,10 @@
 #ifndef KAVMCTL_SWITCH_COMMON_H
 #define KAVMCTL_SWITCH_COMMON_H
 
+#include <stdbool.h>
+
 #include <kavm/bpf-switch.h>
+#include <kavm/json.h>
 
 /* A message for the user, for errors of the bpf_switch_*() calls. */
 const char *kavmctl_switch_strerror(int err);
@@ -15,5 +18,14 @@ int kavmctl_switch_pins_ok(const char *name);
 /* bpf_switch_open(), printing one message on failure. */
 int kavmctl_switch_open(const char *name, struct bpf_switch **sw);
 int kavmctl_switch_show(int argc, char **argv);
+
+/*
+ * The kmod engine (switch-kmod.c): runs the command when it names a switch
+ * of kavm_switch.ko (or "switch add --engine kmod"), setting *handled.
+ */
+int kavmctl_kmod_switch(int *argc, char **argv, bool *handled);
+int kavmctl_kmod_fdb(int argc, char **argv, bool *handled);
+/* Every kmod switch, into a show already begun (jw: -j). */
+int kavmctl_kmod_show_all(struct json_writer *jw);
 
 #endif /* KAVMCTL_SWITCH_COMMON_H */

@@ -99,11 +99,12 @@ static int show_header(struct bpf_switch *sw, struct json_writer *jw)
 		return ret;
 	if (jw) {
 		jw_string_field(jw, "name", sw->name);
+		jw_string_field(jw, "engine", "bpf");
 		jw_string_field(jw, "mode", cfg.flags & KAVM_SW_CFG_XDP ? "xdp" : "tc");
 		jw_uint_field(jw, "ageing_ms", cfg.ageing_ns / 1000000);
 		jw_bool_field(jw, "this_netns", ret > 0);
 	} else {
-		printf("switch %s mode %s ageing %.3gs%s\n", sw->name,
+		printf("switch %s engine bpf mode %s ageing %.3gs%s\n", sw->name,
 		       cfg.flags & KAVM_SW_CFG_XDP ? "xdp" : "tc", cfg.ageing_ns / 1e9,
 		       ret > 0 ? "" : " (another network namespace: use kavmctl -n)");
 	}
@@ -162,6 +163,8 @@ int kavmctl_switch_show(int argc, char **argv)
 		show_one(argv[0], &ctx);
 	else
 		ret = bpf_switch_for_each(show_one, &ctx);
+	if (argc == 0)
+		ctx.err = kavmctl_kmod_show_all(ctx.jw) ?: ctx.err;
 	if (ctx.jw) {
 		jw_end_array(ctx.jw);
 		kavmctl_json_end(ctx.jw);

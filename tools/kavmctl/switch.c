@@ -18,11 +18,12 @@
 
 static void switch_usage(void)
 {
-	printf("kavmctl switch add NAME [--xdp] [--ageing SECONDS]\n"
+	printf("kavmctl switch add NAME [--engine bpf|kmod] [--xdp] [--ageing SECONDS]\n"
 	       "kavmctl switch del NAME [--force]      (--force: only the pins, netns gone)\n"
 	       "kavmctl switch show [NAME]            (-s counters, -j JSON)\n"
 	       "kavmctl switch attach NAME DEV [--uplink] [--mac MAC [--no-spoof]]\n"
-	       "kavmctl switch detach NAME DEV|IFINDEX\n");
+	       "kavmctl switch detach NAME DEV|IFINDEX\n"
+	       "kavmctl switch monitor                (kmod engine: every change, a line each)\n");
 }
 
 /* Where the pins would vanish: say what to run instead, naming the netns when it can. */
@@ -235,10 +236,15 @@ static int do_switch(int argc, char **argv)
 		{ "add", do_add },	 { "del", do_del },	  { "show", kavmctl_switch_show },
 		{ "attach", do_attach }, { "detach", do_detach }, { "list", kavmctl_switch_show },
 	};
+	bool kmod;
 	size_t i;
+	int ret;
 
 	if (argc < 1)
 		return kavmctl_switch_show(0, NULL);
+	ret = kavmctl_kmod_switch(&argc, argv, &kmod);
+	if (kmod || ret)
+		return ret;
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (kavmctl_matches(argv[0], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
