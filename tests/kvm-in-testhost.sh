@@ -25,8 +25,9 @@ shift
 mkdir -p "$OUT" || exit 1
 rm -f "$OUT"/*.log "$OUT"/*.rc
 
-# Tools the kvm scripts call that busybox lacks or does differently.
-KVM_TOOLS="bash ip bridge jq nsenter unshare script"
+# Tools the kvm scripts call that busybox lacks or does differently
+# (python3: the control socket's test client, with its standard library).
+KVM_TOOLS="bash ip bridge jq nsenter unshare script python3"
 
 # Stage the tree into ROOT/k and bundle it: a tarball extracted at / in the
 # host puts each library where the loader looks for it.
@@ -42,8 +43,9 @@ stage() {	# root
 		[ -d "$d" ] || continue
 		mkdir -p "$root/k/$d" && cp "$d"/*.bin "$root/k/$d/" || return 1
 	done
-	mkdir -p "$root/k/tests/kvm"
+	mkdir -p "$root/k/tests/kvm" "$root/k/tests/lib"
 	cp tests/lib.sh tests/lib-kernels.sh "$root/k/tests/" || return 1
+	cp tests/lib/*.py "$root/k/tests/lib/" || return 1
 	for p in tests/kvm/*.sh; do
 		cp "$p" "$root/k/tests/kvm/" || return 1
 	done
@@ -51,7 +53,19 @@ stage() {	# root
 		b=$(command -v "$t") || { _th_err "needs $t"; return 1; }
 		tools+=("$b")
 	done
-	_th_stage_bins "$root" /usr/local/bin "${tools[@]}"
+	_th_stage_bins "$root" /usr/local/bin "${tools[@]}" || return 1
+	stage_python_stdlib "$root"
+}
+
+# python3 finds its standard library under its compiled-in prefix (/usr).
+stage_python_stdlib() {	# root
+	local lib
+	lib=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])') || return 1
+	mkdir -p "$1$lib" || return 1
+	tar -C "$lib" --exclude=__pycache__ --exclude=./test --exclude=./idlelib \
+		--exclude=./tkinter --exclude=./lib2to3 --exclude=./ensurepip \
+		--exclude=./pydoc_data --exclude=./site-packages --exclude=./dist-packages \
+		--exclude='./config-*' -cf - . | tar -C "$1$lib" -xf -
 }
 
 progs=()

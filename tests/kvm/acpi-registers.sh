@@ -128,4 +128,19 @@ sleep 0.5	# two signals sent at once are one pending signal
 kill -TERM "$PID"
 finish_in 5
 check_eq "ACPI guest: stopped by SIGTERM" "$RC" 1
+
+# system-powerdown on the control socket presses the same button.
+if command -v python3 >/dev/null; then
+	start --kernel "$T/button.bz" --control "$T/ctl.sock"
+	for _ in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
+	sleep 0.5	# the guest's "_INI" write
+	reply=$(echo '{"execute":"system-powerdown","id":1}' |
+		python3 "$TOP/tests/lib/ctl.py" "$T/ctl.sock")
+	check_eq "system-powerdown: {} once the guest runs ACPI" "$reply" '{"id":1,"return":{}}'
+	finish_in 10
+	check_eq "system-powerdown: the guest powers off through S5, status 0" "$RC:$ERR" \
+		"0:kavm: guest powered off (ACPI S5)"
+else
+	not_ok "system-powerdown checks need python3"
+fi
 done_testing

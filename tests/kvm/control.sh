@@ -147,8 +147,8 @@ sleep 1.2 # a halt check (once a second) must not resume it
 check "stop: still stopped after a halt check" vcpu_stopped
 check_reply "cont" '{"execute":"cont","id":10}' '{"id":10,"return":{}}'
 check "cont: the guest runs again" vcpu_runs
-check_err "system-powerdown: not supported yet" '{"execute":"system-powerdown","id":11}' 11 \
-	GenericError "system-powerdown: not supported yet: kavm has no ACPI power button (quit stops the VM at once)"
+check_err "system-powerdown: a guest without ACPI is told so" '{"execute":"system-powerdown","id":11}' 11 \
+	GenericError "system-powerdown: the guest has not enabled ACPI (acpi=off, --no-acpi or still booting): quit stops the VM at once"
 
 # Events, in order, to a client that only listens.
 for want in '"event":"LINK_CHANGED","data":{"id":"n0","netdev":"n0","link":"down","link-set":"down","backend-link":"up"}' \
@@ -245,7 +245,7 @@ check_match "a 1 MiB line: the next request is served" "$(printf '%s\n' "$out" |
 	'^\{"id":"after","return":\{"status":"running"'
 check_eq "the last request without a newline, then EOF: answered, then closed" \
 	"$("${CTL[@]}" "$S" eof '{"execute":"system-powerdown","id":"last"}' | tr '\n' ' ')" \
-	"$(err_reply '"last"' $G "system-powerdown: not supported yet: kavm has no ACPI power button (quit stops the VM at once)") EOF "
+	"$(err_reply '"last"' $G "system-powerdown: the guest has not enabled ACPI (acpi=off, --no-acpi or still booting): quit stops the VM at once") EOF "
 check_eq "a client gone halfway through a request: nothing runs" \
 	"$(python3 -c '
 import socket, sys
@@ -323,8 +323,8 @@ check_match "vm counters: three groups per NIC" "$("$KAVMCTL" vm counters web1 |
 check "vm stop" "$KAVMCTL" vm stop web1
 check_match "vm stop: paused" "$("$KAVMCTL" vm list)" "^web1: paused,"
 check "vm cont" "$KAVMCTL" vm cont web1
-check_fail "vm powerdown: not supported yet, status 1" 1 \
-	'^kavmctl: vm web1: system-powerdown: not supported yet: kavm has no ACPI power button \(quit stops the VM at once\)$' \
+check_fail "vm powerdown: a guest without ACPI, status 1" 1 \
+	'^kavmctl: vm web1: system-powerdown: the guest has not enabled ACPI \(acpi=off, --no-acpi or still booting\): quit stops the VM at once$' \
 	"$KAVMCTL" vm powerdown web1
 check_fail "vm link on an unknown NIC: kavm's message, status 1" 1 \
 	'^kavmctl: vm web1: set-link: no NIC or netdev "nic9"$' "$KAVMCTL" vm link web1 nic9 down

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <kavm/acpi.h>
 #include <kavm/init.h>
 #include <kavm/log.h>
 #include <kavm/net.h>
@@ -283,13 +284,28 @@ static struct json_object *cmd_cont(struct control *c, struct json_object *args,
 	return NULL;
 }
 
+/* As QEMU's: press the ACPI power button; the guest decides when to power off. */
 static struct json_object *cmd_powerdown(struct control *c, struct json_object *args,
 					 struct control_err *err)
 {
-	control_err(err, CONTROL_GENERIC,
-		    "system-powerdown: not supported yet: kavm has no ACPI power button "
-		    "(quit stops the VM at once)");
-	return NULL;
+	int ret;
+
+	if (no_vm(c, "system-powerdown", err))
+		return NULL;
+	if (!pm_guest_acpi_up()) {
+		control_err(err, CONTROL_GENERIC,
+			    "system-powerdown: the guest has not enabled ACPI (acpi=off, --no-acpi "
+			    "or still booting): quit stops the VM at once");
+		return NULL;
+	}
+	ret = pm_power_button(c->vm);
+	if (ret) {
+		control_err(err, CONTROL_GENERIC, "system-powerdown: power button: %s",
+			    strerror(-ret));
+		return NULL;
+	}
+	control_broadcast(c, "POWERDOWN", NULL);
+	return json_object_new_object();
 }
 
 static struct json_object *cmd_quit(struct control *c, struct json_object *args,
