@@ -50,17 +50,25 @@ stage() {	# root
 		cp "$p" "$root/k/tests/kvm/" || return 1
 	done
 	for t in $KVM_TOOLS; do
-		b=$(command -v "$t") || { _th_err "needs $t"; return 1; }
+		b=$(tool_path "$t") || { _th_err "needs $t"; return 1; }
 		tools+=("$b")
 	done
 	_th_stage_bins "$root" /usr/local/bin "${tools[@]}" || return 1
 	stage_python_stdlib "$root"
 }
 
+# The program itself, not a wrapper (pyenv's shims are shell scripts): the
+# distribution's python3 first, whose library stage_python_stdlib copies.
+tool_path() {	# name
+	[ "$1" = python3 ] && [ -x /usr/bin/python3 ] && { echo /usr/bin/python3; return 0; }
+	command -v "$1"
+}
+
 # python3 finds its standard library under its compiled-in prefix (/usr).
 stage_python_stdlib() {	# root
 	local lib
-	lib=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])') || return 1
+	lib=$("$(tool_path python3)" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])') ||
+		return 1
 	mkdir -p "$1$lib" || return 1
 	tar -C "$lib" --exclude=__pycache__ --exclude=./test --exclude=./idlelib \
 		--exclude=./tkinter --exclude=./lib2to3 --exclude=./ensurepip \
