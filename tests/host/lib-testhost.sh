@@ -58,9 +58,10 @@ TH_TIMEOUT=${KAVM_TESTHOST_TIMEOUT:-900}
 TH_SILENT=${KAVM_TESTHOST_SILENT:-120}
 TH_QEMU=${KAVM_TESTHOST_QEMU:-qemu-system-x86_64}
 
-# What the host loads at boot; modprobe pulls dependencies (ccp, irqbypass,
+# What the host loads at boot (sch_ingress, cls_bpf: the eBPF switch's tc
+# hook); modprobe pulls dependencies (ccp, irqbypass,
 # vhost, vhost_iotlb, stp, llc, virtio, virtio_ring, ...) from modules.dep.
-TH_HOST_MODULES="kvm kvm_amd vhost vhost_iotlb vhost_net tun tap bridge veth \
+TH_HOST_MODULES="kvm kvm_amd vhost vhost_iotlb vhost_net tun tap bridge veth sch_ingress cls_bpf \
 virtio_net virtio_pci ${KAVM_TESTHOST_MODULES:-}"
 
 # kavm's binaries copied into the host when they exist.

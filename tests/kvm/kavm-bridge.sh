@@ -41,7 +41,8 @@ start() {
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "# kavm did not make $dev: $(cat "$T/err")"
+	not_ok "kavm made $dev"
+	echo "# kavm said: $(cat "$T/err")"
 	return 1
 }
 
@@ -127,8 +128,8 @@ check "not allowed: no bridge made" absent br7
 
 # --- switch=
 SW=kt-$$-kb
-at_exit "$K switch del $SW"
-check "switch add" "$K" switch add "$SW"
+at_exit "$K -n $NS switch del $SW"
+check "switch add (in the VMs' netns)" "$K" -n "$NS" switch add "$SW"
 ports() { "$K" -n "$NS" -j switch show "$SW" | jq -r '[.[0].ports[].ifname] | join(",")'; }
 nports() { "$K" -n "$NS" -j switch show "$SW" | jq -r '.[0].ports | length'; }
 if start vm3 $(nic "bridge,id=n0,br=br0,ifname=vm3,switch=$SW"); then
@@ -140,12 +141,14 @@ if start vm3 $(nic "bridge,id=n0,br=br0,ifname=vm3,switch=$SW"); then
 fi
 stop
 check_eq "switch: SIGTERM status 1" "$RC" 1
+check_match "switch: SIGTERM is what stopped it" "$ERR" "^kavm: terminated by SIGTERM$"
 check_eq "switch: port gone after SIGTERM" "$(nports)" 0
 if start vm4 $(nic "tap,id=n0,ifname=vm4,switch=$SW"); then
 	for i in $(seq 50); do [ "$(ports)" = vm4 ] && break; sleep 0.1; done
 	check_eq "switch: a tap netdev too" "$(ports)" vm4
 fi
 stop
+check_match "switch, tap netdev: SIGTERM is what stopped it" "$ERR" "^kavm: terminated by SIGTERM$"
 check_eq "switch: tap netdev left" "$(nports)" 0
 run $(nic tap,id=n0,ifname=vm5,switch=kt-nosuch)
 check_eq "missing switch: status 1" "$RC" 1
