@@ -110,7 +110,7 @@ expect_err "bridge del missing" "kavmctl: bridge nobr: del: No such device: no d
 expect_err "bridge del of a non-bridge" "kavmctl: bridge lo: del: Wrong medium type: lo is not a bridge" \
 	k bridge del lo
 expect_err "bridge show missing" "kavmctl: bridge nobr: show: No such device" k bridge show nobr
-check_fail "bridge with bad stp value fails" 1 '^kavmctl: bridge: stp: "maybe" is not on or off$' k bridge add br9 stp maybe
+check_fail "bridge with bad stp value fails" 255 '^kavmctl: bridge: stp: "maybe" is not on or off$' k bridge add br9 stp maybe
 check_no_link "no br9 after a usage error" "$NS" br9
 
 # ---- tap
@@ -209,9 +209,9 @@ expect_err "mtu below the minimum (kernel extack)" \
 	k link set tap0 mtu 10
 expect_err "set on a missing device" "kavmctl: link nodev: set up: No such device: no device named nodev" \
 	k link set nodev up
-check_fail "malformed MAC is a usage error" 1 '^kavmctl: link set: address "02:11:22" is not aa:bb:cc:dd:ee:ff$' \
+check_fail "malformed MAC is a usage error" 255 '^kavmctl: link set: address "02:11:22" is not aa:bb:cc:dd:ee:ff$' \
 	k link set tap0 address 02:11:22
-check_fail "unknown attribute is a usage error" 1 '^kavmctl: link set: unknown attribute "color"$' \
+check_fail "unknown attribute is a usage error" 255 '^kavmctl: link set: unknown attribute "color"$' \
 	k link set tap0 color red
 expect_err "link show missing" "kavmctl: link nodev: show: No such device" k link show nodev
 
@@ -272,10 +272,23 @@ out=$(ip netns exec "$NS" "$K" fdb show "$SW" 2>&1)
 check_eq "ip netns exec: fdb show refused" "$?:$out" "1:kavmctl: switch $SW: $PRIVATE"
 check "-n: switch del" k switch del "$SW"
 
-# ---- usage and exit codes
-check_fail "unknown object: status 2, says so" 2 '^kavmctl: unknown object "nosuchobject"; try "kavmctl -h"$' k nosuchobject
-check_fail "unknown bridge command: status 1, says so" 1 '^kavmctl: bridge: unknown command "frob"$' k bridge frob
-check_match "help prints every object's grammar" "$(k help)" 'kavmctl link attach DEV --bridge BRIDGE'
+# ---- usage and exit codes: as ip, 255 when the command line cannot run, 1 when it failed
+check_fail "bare kavmctl: status 255, the usage" 255 '^Usage: kavmctl \[ OPTIONS \] OBJECT' "$K"
+check_eq "bare kavmctl: nothing on stdout" "$("$K" 2>/dev/null)" ""
+bare=$("$K" 2>&1 >/dev/null)
+for g in 'kavmctl bridge del NAME' 'kavmctl tap add NAME' 'kavmctl link attach DEV' \
+	'kavmctl switch add NAME' 'kavmctl fdb add NAME MAC DEV'; do
+	check_match "bare kavmctl: \"$g\" on stderr" "$bare" "^$g"
+done
+check_fail "unknown object: status 255, says so" 255 '^kavmctl: unknown object "nosuchobject"; try "kavmctl -h"$' k nosuchobject
+check_fail "unknown bridge command: status 255, says so" 255 '^kavmctl: bridge: unknown command "frob"$' k bridge frob
+check_fail "link set without DEV: status 255" 255 '^kavmctl: link set: needs DEV and what to set$' k link set
+check_fail "switch add without NAME: status 255, says so" 255 '^kavmctl: switch add: missing NAME$' k switch add
+check_fail "switch add, bad --ageing: status 255" 255 '^kavmctl: switch add: --ageing: "soon" is not a number of seconds$' \
+	k switch add kt-x --ageing soon
+check_fail "fdb without NAME: status 255, says so" 255 '^kavmctl: fdb show: missing NAME$' k fdb show
+check_fail "switch usage error: the grammar on stderr" 255 '^kavmctl switch detach NAME' k switch attach
+check_eq "help: status 0, on stdout" "$(k help 2>/dev/null | grep -c '^kavmctl link attach DEV --bridge BRIDGE'):$?" "1:0"
 check_match "bridge usage on a usage error" "$(k bridge add 2>&1)" 'kavmctl bridge del NAME'
 
 done_testing

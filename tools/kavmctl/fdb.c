@@ -10,6 +10,7 @@
 #include <kavm/log.h>
 
 #include "kavmctl.h"
+#include "netutil.h"
 #include "switch-common.h"
 
 static void fdb_usage(void)
@@ -24,9 +25,11 @@ static int do_add(struct bpf_switch *sw, int argc, char **argv)
 	uint8_t mac[6];
 	int ret;
 
-	if (argc != 2 || bpf_switch_parse_mac(argv[0], mac)) {
+	if (argc != 2)
+		return kavmctl_usage_err(fdb_usage, "fdb add: expected NAME MAC DEV");
+	if (bpf_switch_parse_mac(argv[0], mac)) {
 		fdb_usage();
-		return -EINVAL;
+		return KAVMCTL_EUSAGE;
 	}
 	ret = bpf_switch_fdb_add(sw, mac, argv[1]);
 	if (ret == -ENOENT)
@@ -45,9 +48,11 @@ static int do_del(struct bpf_switch *sw, int argc, char **argv)
 	uint8_t mac[6];
 	int ret;
 
-	if (argc != 1 || bpf_switch_parse_mac(argv[0], mac)) {
+	if (argc != 1)
+		return kavmctl_usage_err(fdb_usage, "fdb del: expected NAME MAC");
+	if (bpf_switch_parse_mac(argv[0], mac)) {
 		fdb_usage();
-		return -EINVAL;
+		return KAVMCTL_EUSAGE;
 	}
 	ret = bpf_switch_fdb_del(sw, mac);
 	if (ret)
@@ -85,10 +90,8 @@ static int do_show(struct bpf_switch *sw, int argc, char **argv)
 	struct json_writer *jw;
 	int n, i;
 
-	if (argc) {
-		fdb_usage();
-		return -EINVAL;
-	}
+	if (argc)
+		return kavmctl_usage_err(fdb_usage, "fdb show: unexpected \"%s\"", argv[0]);
 	n = bpf_switch_fdb(sw, e, ARRAY_SIZE(e));
 	if (n < 0) {
 		pr_err("switch %s: fdb: %s", sw->name, strerror(-n));
@@ -118,18 +121,15 @@ static int do_fdb(int argc, char **argv)
 	size_t i;
 	int ret;
 
-	if (argc < 2) {
-		fdb_usage();
-		return -EINVAL;
-	}
+	if (argc < 1)
+		return kavmctl_usage_err(fdb_usage, "fdb: missing COMMAND");
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (kavmctl_matches(argv[0], cmds[i].name))
 			break;
-	if (i == ARRAY_SIZE(cmds)) {
-		pr_err("fdb: unknown command \"%s\"", argv[0]);
-		fdb_usage();
-		return -EINVAL;
-	}
+	if (i == ARRAY_SIZE(cmds))
+		return kavmctl_usage_err(fdb_usage, "fdb: unknown command \"%s\"", argv[0]);
+	if (argc < 2)
+		return kavmctl_usage_err(fdb_usage, "fdb %s: missing NAME", cmds[i].name);
 	ret = kavmctl_switch_open(argv[1], &sw);
 	if (ret)
 		return ret;

@@ -6,7 +6,8 @@
  * registers itself with KAVMCTL_CMD(); the linker gathers the entries into
  * one table that main() dispatches through, so a new object is a new file.
  * Argument helpers follow iproute2: matches(), NEXT_ARG(), and commands
- * return 0 on success or a negative errno after printing one message.
+ * return 0 on success or a negative errno after printing one message, or
+ * KAVMCTL_EUSAGE after printing why the command line cannot run.
  */
 #ifndef KAVMCTL_H
 #define KAVMCTL_H
@@ -26,6 +27,15 @@ struct kavmctl_cmd {
 		__attribute__((used, section("kavmctl_cmds"), aligned(sizeof(void *)))) = {        \
 			.name = _name, .fn = _fn, .usage = _usage                                  \
 		}
+
+/*
+ * A command line that does not follow the grammar (unknown command or
+ * keyword, missing or extra argument, a value that does not parse): exit
+ * status 255, as ip's usage errors; any -errno is a failure, status 1.
+ * Not an errno: never handed to strerror().
+ */
+#define KAVMCTL_EUSAGE (-4096)
+#define KAVMCTL_EXIT_USAGE 255
 
 /* Global options, set by main() before dispatch. */
 extern bool kavmctl_json;	  /* -j */

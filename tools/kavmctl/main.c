@@ -14,6 +14,7 @@
 #include <kavm/log.h>
 
 #include "kavmctl.h"
+#include "netutil.h"
 
 bool kavmctl_json;
 bool kavmctl_stats;
@@ -38,17 +39,17 @@ void kavmctl_json_end(struct json_writer *jw)
 	jw_destroy(jw);
 }
 
-static void usage(FILE *out)
+/* On stdout, as the objects' own usage callbacks print: kavmctl_usage_to_stderr() moves it. */
+static void usage(void)
 {
 	const struct kavmctl_cmd *c;
 
-	fprintf(out,
-		"Usage: kavmctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
-		"OPTIONS := { -j[son] | -s[tatistics] | -n[etns] NAME | -v[erbose] | -h[elp] }\n"
-		"OBJECT := {");
+	printf("Usage: kavmctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
+	       "OPTIONS := { -j[son] | -s[tatistics] | -n[etns] NAME | -v[erbose] | -h[elp] }\n"
+	       "OBJECT := {");
 	for (c = __start_kavmctl_cmds; c < __stop_kavmctl_cmds; c++)
-		fprintf(out, " %s%s", c->name, c + 1 < __stop_kavmctl_cmds ? " |" : "");
-	fprintf(out, " }\n\n");
+		printf(" %s%s", c->name, c + 1 < __stop_kavmctl_cmds ? " |" : "");
+	printf(" }\n\n");
 	for (c = __start_kavmctl_cmds; c < __stop_kavmctl_cmds; c++)
 		if (c->usage)
 			c->usage();
@@ -56,7 +57,7 @@ static void usage(FILE *out)
 
 static int do_help(int argc, char **argv)
 {
-	usage(stdout);
+	usage();
 	return 0;
 }
 KAVMCTL_CMD("help", do_help, NULL);
@@ -108,6 +109,13 @@ const char *kavmctl_netns_name(void)
 	return name[0] ? name : NULL;
 }
 
+static int exit_status(int ret)
+{
+	if (ret == KAVMCTL_EUSAGE)
+		return KAVMCTL_EXIT_USAGE;
+	return ret ? 1 : 0;
+}
+
 static const struct kavmctl_cmd *find_cmd(const char *name)
 {
 	const struct kavmctl_cmd *c;
@@ -147,21 +155,21 @@ int main(int argc, char **argv)
 			log_level = LOG_LEVEL_DEBUG;
 			break;
 		case 'h':
-			usage(stdout);
+			usage();
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			kavmctl_usage_to_stderr(usage);
+			return KAVMCTL_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
-		return 2;
+		kavmctl_usage_to_stderr(usage);
+		return KAVMCTL_EXIT_USAGE;
 	}
 	cmd = find_cmd(argv[optind]);
 	if (!cmd) {
 		pr_err("unknown object \"%s\"; try \"kavmctl -h\"", argv[optind]);
-		return 2;
+		return KAVMCTL_EXIT_USAGE;
 	}
 	if (kavmctl_netns) {
 		ret = enter_netns(kavmctl_netns);
@@ -171,5 +179,5 @@ int main(int argc, char **argv)
 		}
 	}
 	ret = cmd->fn(argc - optind - 1, argv + optind + 1);
-	return ret ? 1 : 0;
+	return exit_status(ret);
 }

@@ -55,7 +55,7 @@ int kavmctl_parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 }
 
 /* The usage callbacks print to stdout for `kavmctl help`; after an error they belong on stderr. */
-static void usage_to_stderr(void (*usage)(void))
+void kavmctl_usage_to_stderr(void (*usage)(void))
 {
 	int saved;
 
@@ -81,8 +81,8 @@ int kavmctl_usage_err(void (*usage)(void), const char *fmt, ...)
 	va_end(ap);
 	pr_err("%s", buf);
 	fputs("Usage:\n", stderr);
-	usage_to_stderr(usage);
-	return -EINVAL;
+	kavmctl_usage_to_stderr(usage);
+	return KAVMCTL_EUSAGE;
 }
 
 int kavmctl_show_flag(const char *arg)

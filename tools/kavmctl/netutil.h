@@ -17,9 +17,11 @@ int kavmctl_rtnl_open(struct kavm_rtnl **r);
 int kavmctl_parse_onoff(const char *s);
 /* A decimal number in [min, max] into *out, else -EINVAL. */
 int kavmctl_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
-/* Print a usage error, then the object's grammar; returns -EINVAL. */
+/* Print a usage error, then the object's grammar on stderr; returns KAVMCTL_EUSAGE. */
 int kavmctl_usage_err(void (*usage)(void), const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Run a usage callback (it prints to stdout, for `help`) with its output on stderr. */
+void kavmctl_usage_to_stderr(void (*usage)(void));
 /* Consume "-s"/"-j" among a show command's arguments; 1 if ARG was one. */
 int kavmctl_show_flag(const char *arg);
 

@@ -5,6 +5,8 @@
 
 #include <kavm/bpf-switch.h>
 
+/* The switch object's grammar lines. */
+void kavmctl_switch_usage(void);
 /* A message for the user, for errors of the bpf_switch_*() calls. */
 const char *kavmctl_switch_strerror(int err);
 /*
