@@ -272,6 +272,31 @@ out=$(ip netns exec "$NS" "$K" fdb show "$SW" 2>&1)
 check_eq "ip netns exec: fdb show refused" "$?:$out" "1:kavmctl: switch $SW: $PRIVATE"
 check "-n: switch del" k switch del "$SW"
 
+# ---- global options, spelled as ip takes them (-j, -json, --json, ...)
+for o in -j -json --json -js; do
+	check_eq "$o before the object" "$(k "$o" link show lo | jq -r '.[0].ifname')" lo
+done
+check_match "-statistics" "$(k -statistics link show lo)" 'rx_packets [0-9]+'
+check_eq "-netns NAME" "$("$K" -netns "$NS" -j link show lo | jq -r '.[0].ifname')" lo
+check_fail "unknown option: status 255, says so" 255 '^kavmctl: unknown option "-foo"; try "kavmctl -h"$' \
+	"$K" -foo link show
+check_fail "-n without NETNS: status 255" 255 '^kavmctl: option "-n" needs an argument$' "$K" -n
+ver=$("$K" -V)
+check_eq "-V: status 0" "$?" 0
+check_match "-V: kavmctl, kavm, libnl and libbpf versions" "$ver" \
+	'^kavmctl utility, kavm-[0-9][0-9.]*, libnl [0-9][0-9.]*, libbpf v?[0-9][0-9.]*$'
+check_eq "-Version is -V" "$("$K" -Version)" "$ver"
+pj=$(k -j -p link show lo)
+check_eq "-j -p: the same JSON as -j" "$(jq -c . <<<"$pj")" "$(k -j link show lo | jq -c .)"
+check_match "-j -p: one key a line, indented" "$pj" '^        "ifname": "lo",$'
+check_match "-j -p: an empty array stays []" "$(k -j -p bridge show br1)" '^        "ports": \[\],?$'
+# An interface name may hold '"', ',', '{': structure only outside strings.
+check "bridge add a name with JSON's punctuation" k bridge add 'b,"{[\'
+check_eq "-j -p: such a name comes back whole" \
+	"$(k -j -p bridge show 'b,"{[\' | jq -r '.[0].ifname')" 'b,"{[\'
+check "bridge del it" k bridge del 'b,"{[\'
+check_eq "-p without -j: text as without it" "$(k -p link show lo)" "$(k link show lo)"
+
 # ---- usage and exit codes: as ip, 255 when the command line cannot run, 1 when it failed
 check_fail "bare kavmctl: status 255, the usage" 255 '^Usage: kavmctl \[ OPTIONS \] OBJECT' "$K"
 check_eq "bare kavmctl: nothing on stdout" "$("$K" 2>/dev/null)" ""

@@ -39,6 +39,7 @@ struct kavmctl_cmd {
 
 /* Global options, set by main() before dispatch. */
 extern bool kavmctl_json;	  /* -j */
+extern bool kavmctl_pretty;	  /* -p: -j output indented */
 extern bool kavmctl_stats;	  /* -s */
 extern const char *kavmctl_netns; /* -n NETNS, already entered by main() */
 
