@@ -297,6 +297,46 @@ check_eq "-j -p: such a name comes back whole" \
 check "bridge del it" k bridge del 'b,"{[\'
 check_eq "-p without -j: text as without it" "$(k -p link show lo)" "$(k link show lo)"
 
+# ---- -batch FILE [-force]: one command a line, as ip -batch
+B=$(mktemp)
+at_exit rm -f "$B"
+cat >"$B" <<'EOT'
+# a comment line, then a blank one
+
+bridge add bb0 stp off   # a comment after a command
+tap add bt0
+link attach "bt0" --bridge 'bb0'
+link set bt0 up
+EOT
+check "-batch: every line runs" k -batch "$B"
+check_eq "-batch: bt0 on bb0, up" "$(ipd bt0 | jq -r '.[0] | "\(.master) \(.flags | index("UP") != null)"')" "bb0 true"
+printf 'tap add bt1\nlink set nodev up\ntap add bt2\n' >"$B"
+out=$(k -batch "$B" 2>&1)
+check_eq "-batch: a failed line stops it, status 1, its error then FILE:LINE" "$?:$out" \
+	"1:kavmctl: link nodev: set up: No such device: no device named nodev
+kavmctl: Command failed $B:2"
+check_eq "-batch: line 1 ran" "$(ipd bt1 | jq -r '.[0].ifname')" bt1
+check_no_link "-batch: nothing after the failed line ran" "$NS" bt2
+printf 'tap del bt1\nlink set nodev up\ntap add bt2\n' >"$B"
+check_fail "-batch -force: on past the failure, status 1" 1 "^kavmctl: Command failed $B:2\$" \
+	k -force -batch "$B"
+check_eq "-batch -force: the line after it ran" "$(ipd bt2 | jq -r '.[0].ifname')" bt2
+check_no_link "-batch -force: the line before it ran" "$NS" bt1
+printf 'link show lo\nlink frob\nlink set nodev up\n' >"$B"
+check_fail "-batch -force: a usage error makes it 255" 255 "^kavmctl: Command failed $B:2\$" \
+	k -force -batch "$B"
+check_eq "-batch: -j applies to every line, -s of a line to that line only" \
+	"$(printf 'link show lo -s\nlink show lo\n' | k -j -b - | jq -c '.[0].stats64 != null')" \
+	"$(printf 'true\nfalse')"
+check_fail "-batch: a missing file, status 1" 1 '^kavmctl: batch /nonexistent: No such file or directory$' \
+	k -batch /nonexistent
+check_fail "-batch: an unclosed quote is a usage error" 255 "^kavmctl: -:1: an unclosed quote" \
+	k -batch - <<<'link show "lo'
+check_fail "-batch with an OBJECT too: status 255" 255 \
+	"^kavmctl: -batch $B: unexpected \"link\" \\(the commands are in the file\\)\$" k -batch "$B" link show
+check "-batch: clean up" k -batch - <<<$'tap del bt0\ntap del bt2\nbridge del bb0'
+check_no_link "-batch: bb0 deleted" "$NS" bb0
+
 # ---- usage and exit codes: as ip, 255 when the command line cannot run, 1 when it failed
 check_fail "bare kavmctl: status 255, the usage" 255 '^Usage: kavmctl \[ OPTIONS \] OBJECT' "$K"
 check_eq "bare kavmctl: nothing on stdout" "$("$K" 2>/dev/null)" ""

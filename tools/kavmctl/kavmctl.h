@@ -43,6 +43,15 @@ extern bool kavmctl_pretty;	  /* -p: -j output indented */
 extern bool kavmctl_stats;	  /* -s */
 extern const char *kavmctl_netns; /* -n NETNS, already entered by main() */
 
+/* Run one command line, ARGV[0] the object; the command's return value. */
+int kavmctl_run(int argc, char **argv);
+/*
+ * -batch FILE ("-": stdin): kavmctl_run() each line, stopping at the first
+ * that fails unless FORCE; the exit status: 0, 255 if a failed line was a
+ * usage error, else 1.
+ */
+int kavmctl_batch(const char *file, bool force);
+
 /* The name of the current network namespace under /run/netns (-n's, else found), or NULL. */
 const char *kavmctl_netns_name(void);
 

@@ -27,6 +27,8 @@ bool kavmctl_json;
 bool kavmctl_pretty;
 bool kavmctl_stats;
 const char *kavmctl_netns;
+static const char *batch_file; /* -batch FILE */
+static bool batch_force;       /* -force: go on after a failed line */
 
 extern const struct kavmctl_cmd __start_kavmctl_cmds[], __stop_kavmctl_cmds[];
 
@@ -43,6 +45,7 @@ static void usage(void)
 	const struct kavmctl_cmd *c;
 
 	printf("Usage: kavmctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
+	       "       kavmctl [ OPTIONS ] [ -force ] -batch FILE\n"
 	       "OPTIONS := { -V[ersion] | -s[tatistics] | -j[son] | -p[retty] |\n"
 	       "             -n[etns] NAME | -v[erbose] | -h[elp] }\n"
 	       "OBJECT := {");
@@ -125,20 +128,42 @@ static const struct kavmctl_cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-enum opt_id { OPT_HELP, OPT_JSON, OPT_NETNS, OPT_PRETTY, OPT_STATS, OPT_VERSION, OPT_VERBOSE };
+int kavmctl_run(int argc, char **argv)
+{
+	const struct kavmctl_cmd *cmd = find_cmd(argv[0]);
+
+	if (!cmd) {
+		pr_err("unknown object \"%s\"; try \"kavmctl -h\"", argv[0]);
+		return KAVMCTL_EUSAGE;
+	}
+	return cmd->fn(argc - 1, argv + 1);
+}
+
+enum opt_id {
+	OPT_BATCH,
+	OPT_FORCE,
+	OPT_HELP,
+	OPT_JSON,
+	OPT_NETNS,
+	OPT_PRETTY,
+	OPT_STATS,
+	OPT_VERSION,
+	OPT_VERBOSE,
+};
 
 /*
  * As ip spells them: one dash (or two), any prefix, the first match in this
- * order winning, so that "-s" is -statistics and "-v" -verbose.
+ * order winning, so that "-s" is -statistics, "-v" -verbose and "-b" -batch.
  */
 static const struct {
 	const char *name;
 	enum opt_id id;
 	bool arg;
 } options[] = {
-	{ "-help", OPT_HELP },	     { "-json", OPT_JSON },	   { "-netns", OPT_NETNS, true },
-	{ "-pretty", OPT_PRETTY },   { "-statistics", OPT_STATS }, { "-stats", OPT_STATS },
-	{ "-Version", OPT_VERSION }, { "-verbose", OPT_VERBOSE },
+	{ "-batch", OPT_BATCH, true }, { "-force", OPT_FORCE },	      { "-help", OPT_HELP },
+	{ "-json", OPT_JSON },	       { "-netns", OPT_NETNS, true }, { "-pretty", OPT_PRETTY },
+	{ "-statistics", OPT_STATS },  { "-stats", OPT_STATS },	      { "-Version", OPT_VERSION },
+	{ "-verbose", OPT_VERBOSE },
 };
 
 static int find_option(const char *arg)
@@ -170,6 +195,12 @@ static int apply_option(enum opt_id id, const char *arg)
 	case OPT_VERSION:
 		print_version();
 		return 0;
+	case OPT_BATCH:
+		batch_file = arg;
+		break;
+	case OPT_FORCE:
+		batch_force = true;
+		break;
 	case OPT_JSON:
 		kavmctl_json = true;
 		break;
@@ -218,7 +249,6 @@ static int parse_options(int argc, char **argv, int *next)
 
 int main(int argc, char **argv)
 {
-	const struct kavmctl_cmd *cmd;
 	int obj, ret;
 
 	log_init("kavmctl");
@@ -227,13 +257,13 @@ int main(int argc, char **argv)
 	ret = parse_options(argc, argv, &obj);
 	if (ret >= 0)
 		return ret;
-	if (obj >= argc) {
-		kavmctl_usage_to_stderr(usage);
+	if (batch_file && obj < argc) {
+		pr_err("-batch %s: unexpected \"%s\" (the commands are in the file)", batch_file,
+		       argv[obj]);
 		return KAVMCTL_EXIT_USAGE;
 	}
-	cmd = find_cmd(argv[obj]);
-	if (!cmd) {
-		pr_err("unknown object \"%s\"; try \"kavmctl -h\"", argv[obj]);
+	if (!batch_file && obj >= argc) {
+		kavmctl_usage_to_stderr(usage);
 		return KAVMCTL_EXIT_USAGE;
 	}
 	if (kavmctl_netns) {
@@ -243,6 +273,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	ret = cmd->fn(argc - obj - 1, argv + obj + 1);
-	return exit_status(ret);
+	if (batch_file)
+		return kavmctl_batch(batch_file, batch_force);
+	return exit_status(kavmctl_run(argc - obj, argv + obj));
 }
