@@ -66,6 +66,8 @@ check_match "fdb text" "$(kc fdb show "$SW")" "$MAC_B dev pb static"
 check_fail "fdb add on a non-port is refused" 1 \
 	"^kavmctl: switch $SW: fdb add 02:00:00:00:00:99: lo is not a port of this switch\$" \
 	kc fdb add "$SW" 02:00:00:00:00:99 lo
+check_fail "fdb add, bad MAC: the error first, status 255" 255 \
+	'^kavmctl: fdb add: MAC "zz" is not aa:bb:cc:dd:ee:ff$' kc fdb add "$SW" zz pb
 check "fdb del" kc fdb del "$SW" "$MAC_B"
 check_fail "fdb del twice: no such entry" 1 "^kavmctl: switch $SW: fdb del $MAC_B: no such entry\$" \
 	kc fdb del "$SW" "$MAC_B"

@@ -211,6 +211,19 @@ expect_err "set on a missing device" "kavmctl: link nodev: set up: No such devic
 	k link set nodev up
 check_fail "malformed MAC is a usage error" 255 '^kavmctl: link set: address "02:11:22" is not aa:bb:cc:dd:ee:ff$' \
 	k link set tap0 address 02:11:22
+# One MAC parser (include/kavm/mac.h) for link set, fdb and switch, as ip takes them.
+check "link set address with one-digit octets" k link set tap0 address 2:11:22:33:44:5
+check_eq "kernel: tap0 address" "$(ipd tap0 | jq -r '.[0].address')" 02:11:22:33:44:05
+check_fail "a MAC with signs is a usage error" 255 \
+	'^kavmctl: link set: address "\+2:\+0:\+0:\+0:\+0:\+1" is not aa:bb:cc:dd:ee:ff$' \
+	k link set tap0 address +2:+0:+0:+0:+0:+1
+check_fail "fdb add, bad MAC: says which, status 255" 255 '^kavmctl: fdb add: MAC "zz" is not aa:bb:cc:dd:ee:ff$' \
+	k fdb add nosw zz tap1
+check_fail "fdb del, bad MAC: says which, status 255" 255 '^kavmctl: fdb del: MAC "1:2:3" is not aa:bb:cc:dd:ee:ff$' \
+	k fdb del nosw 1:2:3
+check_fail "switch attach --mac, bad MAC: status 255" 255 \
+	'^kavmctl: switch attach: --mac "02:00:00:00:00:0g" is not aa:bb:cc:dd:ee:ff$' \
+	k switch attach nosw tap1 --mac 02:00:00:00:00:0g
 check_fail "unknown attribute is a usage error" 255 '^kavmctl: link set: unknown attribute "color"$' \
 	k link set tap0 color red
 expect_err "link show missing" "kavmctl: link nodev: show: No such device" k link show nodev

@@ -8,6 +8,7 @@
 #include <kavm/bpf-switch.h>
 #include <kavm/compiler.h>
 #include <kavm/log.h>
+#include <kavm/mac.h>
 
 #include "kavmctl.h"
 #include "netutil.h"
@@ -20,43 +21,34 @@ static void fdb_usage(void)
 	       "kavmctl fdb show NAME                  (-j JSON)\n");
 }
 
-static int do_add(struct bpf_switch *sw, int argc, char **argv)
-{
+/* What follows NAME, checked before the switch is opened. */
+struct fdb_args {
+	const char *mac_str; /* as typed, for messages */
 	uint8_t mac[6];
-	int ret;
+	const char *dev;
+};
 
-	if (argc != 2)
-		return kavmctl_usage_err(fdb_usage, "fdb add: expected NAME MAC DEV");
-	if (bpf_switch_parse_mac(argv[0], mac)) {
-		fdb_usage();
-		return KAVMCTL_EUSAGE;
-	}
-	ret = bpf_switch_fdb_add(sw, mac, argv[1]);
+static int do_add(struct bpf_switch *sw, const struct fdb_args *a)
+{
+	int ret = bpf_switch_fdb_add(sw, a->mac, a->dev);
+
 	if (ret == -ENOENT)
-		pr_err("switch %s: fdb add %s: %s is not a port of this switch", sw->name, argv[0],
-		       argv[1]);
+		pr_err("switch %s: fdb add %s: %s is not a port of this switch", sw->name,
+		       a->mac_str, a->dev);
 	else if (ret == -EINVAL)
-		pr_err("switch %s: fdb add %s: not a unicast MAC", sw->name, argv[0]);
+		pr_err("switch %s: fdb add %s: not a unicast MAC", sw->name, a->mac_str);
 	else if (ret)
-		pr_err("switch %s: fdb add %s dev %s: %s", sw->name, argv[0], argv[1],
+		pr_err("switch %s: fdb add %s dev %s: %s", sw->name, a->mac_str, a->dev,
 		       kavmctl_switch_strerror(ret));
 	return ret;
 }
 
-static int do_del(struct bpf_switch *sw, int argc, char **argv)
+static int do_del(struct bpf_switch *sw, const struct fdb_args *a)
 {
-	uint8_t mac[6];
-	int ret;
+	int ret = bpf_switch_fdb_del(sw, a->mac);
 
-	if (argc != 1)
-		return kavmctl_usage_err(fdb_usage, "fdb del: expected NAME MAC");
-	if (bpf_switch_parse_mac(argv[0], mac)) {
-		fdb_usage();
-		return KAVMCTL_EUSAGE;
-	}
-	ret = bpf_switch_fdb_del(sw, mac);
 	if (ret)
-		pr_err("switch %s: fdb del %s: %s", sw->name, argv[0],
+		pr_err("switch %s: fdb del %s: %s", sw->name, a->mac_str,
 		       ret == -ENOENT ? "no such entry" : strerror(-ret));
 	return ret;
 }
@@ -84,14 +76,12 @@ static void print_entry(struct json_writer *jw, const struct bpf_switch_fdb_info
 	}
 }
 
-static int do_show(struct bpf_switch *sw, int argc, char **argv)
+static int do_show(struct bpf_switch *sw, const struct fdb_args *a)
 {
 	struct bpf_switch_fdb_info e[KAVM_SW_FDB_SIZE];
 	struct json_writer *jw;
 	int n, i;
 
-	if (argc)
-		return kavmctl_usage_err(fdb_usage, "fdb show: unexpected \"%s\"", argv[0]);
 	n = bpf_switch_fdb(sw, e, ARRAY_SIZE(e));
 	if (n < 0) {
 		pr_err("switch %s: fdb: %s", sw->name, strerror(-n));
@@ -113,10 +103,16 @@ static int do_fdb(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
-		int (*fn)(struct bpf_switch *sw, int argc, char **argv);
+		int (*fn)(struct bpf_switch *sw, const struct fdb_args *a);
+		int nargs;	     /* after NAME */
+		const char *grammar; /* of the whole command */
 	} cmds[] = {
-		{ "add", do_add }, { "del", do_del }, { "show", do_show }, { "list", do_show }
+		{ "add", do_add, 2, "NAME MAC DEV" },
+		{ "del", do_del, 1, "NAME MAC" },
+		{ "show", do_show, 0, "NAME" },
+		{ "list", do_show, 0, "NAME" },
 	};
+	struct fdb_args a = {};
 	struct bpf_switch *sw;
 	size_t i;
 	int ret;
@@ -130,10 +126,21 @@ static int do_fdb(int argc, char **argv)
 		return kavmctl_usage_err(fdb_usage, "fdb: unknown command \"%s\"", argv[0]);
 	if (argc < 2)
 		return kavmctl_usage_err(fdb_usage, "fdb %s: missing NAME", cmds[i].name);
+	if (argc - 2 != cmds[i].nargs)
+		return kavmctl_usage_err(fdb_usage, "fdb %s: expected %s", cmds[i].name,
+					 cmds[i].grammar);
+	if (cmds[i].nargs) {
+		a.mac_str = argv[2];
+		if (mac_parse(a.mac_str, a.mac))
+			return kavmctl_usage_err(fdb_usage,
+						 "fdb %s: MAC \"%s\" is not aa:bb:cc:dd:ee:ff",
+						 cmds[i].name, a.mac_str);
+		a.dev = argc > 3 ? argv[3] : NULL;
+	}
 	ret = kavmctl_switch_open(argv[1], &sw);
 	if (ret)
 		return ret;
-	ret = cmds[i].fn(sw, argc - 2, argv + 2);
+	ret = cmds[i].fn(sw, &a);
 	bpf_switch_close(sw);
 	return ret;
 }

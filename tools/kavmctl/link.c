@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <kavm/log.h>
+#include <kavm/mac.h>
 #include <kavm/rtnl.h>
 
 #include "kavmctl.h"
@@ -81,7 +82,7 @@ static int link_set_one(struct kavm_rtnl *r, const char *dev, int argc, char **a
 		if (key[0] == 'm' && kavmctl_parse_uint(argv[*i], 0, 0xffffffffUL, &mtu))
 			return kavmctl_usage_err(link_usage, "link set: mtu \"%s\" is not a number",
 						 argv[*i]);
-		if (key[0] == 'a' && kavm_rtnl_parse_mac(argv[*i], mac))
+		if (key[0] == 'a' && mac_parse(argv[*i], mac))
 			return kavmctl_usage_err(
 				link_usage, "link set: address \"%s\" is not aa:bb:cc:dd:ee:ff",
 				argv[*i]);

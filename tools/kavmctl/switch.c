@@ -8,6 +8,7 @@
 #include <kavm/bpf-switch.h>
 #include <kavm/compiler.h>
 #include <kavm/log.h>
+#include <kavm/mac.h>
 
 #include "kavmctl.h"
 #include "netutil.h"
@@ -139,9 +140,11 @@ static int parse_port_opts(int argc, char **argv, struct bpf_switch_port_opts *o
 			if (argc < 2)
 				return kavmctl_usage_err(kavmctl_switch_usage,
 							 "switch attach: --mac needs MAC");
-			if (bpf_switch_parse_mac(argv[1], o->mac))
-				return kavmctl_usage_err(kavmctl_switch_usage,
-							 "switch attach: bad MAC \"%s\"", argv[1]);
+			if (mac_parse(argv[1], o->mac))
+				return kavmctl_usage_err(
+					kavmctl_switch_usage,
+					"switch attach: --mac \"%s\" is not aa:bb:cc:dd:ee:ff",
+					argv[1]);
 			o->has_mac = true;
 			argc--, argv++;
 		} else {
