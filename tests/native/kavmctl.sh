@@ -204,6 +204,31 @@ check_eq "kernel: br0 mtu" "$(ipd br0 | jq -r '.[0].mtu')" 1400
 check_eq "kernel: br0 address" "$(ipd br0 | jq -r '.[0].address')" 02:11:22:33:44:55
 check "link set tap0 down" k link set tap0 down
 check_match "kernel: tap0 not UP" "$(ipd tap0 | jq -r '.[0].flags | join(",")')" '^([^U]|U[^P])*$'
+# ip's grammar: "dev DEV" anywhere, master/nomaster.
+check "link set dev tap0 mtu 1300" k link set dev tap0 mtu 1300
+check_eq "kernel: tap0 mtu 1300" "$(ipd tap0 | jq -r '.[0].mtu')" 1300
+check "link set up dev tap1 (dev after the keys)" k link set up dev tap1
+check_match "kernel: tap1 UP" "$(ipd tap1 | jq -r '.[0].flags | join(",")')" '(^|,)UP(,|$)'
+check "link set tap1 master br0" k link set tap1 master br0
+check_eq "kernel: tap1's master is br0" "$(ipd tap1 | jq -r '.[0].master')" br0
+check "link set dev tap1 nomaster down" k link set dev tap1 nomaster down
+check_eq "kernel: tap1 has no master again" "$(ipd tap1 | jq -r '.[0].master')" null
+check_match "kernel: tap1 down again" "$(ipd tap1 | jq -r '.[0].flags | join(",")')" '^([^U]|U[^P])*$'
+expect_err "link set master: a missing bridge" \
+	"kavmctl: link tap1: set master nobr: No such device: no device named nobr" \
+	k link set tap1 master nobr
+expect_err "link set master: another master already" \
+	"kavmctl: link tap0: set master br1: Device or resource busy: tap0 is already attached to br0" \
+	k link set tap0 master br1
+check_fail "link set dev without DEV: status 255" 255 '^kavmctl: link set: dev needs DEV$' k link set dev
+check_fail "link set, two DEVs: status 255" 255 '^kavmctl: link set: a second DEV "tap1" after "tap0"$' \
+	k link set dev tap0 dev tap1 up
+check_fail "link set, only DEV: status 255" 255 '^kavmctl: link set: needs DEV and what to set$' \
+	k link set tap0
+check_fail "link set: a usage error anywhere..." 255 '^kavmctl: link set: mtu "abc" is not a number$' \
+	k link set tap0 mtu 1280 mtu abc
+check_eq "... changes nothing" "$(ipd tap0 | jq -r '.[0].mtu')" 1300
+check_eq "link show dev DEV" "$(k -j link show dev tap0 | jq -r '.[0].ifname')" tap0
 expect_err "mtu below the minimum (kernel extack)" \
 	"kavmctl: link tap0: set mtu 10: Invalid argument: mtu less than device minimum" \
 	k link set tap0 mtu 10

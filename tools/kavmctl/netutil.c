@@ -202,6 +202,9 @@ static int show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int arg
 	for (i = 0; i < argc; i++) {
 		if (kavmctl_show_flag(argv[i]))
 			continue;
+		/* ip's "show dev DEV" */
+		if (!strcmp(argv[i], "dev") && i + 1 < argc)
+			i++;
 		if (name)
 			return kavmctl_usage_err(s->usage, "%s show: unexpected \"%s\"", s->object,
 						 argv[i]);
