@@ -50,6 +50,17 @@ static int link_attach(struct kavm_rtnl *r, int argc, char **argv)
 	return ret;
 }
 
+/*
+ * As ip link set nomaster, and as attach to the bridge a device is on: a
+ * device without master is detached already, so a script can repeat it.
+ */
+static int link_release(struct kavm_rtnl *r, const char *dev)
+{
+	int ret = kavm_rtnl_release(r, dev);
+
+	return ret == -ENOTCONN ? 0 : ret;
+}
+
 static int link_detach(struct kavm_rtnl *r, int argc, char **argv)
 {
 	char what[64];
@@ -57,7 +68,7 @@ static int link_detach(struct kavm_rtnl *r, int argc, char **argv)
 
 	if (argc != 1)
 		return kavmctl_usage_err(link_usage, "link detach: expected exactly one DEV");
-	ret = kavm_rtnl_release(r, argv[0]);
+	ret = link_release(r, argv[0]);
 	if (ret) {
 		snprintf(what, sizeof(what), "link %s: detach", argv[0]);
 		kavmctl_net_err(r, ret, what);
@@ -171,7 +182,7 @@ static int apply_change(struct kavm_rtnl *r, const char *dev, const struct link_
 		ret = kavm_rtnl_enslave(r, dev, c->arg);
 		break;
 	case SET_NOMASTER:
-		ret = kavm_rtnl_release(r, dev);
+		ret = link_release(r, dev);
 		break;
 	}
 	if (!ret)
