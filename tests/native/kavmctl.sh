@@ -125,6 +125,19 @@ check "tap add tapm --multi-queue --persist" k tap add tapm --multi-queue --pers
 check_eq "tapm multi-queue" "$(info tapm multi_queue)" true
 check_eq "tapm has no owner" "$(info tapm user)" null
 check "tap add tap1" k tap add tap1
+# As ip tuntap: a user or group by name (getpwnam/getgrnam) as well as by number.
+NOGRP=$(id -gn nobody)
+check "tap add tapu --owner nobody --group $NOGRP" k tap add tapu --owner nobody --group "$NOGRP"
+check_eq "kernel: tapu's user and group" "$(ipd tapu | jq -c '.[0].linkinfo.info_data | [.user, .group]')" "[\"nobody\",\"$NOGRP\"]"
+check_eq "tap show: tapu's owner by number" "$(k -j tap show tapu | jq -r '.[0].owner')" "$(id -u nobody)"
+check_fail "tap add --owner: no such user, status 255" 255 \
+	'^kavmctl: tap add: --owner: no user named "kavm-no-such-user"$' k tap add tapx --owner kavm-no-such-user
+check_fail "tap add --group: no such group, status 255" 255 \
+	'^kavmctl: tap add: --group: no group named "kavm-no-such-grp"$' k tap add tapx --group kavm-no-such-grp
+check_fail "tap add --owner without a value, status 255" 255 '^kavmctl: tap add: --owner needs a user$' \
+	k tap add tapx --owner
+check_no_link "no tapx after the usage errors" "$NS" tapx
+check "tap del tapu" k tap del tapu
 expect_err "tap add duplicate" \
 	"kavmctl: tap tap0: add: File exists: a device with that name already exists" k tap add tap0
 expect_err "tap add over a bridge's name" \

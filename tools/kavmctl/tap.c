@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kavmctl tap: persistent tap devices (TUNSETIFF/TUNSETPERSIST), shown over rtnetlink. */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,7 @@
 
 static void tap_usage(void)
 {
-	printf("kavmctl tap add NAME [ --owner UID ] [ --group GID ] [ --multi-queue ] [ --vnet-hdr ]\n"
+	printf("kavmctl tap add NAME [ --owner USER ] [ --group GROUP ] [ --multi-queue ] [ --vnet-hdr ]\n"
 	       "                     [ --persist ]    (always persistent: it outlives kavmctl)\n"
 	       "kavmctl tap del NAME\n"
 	       "kavmctl tap show [ NAME ]\n");
@@ -27,10 +29,31 @@ struct tap_args {
 	long owner, group; /* -1: not set */
 };
 
+/* --owner USER / --group GROUP: a number, else a name, as ip tuntap takes them. */
+static int parse_id(const char *opt, const char *s, long *out)
+{
+	bool user = !strcmp(opt, "--owner");
+	struct passwd *pw;
+	struct group *gr;
+	unsigned long v;
+
+	if (!kavmctl_parse_uint(s, 0, 0xfffffffeUL, &v)) {
+		*out = (long)v;
+		return 0;
+	}
+	pw = user ? getpwnam(s) : NULL;
+	gr = user ? NULL : getgrnam(s);
+	if (pw || gr) {
+		*out = pw ? (long)pw->pw_uid : (long)gr->gr_gid;
+		return 0;
+	}
+	return kavmctl_usage_err(tap_usage, "tap add: %s: no %s named \"%s\"", opt,
+				 user ? "user" : "group", s);
+}
+
 static int parse_add(int argc, char **argv, struct tap_args *a)
 {
-	unsigned long v;
-	int i;
+	int i, ret;
 
 	*a = (struct tap_args){ .flags = TUN_CREATE | TUN_PERSIST, .owner = -1, .group = -1 };
 	for (i = 0; i < argc; i++) {
@@ -41,10 +64,14 @@ static int parse_add(int argc, char **argv, struct tap_args *a)
 		} else if (!strcmp(argv[i], "--persist")) {
 			/* the default: a tap made by a short-lived tool must persist */
 		} else if (!strcmp(argv[i], "--owner") || !strcmp(argv[i], "--group")) {
-			if (i + 1 >= argc || kavmctl_parse_uint(argv[i + 1], 0, 0xfffffffeUL, &v))
-				return kavmctl_usage_err(tap_usage, "tap add: %s needs a number",
-							 argv[i]);
-			*(argv[i][2] == 'o' ? &a->owner : &a->group) = (long)v;
+			if (i + 1 >= argc)
+				return kavmctl_usage_err(tap_usage, "tap add: %s needs a %s",
+							 argv[i],
+							 argv[i][2] == 'o' ? "user" : "group");
+			ret = parse_id(argv[i], argv[i + 1],
+				       argv[i][2] == 'o' ? &a->owner : &a->group);
+			if (ret)
+				return ret;
 			i++;
 		} else if (argv[i][0] == '-' || a->name) {
 			return kavmctl_usage_err(tap_usage, "tap add: unexpected \"%s\"", argv[i]);
