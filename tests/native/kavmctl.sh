@@ -47,7 +47,8 @@ text_facts() {
 	     END { if (o) printf "}"; print "]" }' | jq -S -c .
 }
 json_facts() {
-	jq -S -c '[.[] | (. + (.stats64 // {})) | del(.stats64) | with_entries(.value |=
+	jq -S -c '[.[] | (. + ((.stats64 // {}) | [to_entries[] | .key as $d | .value | to_entries[] |
+			{key: ($d + "_" + .key), value}] | from_entries)) | del(.stats64) | with_entries(.value |=
 		(if type == "boolean" then (if . then "on" else "off" end)
 		 elif type == "array" then (if length == 0 then "-" else join(",") end)
 		 else tostring end))]'
@@ -278,11 +279,16 @@ check_eq "link show -j = ip -j -d link show (index, name, kind, mtu, address, ma
 	"$(ipd | jq -S -c '[.[] | {ifindex, ifname, mtu, address, operstate,
 		admin: (if (.flags | index("UP")) then "up" else "down" end),
 		kind: (.linkinfo.info_kind // null), master: (.master // null)}]')"
-check_eq "link show -s -j lo counters = ip -s" \
-	"$(jq -c '.[] | select(.ifname == "lo") | .stats64 | [.rx_packets, .rx_bytes, .tx_packets, .tx_bytes]' <<<"$kj")" \
-	"$(ip -n "$NS" -s -j link show lo | jq -c '.[0].stats64 | [.rx.packets, .rx.bytes, .tx.packets, .tx.bytes]')"
+# ip's layout (stats64.rx/.tx objects), so one jq filter reads both.
+F='.[] | select(.ifname == "lo") | .stats64 | {rx: (.rx | {bytes, packets, errors, dropped}),
+	tx: (.tx | {bytes, packets, errors, dropped})}'
+check_eq "link show -s -j: ip's stats64.rx/.tx, lo's counters = ip -s -j's" \
+	"$(jq -c "$F" <<<"$kj")" "$(ip -n "$NS" -s -j link show lo | jq -c "$F")"
+check_eq "link show -s -j: rx and tx keys in ip's order" \
+	"$(jq -c '.[] | select(.ifname == "lo") | .stats64 | [keys_unsorted, (.rx | keys_unsorted)]' <<<"$kj")" \
+	'[["rx","tx"],["bytes","packets","errors","dropped"]]'
 check_match "lo really counted the pings" \
-	"$(jq -r '.[] | select(.ifname == "lo") | .stats64.rx_packets' <<<"$kj")" '^([5-9]|[1-9][0-9]+)$'
+	"$(jq -r '.[] | select(.ifname == "lo") | .stats64.rx.packets' <<<"$kj")" '^([5-9]|[1-9][0-9]+)$'
 same_facts "link show: text and JSON agree" link show
 same_facts "link show -s: text and JSON agree" -s link show
 same_facts "link show DEV: text and JSON agree" link show tap0

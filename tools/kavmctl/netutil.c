@@ -144,19 +144,33 @@ void kavmctl_print_link_head(struct json_writer *jw, const struct kavm_link_info
 		print_str(jw, "master", li->master_name[0] ? li->master_name : "?");
 }
 
+/*
+ * One direction's counters: text "rx_bytes N ..." (the JSON path joined by
+ * '_'), JSON "rx": {"bytes": N, ...} in ip -j -s's layout and key order.
+ */
+static void print_dir_stats(struct json_writer *jw, const char *dir, const uint64_t v[4])
+{
+	static const char *const keys[] = { "bytes", "packets", "errors", "dropped" };
+	char key[32];
+	int i;
+
+	if (jw) {
+		jw_name(jw, dir);
+		jw_start_object(jw);
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(key, sizeof(key), "%s_%s", dir, keys[i]);
+		kavmctl_print_uint(jw, jw ? keys[i] : key, v[i]);
+	}
+	if (jw)
+		jw_end_object(jw);
+}
+
 void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_info *li)
 {
 	const struct kavm_link_stats *s = &li->stats;
-	const struct {
-		const char *key;
-		uint64_t v;
-	} c[] = {
-		{ "rx_bytes", s->rx_bytes },   { "rx_packets", s->rx_packets },
-		{ "rx_errors", s->rx_errors }, { "rx_dropped", s->rx_dropped },
-		{ "tx_bytes", s->tx_bytes },   { "tx_packets", s->tx_packets },
-		{ "tx_errors", s->tx_errors }, { "tx_dropped", s->tx_dropped },
-	};
-	size_t i;
+	const uint64_t rx[4] = { s->rx_bytes, s->rx_packets, s->rx_errors, s->rx_dropped };
+	const uint64_t tx[4] = { s->tx_bytes, s->tx_packets, s->tx_errors, s->tx_dropped };
 
 	if (!li->has_stats)
 		return;
@@ -166,8 +180,8 @@ void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_inf
 	} else {
 		printf("\n   ");
 	}
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
-		kavmctl_print_uint(jw, c[i].key, c[i].v);
+	print_dir_stats(jw, "rx", rx);
+	print_dir_stats(jw, "tx", tx);
 	if (jw)
 		jw_end_object(jw);
 }

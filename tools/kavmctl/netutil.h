@@ -30,7 +30,10 @@ int kavmctl_show_flag(const char *arg);
  * keys in JSON: ifindex, ifname, kind, admin, operstate, mtu, address, master.
  */
 void kavmctl_print_link_head(struct json_writer *jw, const struct kavm_link_info *li);
-/* With -s: the 64-bit counters (text: a second indented line; JSON: "stats64"). */
+/*
+ * With -s: the 64-bit counters; text: a second indented line of rx_bytes N
+ * ..., JSON: "stats64": {"rx": {"bytes": N, ...}, "tx": {...}} as ip -j -s.
+ */
 void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_info *li);
 /* "key on|off" in text, a JSON bool. */
 void kavmctl_print_onoff(struct json_writer *jw, const char *key, bool v);
