@@ -110,7 +110,12 @@ expect_err "bridge del missing" "kavmctl: bridge nobr: del: No such device: no d
 	k bridge del nobr
 expect_err "bridge del of a non-bridge" "kavmctl: bridge lo: del: Wrong medium type: lo is not a bridge" \
 	k bridge del lo
-expect_err "bridge show missing" "kavmctl: bridge nobr: show: No such device" k bridge show nobr
+# show says what del says: the same cause for the same NAME.
+expect_err "bridge show missing" "kavmctl: bridge nobr: show: No such device: no device named nobr" \
+	k bridge show nobr
+expect_err "bridge show of a non-bridge" "kavmctl: bridge lo: show: Wrong medium type: lo is not a bridge" \
+	k bridge show lo
+check_eq "bridge show -j of a non-bridge: no JSON on stdout" "$(k -j bridge show lo 2>/dev/null)" ""
 check_fail "bridge with bad stp value fails" 255 '^kavmctl: bridge: stp: "maybe" is not on or off$' k bridge add br9 stp maybe
 check_no_link "no br9 after a usage error" "$NS" br9
 
@@ -268,7 +273,8 @@ check_fail "switch attach --mac, bad MAC: status 255" 255 \
 	k switch attach nosw tap1 --mac 02:00:00:00:00:0g
 check_fail "unknown attribute is a usage error" 255 '^kavmctl: link set: unknown attribute "color"$' \
 	k link set tap0 color red
-expect_err "link show missing" "kavmctl: link nodev: show: No such device" k link show nodev
+expect_err "link show missing" "kavmctl: link nodev: show: No such device: no device named nodev" \
+	k link show nodev
 
 # ---- link show against ip, and counters
 # Five UDP datagrams through lo (bash's /dev/udp: no ping on the build host).
@@ -307,7 +313,10 @@ expect_err "-n with a missing namespace" "kavmctl: netns kavm-no-such-ns: No suc
 	"$K" -n kavm-no-such-ns link show
 check_match "show accepts -s after the command" "$(k link show -s lo)" 'rx_packets [0-9]+'
 check_eq "show accepts -j after the command" "$(k link show lo -j | jq -r '.[0].ifname')" lo
-expect_err "tap show missing" "kavmctl: tap notap: show: No such device" k tap show notap
+expect_err "tap show missing" "kavmctl: tap notap: show: No such device: no device named notap" \
+	k tap show notap
+expect_err "tap show of a bridge, as tap del says" "kavmctl: tap br1: show: Wrong medium type: br1 is not a tap" \
+	k tap show br1
 
 # ---- switch pins: "ip netns exec" gives kavmctl a private /sys (and bpffs) that
 # dies with it; a switch "made" there would vanish. -n keeps the host's bpffs.

@@ -187,30 +187,46 @@ void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_inf
 }
 
 static void show_rows(const struct kavmctl_show *s, const struct kavm_link_info *v, int n,
-		      const char *name, int *found)
+		      const char *name)
 {
 	struct json_writer *jw = kavmctl_json_begin();
 	int i;
 
 	if (jw)
 		jw_start_array(jw);
-	for (i = 0; i < n; i++) {
-		if (!s->match(&v[i]) || (name && strcmp(name, v[i].name)))
-			continue;
-		s->print(jw, v, n, &v[i]);
-		(*found)++;
-	}
+	for (i = 0; i < n; i++)
+		if (s->match(&v[i]) && (!name || !strcmp(name, v[i].name)))
+			s->print(jw, v, n, &v[i]);
 	if (jw) {
 		jw_end_array(jw);
 		kavmctl_json_end(jw);
 	}
 }
 
+/* "show NAME" of a NAME it will not show: the cause del gives for the same NAME. */
+static int check_shown(const struct kavmctl_show *s, const struct kavm_link_info *v, int n,
+		       const char *name)
+{
+	int i;
+
+	for (i = 0; i < n && strcmp(name, v[i].name); i++)
+		;
+	if (i < n && s->match(&v[i]))
+		return 0;
+	if (i < n) {
+		pr_err("%s %s: show: %s: %s is not a %s", s->object, name, strerror(EMEDIUMTYPE),
+		       name, s->object);
+		return -EMEDIUMTYPE;
+	}
+	pr_err("%s %s: show: %s: no device named %s", s->object, name, strerror(ENODEV), name);
+	return -ENODEV;
+}
+
 static int show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int argc, char **argv)
 {
 	struct kavm_link_info *v = NULL;
 	const char *name = NULL;
-	int i, n, found = 0;
+	int i, n, ret = 0;
 	char what[64];
 
 	for (i = 0; i < argc; i++) {
@@ -229,13 +245,12 @@ static int show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int arg
 		snprintf(what, sizeof(what), "%s: show", s->object);
 		return kavmctl_net_err(r, n, what);
 	}
-	show_rows(s, v, n, name, &found);
+	if (name)
+		ret = check_shown(s, v, n, name);
+	if (!ret)
+		show_rows(s, v, n, name);
 	free(v);
-	if (name && !found) {
-		snprintf(what, sizeof(what), "%s %s: show", s->object, name);
-		return kavmctl_net_err(NULL, -ENODEV, what);
-	}
-	return 0;
+	return ret;
 }
 
 int kavmctl_show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int argc, char **argv)
