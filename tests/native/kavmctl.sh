@@ -164,6 +164,11 @@ check_eq "tap show -j owner/vnet_hdr/multi_queue/persist of tap0" \
 check_eq "tap show -j of tapm matches the kernel" \
 	"$(jq -c '.[] | select(.ifname == "tapm") | [.multi_queue, .vnet_hdr, .persist]' <<<"$tj")" \
 	"$(ipd tapm | jq -c '.[0].linkinfo.info_data | [.multi_queue, .vnet_hdr, .persist]')"
+check_eq "tap show: a single-queue tap has its one queue, held or not" \
+	"$(jq -c '.[] | select(.ifname == "tap0") | .queues' <<<"$tj")" 1
+check_match "tap show text: queues 1 for tap0" "$(k tap show tap0)" ' queues 1$'
+check_eq "tap show: a multi-queue tap counts the queues attached (none)" \
+	"$(jq -c '.[] | select(.ifname == "tapm") | .queues' <<<"$tj")" 0
 same_facts "tap show: text and JSON agree" tap show
 
 # ---- link attach/detach

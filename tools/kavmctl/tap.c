@@ -173,7 +173,12 @@ static void print_tap(struct json_writer *jw, const struct kavm_link_info *li)
 	kavmctl_print_onoff(jw, "vnet_hdr", li->tun.vnet_hdr);
 	kavmctl_print_onoff(jw, "multi_queue", li->tun.multi_queue);
 	kavmctl_print_onoff(jw, "persist", li->tun.persist);
-	kavmctl_print_uint(jw, "queues", li->tun.num_queues);
+	/*
+	 * The kernel counts the queues processes have attached, 0 for a
+	 * persistent tap no VM holds; a single-queue tap has its one queue
+	 * either way, a multi-queue one as many as are attached.
+	 */
+	kavmctl_print_uint(jw, "queues", li->tun.multi_queue ? li->tun.num_queues : 1);
 	if (kavmctl_stats)
 		kavmctl_print_link_stats(jw, li);
 	if (jw)
