@@ -304,6 +304,24 @@ same_facts "link show: text and JSON agree" link show
 same_facts "link show -s: text and JSON agree" -s link show
 same_facts "link show DEV: text and JSON agree" link show tap0
 
+# -br: ip -br link's columns (name, state, address, flags), text and JSON.
+check_eq "-br link show = ip -br link show" "$(k -br link show)" "$(ip -n "$NS" -br link show)"
+check_eq "-br -j link show = ip -br -j link show" "$(k -br -j link show | jq -S -c .)" \
+	"$(ip -n "$NS" -br -j link show | jq -S -c .)"
+check_eq "-br bridge show: ip -br's lines of the bridges" "$(k -br bridge show)" \
+	"$(ip -n "$NS" -br link show type bridge)"
+check_eq "-br tap show: ip -br's line of tap0" "$(k -br tap show tap0)" "$(ip -n "$NS" -br link show tap0)"
+check_match "-br: a device up without carrier is NO-CARRIER, as ip" "$(k -br link show br0)" '<NO-CARRIER,'
+# -d: link show adds what bridge show / tap show print for their kind.
+check_eq "-d link show DEV (a tap) = tap show DEV" "$(k -d -j link show tap0 | jq -S -c .)" \
+	"$(k -j tap show tap0 | jq -S -c .)"
+check_eq "-d link show DEV (a bridge) = bridge show DEV" "$(k -d -j link show br0 | jq -S -c .)" \
+	"$(k -j bridge show br0 | jq -S -c .)"
+check_eq "-d -s link show lo: just the counters more" "$(k -d -s -j link show lo | jq -c '.[0] | keys')" \
+	"$(k -s -j link show lo | jq -c '.[0] | keys')"
+same_facts "-d link show: text and JSON agree" -d link show
+check_fail "-d: not after the command (as ip)" 255 '^kavmctl: link show: unexpected "-d"$' k link show lo -d
+
 # ---- deleting
 check "tap del tap0 (enslaved)" k tap del tap0
 check_no_link "tap0 is gone" "$NS" tap0

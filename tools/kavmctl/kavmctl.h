@@ -40,6 +40,8 @@ struct kavmctl_cmd {
 /* Global options, set by main() before dispatch. */
 extern bool kavmctl_json;	  /* -j */
 extern bool kavmctl_pretty;	  /* -p: -j output indented */
+extern bool kavmctl_brief;	  /* -br: ip -br's columns on link/bridge/tap show */
+extern bool kavmctl_details;	  /* -d: link show adds its kind's facts */
 extern bool kavmctl_stats;	  /* -s */
 extern const char *kavmctl_netns; /* -n NETNS, already entered by main() */
 

@@ -210,11 +210,17 @@ static int link_set(struct kavm_rtnl *r, int argc, char **argv)
 	return ret;
 }
 
-static void print_link(struct json_writer *jw, const struct kavm_link_info *li)
+static void print_link(struct json_writer *jw, const struct kavm_link_info *all, int n,
+		       const struct kavm_link_info *li)
 {
 	if (jw)
 		jw_start_object(jw);
 	kavmctl_print_link_head(jw, li);
+	/* As ip -d: the kind's own facts, those bridge show / tap show print. */
+	if (kavmctl_details && kavmctl_is_bridge(li))
+		kavmctl_print_bridge_details(jw, all, n, li);
+	if (kavmctl_details && kavmctl_is_tap(li))
+		kavmctl_print_tap_details(jw, li);
 	if (kavmctl_stats)
 		kavmctl_print_link_stats(jw, li);
 	if (jw)
@@ -228,15 +234,9 @@ static bool any_link(const struct kavm_link_info *li)
 	return true;
 }
 
-static void print_link_row(struct json_writer *jw, const struct kavm_link_info *all, int n,
-			   const struct kavm_link_info *li)
-{
-	print_link(jw, li);
-}
-
 static int link_show(struct kavm_rtnl *r, int argc, char **argv)
 {
-	static const struct kavmctl_show show = { "link", link_usage, any_link, print_link_row };
+	static const struct kavmctl_show show = { "link", link_usage, any_link, print_link };
 
 	return kavmctl_show_links(r, &show, argc, argv);
 }

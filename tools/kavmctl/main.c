@@ -25,6 +25,8 @@
 
 bool kavmctl_json;
 bool kavmctl_pretty;
+bool kavmctl_brief;
+bool kavmctl_details;
 bool kavmctl_stats;
 const char *kavmctl_netns;
 static const char *batch_file; /* -batch FILE */
@@ -46,8 +48,8 @@ static void usage(void)
 
 	printf("Usage: kavmctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	       "       kavmctl [ OPTIONS ] [ -force ] -batch FILE\n"
-	       "OPTIONS := { -V[ersion] | -s[tatistics] | -j[son] | -p[retty] |\n"
-	       "             -n[etns] NAME | -v[erbose] | -h[elp] }\n"
+	       "OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -br[ief] | -j[son] |\n"
+	       "             -p[retty] | -n[etns] NAME | -v[erbose] | -h[elp] }\n"
 	       "OBJECT := {");
 	for (c = __start_kavmctl_cmds; c < __stop_kavmctl_cmds; c++)
 		printf(" %s%s", c->name, c + 1 < __stop_kavmctl_cmds ? " |" : "");
@@ -141,6 +143,8 @@ int kavmctl_run(int argc, char **argv)
 
 enum opt_id {
 	OPT_BATCH,
+	OPT_BRIEF,
+	OPT_DETAILS,
 	OPT_FORCE,
 	OPT_HELP,
 	OPT_JSON,
@@ -160,10 +164,10 @@ static const struct {
 	enum opt_id id;
 	bool arg;
 } options[] = {
-	{ "-batch", OPT_BATCH, true }, { "-force", OPT_FORCE },	      { "-help", OPT_HELP },
-	{ "-json", OPT_JSON },	       { "-netns", OPT_NETNS, true }, { "-pretty", OPT_PRETTY },
-	{ "-statistics", OPT_STATS },  { "-stats", OPT_STATS },	      { "-Version", OPT_VERSION },
-	{ "-verbose", OPT_VERBOSE },
+	{ "-batch", OPT_BATCH, true }, { "-brief", OPT_BRIEF },	    { "-details", OPT_DETAILS },
+	{ "-force", OPT_FORCE },       { "-help", OPT_HELP },	    { "-json", OPT_JSON },
+	{ "-netns", OPT_NETNS, true }, { "-pretty", OPT_PRETTY },   { "-statistics", OPT_STATS },
+	{ "-stats", OPT_STATS },       { "-Version", OPT_VERSION }, { "-verbose", OPT_VERBOSE },
 };
 
 static int find_option(const char *arg)
@@ -197,6 +201,12 @@ static int apply_option(enum opt_id id, const char *arg)
 		return 0;
 	case OPT_BATCH:
 		batch_file = arg;
+		break;
+	case OPT_BRIEF:
+		kavmctl_brief = true;
+		break;
+	case OPT_DETAILS:
+		kavmctl_details = true;
 		break;
 	case OPT_FORCE:
 		batch_force = true;

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <linux/if.h> /* IFF_LOWER_UP, IFF_DORMANT, IFF_ECHO: not in glibc's */
 
+#include <kavm/compiler.h>
 #include <kavm/log.h>
 
 #include "kavmctl.h"
@@ -186,6 +188,86 @@ void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_inf
 		jw_end_object(jw);
 }
 
+/* IFF_* names in ip's order; IFF_RUNNING is shown as NO-CARRIER when missing. */
+static const struct {
+	unsigned int flag;
+	const char *name;
+} link_flags[] = {
+	{ IFF_LOOPBACK, "LOOPBACK" },
+	{ IFF_BROADCAST, "BROADCAST" },
+	{ IFF_POINTOPOINT, "POINTOPOINT" },
+	{ IFF_MULTICAST, "MULTICAST" },
+	{ IFF_NOARP, "NOARP" },
+	{ IFF_ALLMULTI, "ALLMULTI" },
+	{ IFF_PROMISC, "PROMISC" },
+	{ IFF_MASTER, "MASTER" },
+	{ IFF_SLAVE, "SLAVE" },
+	{ IFF_DEBUG, "DEBUG" },
+	{ IFF_DYNAMIC, "DYNAMIC" },
+	{ IFF_AUTOMEDIA, "AUTOMEDIA" },
+	{ IFF_PORTSEL, "PORTSEL" },
+	{ IFF_NOTRAILERS, "NOTRAILERS" },
+	{ IFF_UP, "UP" },
+	{ IFF_LOWER_UP, "LOWER_UP" },
+	{ IFF_DORMANT, "DORMANT" },
+	{ IFF_ECHO, "ECHO" },
+};
+
+static void print_flag(struct json_writer *jw, const char *name, int *count)
+{
+	if (jw)
+		jw_string(jw, name);
+	else
+		printf("%s%s", (*count)++ ? "," : "", name);
+}
+
+static void print_link_flags(struct json_writer *jw, unsigned int flags)
+{
+	int count = 0;
+	size_t i;
+
+	if (jw) {
+		jw_name(jw, "flags");
+		jw_start_array(jw);
+	} else {
+		printf("<");
+	}
+	if ((flags & IFF_UP) && !(flags & IFF_RUNNING))
+		print_flag(jw, "NO-CARRIER", &count);
+	for (i = 0; i < ARRAY_SIZE(link_flags); i++)
+		if (flags & link_flags[i].flag)
+			print_flag(jw, link_flags[i].name, &count);
+	if (jw)
+		jw_end_array(jw);
+	else
+		printf("> ");
+}
+
+/* -br: ip -br link's columns, name, operstate, address, flags; JSON the same keys. */
+static void print_link_brief(struct json_writer *jw, const struct kavm_link_info *li)
+{
+	const char *state = kavm_rtnl_operstate_str(li->operstate);
+	char addr[3 * sizeof(li->addr)];
+
+	kavm_rtnl_format_addr(li->addr, li->addr_len, addr, sizeof(addr));
+	if (jw) {
+		jw_start_object(jw);
+		jw_string_field(jw, "ifname", li->name);
+		jw_string_field(jw, "operstate", state);
+		if (li->addr_len)
+			jw_string_field(jw, "address", addr);
+	} else {
+		printf("%-16s %-14s ", li->name, state);
+		if (li->addr_len)
+			printf("%s ", addr);
+	}
+	print_link_flags(jw, li->flags);
+	if (jw)
+		jw_end_object(jw);
+	else
+		printf("\n");
+}
+
 static void show_rows(const struct kavmctl_show *s, const struct kavm_link_info *v, int n,
 		      const char *name)
 {
@@ -194,9 +276,14 @@ static void show_rows(const struct kavmctl_show *s, const struct kavm_link_info 
 
 	if (jw)
 		jw_start_array(jw);
-	for (i = 0; i < n; i++)
-		if (s->match(&v[i]) && (!name || !strcmp(name, v[i].name)))
+	for (i = 0; i < n; i++) {
+		if (!s->match(&v[i]) || (name && strcmp(name, v[i].name)))
+			continue;
+		if (kavmctl_brief)
+			print_link_brief(jw, &v[i]);
+		else
 			s->print(jw, v, n, &v[i]);
+	}
 	if (jw) {
 		jw_end_array(jw);
 		kavmctl_json_end(jw);

@@ -35,6 +35,13 @@ void kavmctl_print_link_head(struct json_writer *jw, const struct kavm_link_info
  * ..., JSON: "stats64": {"rx": {"bytes": N, ...}, "tx": {...}} as ip -j -s.
  */
 void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_info *li);
+/* A bridge's own facts (stp, forward_delay, vlan_filtering, ports from the dump V). */
+bool kavmctl_is_bridge(const struct kavm_link_info *li);
+void kavmctl_print_bridge_details(struct json_writer *jw, const struct kavm_link_info *v, int n,
+				  const struct kavm_link_info *br);
+/* A tap's own facts (owner, vnet_hdr, multi_queue, persist, queues). */
+bool kavmctl_is_tap(const struct kavm_link_info *li);
+void kavmctl_print_tap_details(struct json_writer *jw, const struct kavm_link_info *li);
 /* "key on|off" in text, a JSON bool. */
 void kavmctl_print_onoff(struct json_writer *jw, const char *key, bool v);
 void kavmctl_print_uint(struct json_writer *jw, const char *key, uint64_t v);

@@ -163,11 +163,8 @@ static int tap_del(int argc, char **argv)
 	return ret;
 }
 
-static void print_tap(struct json_writer *jw, const struct kavm_link_info *li)
+void kavmctl_print_tap_details(struct json_writer *jw, const struct kavm_link_info *li)
 {
-	if (jw)
-		jw_start_object(jw);
-	kavmctl_print_link_head(jw, li);
 	if (li->tun.has_owner)
 		kavmctl_print_uint(jw, "owner", li->tun.owner);
 	kavmctl_print_onoff(jw, "vnet_hdr", li->tun.vnet_hdr);
@@ -179,6 +176,14 @@ static void print_tap(struct json_writer *jw, const struct kavm_link_info *li)
 	 * either way, a multi-queue one as many as are attached.
 	 */
 	kavmctl_print_uint(jw, "queues", li->tun.multi_queue ? li->tun.num_queues : 1);
+}
+
+static void print_tap(struct json_writer *jw, const struct kavm_link_info *li)
+{
+	if (jw)
+		jw_start_object(jw);
+	kavmctl_print_link_head(jw, li);
+	kavmctl_print_tap_details(jw, li);
 	if (kavmctl_stats)
 		kavmctl_print_link_stats(jw, li);
 	if (jw)
@@ -187,7 +192,7 @@ static void print_tap(struct json_writer *jw, const struct kavm_link_info *li)
 		printf("\n");
 }
 
-static bool is_tap(const struct kavm_link_info *li)
+bool kavmctl_is_tap(const struct kavm_link_info *li)
 {
 	return li->tun.present && li->tun.tap;
 }
@@ -200,7 +205,7 @@ static void print_tap_row(struct json_writer *jw, const struct kavm_link_info *a
 
 static int tap_show(int argc, char **argv)
 {
-	static const struct kavmctl_show show = { "tap", tap_usage, is_tap, print_tap_row };
+	static const struct kavmctl_show show = { "tap", tap_usage, kavmctl_is_tap, print_tap_row };
 
 	return kavmctl_show_links(NULL, &show, argc, argv);
 }
