@@ -446,6 +446,7 @@ check_fail "switch add, bad --ageing: status 255" 255 '^kavmctl: switch add: --a
 check_fail "fdb without NAME: status 255, says so" 255 '^kavmctl: fdb show: missing NAME$' k fdb show
 check_fail "switch usage error: the grammar on stderr" 255 '^kavmctl switch detach NAME' k switch attach
 check_eq "help: status 0, on stdout" "$(k help 2>/dev/null | grep -c '^kavmctl link attach DEV --bridge BRIDGE'):$?" "1:0"
-check_match "bridge usage on a usage error" "$(k bridge add 2>&1)" 'kavmctl bridge del NAME'
+check_fail "bridge add without NAME: status 255, says so" 255 '^kavmctl: bridge add: missing NAME$' k bridge add
+check_fail "... then the bridge grammar" 255 '^kavmctl bridge del NAME$' k bridge add
 
 done_testing
