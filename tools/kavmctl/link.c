@@ -18,7 +18,7 @@ static void link_usage(void)
 	       "kavmctl link detach DEV\n"
 	       "kavmctl link set [ dev ] DEV { up | down | mtu MTU | address LLADDR |\n"
 	       "                               master BRIDGE | nomaster }...\n"
-	       "kavmctl [ -s ] [ -j ] link show [ DEV ]\n");
+	       "kavmctl [ -s ] [ -d ] [ -br ] [ -j ] link show [ [ dev ] DEV ]\n");
 }
 
 static int link_attach(struct kavm_rtnl *r, int argc, char **argv)
