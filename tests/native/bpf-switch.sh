@@ -63,35 +63,39 @@ check "fdb add static" kc fdb add "$SW" "$MAC_B" pb
 check_eq "fdb: b static" \
 	"$(kc -j fdb show "$SW" | jq -r ".[] | select(.mac == \"$MAC_B\") | .static")" true
 check_match "fdb text" "$(kc fdb show "$SW")" "$MAC_B dev pb static"
-out=$(kc fdb add "$SW" 02:00:00:00:00:99 lo 2>&1)
-check_match "fdb add on a non-port is refused" "$out" "lo is not a port of this switch"
+check_fail "fdb add on a non-port is refused" 1 \
+	"^kavmctl: switch $SW: fdb add 02:00:00:00:00:99: lo is not a port of this switch\$" \
+	kc fdb add "$SW" 02:00:00:00:00:99 lo
+check_fail "fdb add, bad MAC: the error first, status 255" 255 \
+	'^kavmctl: fdb add: MAC "zz" is not aa:bb:cc:dd:ee:ff$' kc fdb add "$SW" zz pb
 check "fdb del" kc fdb del "$SW" "$MAC_B"
-out=$(kc fdb del "$SW" "$MAC_B" 2>&1)
-check_match "fdb del twice: no such entry" "$out" "no such entry"
+check_fail "fdb del twice: no such entry" 1 "^kavmctl: switch $SW: fdb del $MAC_B: no such entry\$" \
+	kc fdb del "$SW" "$MAC_B"
 
 check "second switch add" kc switch add "$SW2"
-out=$(kc switch attach "$SW2" pa 2>&1)
-check_match "attach elsewhere is refused, naming the owner" "$out" \
-	"switch $SW2: attach pa: already attached to switch $SW"
-out=$(kc switch attach kt-$$-none pa 2>&1)
-check_match "unknown switch" "$out" "switch kt-$$-none: no such switch"
-out=$(kc switch attach "$SW" nodev0 2>&1)
-check_match "unknown device" "$out" "attach nodev0: no such device"
-out=$(kc switch add "$SW" 2>&1)
-check_match "add twice" "$out" "switch $SW: already exists"
+check_fail "attach elsewhere is refused, naming the owner" 1 \
+	"^kavmctl: switch $SW2: attach pa: already attached to switch $SW\$" kc switch attach "$SW2" pa
+check_fail "unknown switch" 1 \
+	"^kavmctl: switch kt-$$-none: no such switch \\(see \"kavmctl switch show\"\\)\$" \
+	kc switch attach kt-$$-none pa
+check_fail "unknown device" 1 "^kavmctl: switch $SW: attach nodev0: no such device\$" \
+	kc switch attach "$SW" nodev0
+check_fail "add twice" 1 "^kavmctl: switch $SW: already exists\$" kc switch add "$SW"
 # ifindexes name other devices in another netns: refused before anything is touched.
-out=$("$K" switch attach "$SW" lo 2>&1)
-check_match "attach from another netns" "$out" "belongs to another network namespace"
-out=$("$K" switch del "$SW" 2>&1)
-check_match "del from another netns" "$out" "belongs to another network namespace"
+check_fail "attach from another netns" 1 \
+	"^kavmctl: switch $SW: attach lo: belongs to another network namespace \\(use kavmctl -n NETNS\\)\$" \
+	"$K" switch attach "$SW" lo
+check_fail "del from another netns" 1 \
+	"^kavmctl: switch $SW: belongs to another network namespace \\(use kavmctl -n NETNS\\)\$" \
+	"$K" switch del "$SW"
 check "the switch is still there" test -e "/sys/fs/bpf/kavm/$SW/prog_tc"
 out=$("$K" switch show "$SW" 2>&1)
 check_match "show from another netns says so" "$out" "another network namespace"
 check_match "... and names no device of this one" "$out" "port \(other netns\) ifindex"
 check "switch del --force removes only the pins" kc switch del "$SW2" --force
 check "$SW2's pins are gone" test ! -e "/sys/fs/bpf/kavm/$SW2"
-out=$(kc switch add "bad/name" 2>&1)
-check_match "bad name" "$out" "bad name"
+check_fail "bad name" 1 "^kavmctl: switch bad/name: bad name \\(letters, digits, '-', '_', '.'; at most [0-9]+\\)\$" \
+	kc switch add "bad/name"
 
 # An uplink (here a veth to a "LAN" namespace, as a NIC would be).
 netns_new Nd
@@ -109,8 +113,8 @@ check "detach pc" kc switch detach "$SW" pc
 check_fail "a no longer reaches c: pings lost" 1 ' 0 packets received' ping_from "$Na" 10.9.0.3
 check "a still reaches b" ping_from "$Na" 10.9.0.2
 check_eq "pc has no filter left" "$(tc -n "$NS" filter show dev pc ingress)" ""
-out=$(kc switch detach "$SW" pc 2>&1)
-check_match "detach twice" "$out" "detach pc: not a port of this switch"
+check_fail "detach twice" 1 "^kavmctl: switch $SW: detach pc: not a port of this switch\$" \
+	kc switch detach "$SW" pc
 
 check "attach pc with a wrong MAC, --no-spoof" \
 	kc switch attach "$SW" pc --mac 02:00:00:00:00:77 --no-spoof
@@ -132,6 +136,5 @@ check "switch del" kc switch del "$SW"
 check "pins removed" test ! -e "/sys/fs/bpf/kavm/$SW"
 check_eq "pa has no filter left" "$(tc -n "$NS" filter show dev pa ingress)" ""
 check_fail "a no longer reaches b: pings lost" 1 ' 0 packets received' ping_from "$Na" 10.9.0.2
-out=$(kc switch show "$SW" 2>&1)
-check_match "show after del" "$out" "no such switch"
+check_fail "show after del" 1 "^kavmctl: switch $SW: no such switch" kc switch show "$SW"
 done_testing

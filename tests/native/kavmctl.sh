@@ -47,7 +47,8 @@ text_facts() {
 	     END { if (o) printf "}"; print "]" }' | jq -S -c .
 }
 json_facts() {
-	jq -S -c '[.[] | (. + (.stats64 // {})) | del(.stats64) | with_entries(.value |=
+	jq -S -c '[.[] | (. + ((.stats64 // {}) | [to_entries[] | .key as $d | .value | to_entries[] |
+			{key: ($d + "_" + .key), value}] | from_entries)) | del(.stats64) | with_entries(.value |=
 		(if type == "boolean" then (if . then "on" else "off" end)
 		 elif type == "array" then (if length == 0 then "-" else join(",") end)
 		 else tostring end))]'
@@ -109,8 +110,13 @@ expect_err "bridge del missing" "kavmctl: bridge nobr: del: No such device: no d
 	k bridge del nobr
 expect_err "bridge del of a non-bridge" "kavmctl: bridge lo: del: Wrong medium type: lo is not a bridge" \
 	k bridge del lo
-expect_err "bridge show missing" "kavmctl: bridge nobr: show: No such device" k bridge show nobr
-check_fail "bridge with bad stp value fails" 1 '^kavmctl: bridge: stp: "maybe" is not on or off$' k bridge add br9 stp maybe
+# show says what del says: the same cause for the same NAME.
+expect_err "bridge show missing" "kavmctl: bridge nobr: show: No such device: no device named nobr" \
+	k bridge show nobr
+expect_err "bridge show of a non-bridge" "kavmctl: bridge lo: show: Wrong medium type: lo is not a bridge" \
+	k bridge show lo
+check_eq "bridge show -j of a non-bridge: no JSON on stdout" "$(k -j bridge show lo 2>/dev/null)" ""
+check_fail "bridge with bad stp value fails" 255 '^kavmctl: bridge: stp: "maybe" is not on or off$' k bridge add br9 stp maybe
 check_no_link "no br9 after a usage error" "$NS" br9
 
 # ---- tap
@@ -125,6 +131,19 @@ check "tap add tapm --multi-queue --persist" k tap add tapm --multi-queue --pers
 check_eq "tapm multi-queue" "$(info tapm multi_queue)" true
 check_eq "tapm has no owner" "$(info tapm user)" null
 check "tap add tap1" k tap add tap1
+# As ip tuntap: a user or group by name (getpwnam/getgrnam) as well as by number.
+NOGRP=$(id -gn nobody)
+check "tap add tapu --owner nobody --group $NOGRP" k tap add tapu --owner nobody --group "$NOGRP"
+check_eq "kernel: tapu's user and group" "$(ipd tapu | jq -c '.[0].linkinfo.info_data | [.user, .group]')" "[\"nobody\",\"$NOGRP\"]"
+check_eq "tap show: tapu's owner by number" "$(k -j tap show tapu | jq -r '.[0].owner')" "$(id -u nobody)"
+check_fail "tap add --owner: no such user, status 255" 255 \
+	'^kavmctl: tap add: --owner: no user named "kavm-no-such-user"$' k tap add tapx --owner kavm-no-such-user
+check_fail "tap add --group: no such group, status 255" 255 \
+	'^kavmctl: tap add: --group: no group named "kavm-no-such-grp"$' k tap add tapx --group kavm-no-such-grp
+check_fail "tap add --owner without a value, status 255" 255 '^kavmctl: tap add: --owner needs a user$' \
+	k tap add tapx --owner
+check_no_link "no tapx after the usage errors" "$NS" tapx
+check "tap del tapu" k tap del tapu
 expect_err "tap add duplicate" \
 	"kavmctl: tap tap0: add: File exists: a device with that name already exists" k tap add tap0
 expect_err "tap add over a bridge's name" \
@@ -145,6 +164,11 @@ check_eq "tap show -j owner/vnet_hdr/multi_queue/persist of tap0" \
 check_eq "tap show -j of tapm matches the kernel" \
 	"$(jq -c '.[] | select(.ifname == "tapm") | [.multi_queue, .vnet_hdr, .persist]' <<<"$tj")" \
 	"$(ipd tapm | jq -c '.[0].linkinfo.info_data | [.multi_queue, .vnet_hdr, .persist]')"
+check_eq "tap show: a single-queue tap has its one queue, held or not" \
+	"$(jq -c '.[] | select(.ifname == "tap0") | .queues' <<<"$tj")" 1
+check_match "tap show text: queues 1 for tap0" "$(k tap show tap0)" ' queues 1$'
+check_eq "tap show: a multi-queue tap counts the queues attached (none)" \
+	"$(jq -c '.[] | select(.ifname == "tapm") | .queues' <<<"$tj")" 0
 same_facts "tap show: text and JSON agree" tap show
 
 # ---- link attach/detach
@@ -189,9 +213,12 @@ same_facts "bridge show: text and JSON agree" bridge show
 same_facts "bridge show -s: text and JSON agree" -s bridge show
 check "link detach tap1" k link detach tap1
 check_eq "kernel: tap1 has no master" "$(ipd tap1 | jq -r '.[0].master')" null
-expect_err "detach a device without master" \
-	"kavmctl: link tap1: detach: Transport endpoint is not connected: tap1 is not attached to a bridge" \
-	k link detach tap1
+# Like attach (and ip link set nomaster): a device with no master is detached already.
+out=$(k link detach tap1 2>&1)
+check_eq "detach a device without master: done already, status 0, silent" "$?:$out" "0:"
+out=$(k link set tap1 nomaster 2>&1)
+check_eq "link set nomaster without master: status 0, silent" "$?:$out" "0:"
+check_eq "kernel: tap1 still has no master" "$(ipd tap1 | jq -r '.[0].master')" null
 expect_err "detach a missing device" "kavmctl: link nodev: detach: No such device: no device named nodev" \
 	k link detach nodev
 
@@ -204,16 +231,55 @@ check_eq "kernel: br0 mtu" "$(ipd br0 | jq -r '.[0].mtu')" 1400
 check_eq "kernel: br0 address" "$(ipd br0 | jq -r '.[0].address')" 02:11:22:33:44:55
 check "link set tap0 down" k link set tap0 down
 check_match "kernel: tap0 not UP" "$(ipd tap0 | jq -r '.[0].flags | join(",")')" '^([^U]|U[^P])*$'
+# ip's grammar: "dev DEV" anywhere, master/nomaster.
+check "link set dev tap0 mtu 1300" k link set dev tap0 mtu 1300
+check_eq "kernel: tap0 mtu 1300" "$(ipd tap0 | jq -r '.[0].mtu')" 1300
+check "link set up dev tap1 (dev after the keys)" k link set up dev tap1
+check_match "kernel: tap1 UP" "$(ipd tap1 | jq -r '.[0].flags | join(",")')" '(^|,)UP(,|$)'
+check "link set tap1 master br0" k link set tap1 master br0
+check_eq "kernel: tap1's master is br0" "$(ipd tap1 | jq -r '.[0].master')" br0
+check "link set dev tap1 nomaster down" k link set dev tap1 nomaster down
+check_eq "kernel: tap1 has no master again" "$(ipd tap1 | jq -r '.[0].master')" null
+check_match "kernel: tap1 down again" "$(ipd tap1 | jq -r '.[0].flags | join(",")')" '^([^U]|U[^P])*$'
+expect_err "link set master: a missing bridge" \
+	"kavmctl: link tap1: set master nobr: No such device: no device named nobr" \
+	k link set tap1 master nobr
+expect_err "link set master: another master already" \
+	"kavmctl: link tap0: set master br1: Device or resource busy: tap0 is already attached to br0" \
+	k link set tap0 master br1
+check_fail "link set dev without DEV: status 255" 255 '^kavmctl: link set: dev needs DEV$' k link set dev
+check_fail "link set, two DEVs: status 255" 255 '^kavmctl: link set: a second DEV "tap1" after "tap0"$' \
+	k link set dev tap0 dev tap1 up
+check_fail "link set, only DEV: status 255" 255 '^kavmctl: link set: needs DEV and what to set$' \
+	k link set tap0
+check_fail "link set: a usage error anywhere..." 255 '^kavmctl: link set: mtu "abc" is not a number$' \
+	k link set tap0 mtu 1280 mtu abc
+check_eq "... changes nothing" "$(ipd tap0 | jq -r '.[0].mtu')" 1300
+check_eq "link show dev DEV" "$(k -j link show dev tap0 | jq -r '.[0].ifname')" tap0
 expect_err "mtu below the minimum (kernel extack)" \
 	"kavmctl: link tap0: set mtu 10: Invalid argument: mtu less than device minimum" \
 	k link set tap0 mtu 10
 expect_err "set on a missing device" "kavmctl: link nodev: set up: No such device: no device named nodev" \
 	k link set nodev up
-check_fail "malformed MAC is a usage error" 1 '^kavmctl: link set: address "02:11:22" is not aa:bb:cc:dd:ee:ff$' \
+check_fail "malformed MAC is a usage error" 255 '^kavmctl: link set: address "02:11:22" is not aa:bb:cc:dd:ee:ff$' \
 	k link set tap0 address 02:11:22
-check_fail "unknown attribute is a usage error" 1 '^kavmctl: link set: unknown attribute "color"$' \
+# One MAC parser (include/kavm/mac.h) for link set, fdb and switch, as ip takes them.
+check "link set address with one-digit octets" k link set tap0 address 2:11:22:33:44:5
+check_eq "kernel: tap0 address" "$(ipd tap0 | jq -r '.[0].address')" 02:11:22:33:44:05
+check_fail "a MAC with signs is a usage error" 255 \
+	'^kavmctl: link set: address "\+2:\+0:\+0:\+0:\+0:\+1" is not aa:bb:cc:dd:ee:ff$' \
+	k link set tap0 address +2:+0:+0:+0:+0:+1
+check_fail "fdb add, bad MAC: says which, status 255" 255 '^kavmctl: fdb add: MAC "zz" is not aa:bb:cc:dd:ee:ff$' \
+	k fdb add nosw zz tap1
+check_fail "fdb del, bad MAC: says which, status 255" 255 '^kavmctl: fdb del: MAC "1:2:3" is not aa:bb:cc:dd:ee:ff$' \
+	k fdb del nosw 1:2:3
+check_fail "switch attach --mac, bad MAC: status 255" 255 \
+	'^kavmctl: switch attach: --mac "02:00:00:00:00:0g" is not aa:bb:cc:dd:ee:ff$' \
+	k switch attach nosw tap1 --mac 02:00:00:00:00:0g
+check_fail "unknown attribute is a usage error" 255 '^kavmctl: link set: unknown attribute "color"$' \
 	k link set tap0 color red
-expect_err "link show missing" "kavmctl: link nodev: show: No such device" k link show nodev
+expect_err "link show missing" "kavmctl: link nodev: show: No such device: no device named nodev" \
+	k link show nodev
 
 # ---- link show against ip, and counters
 # Five UDP datagrams through lo (bash's /dev/udp: no ping on the build host).
@@ -224,14 +290,37 @@ check_eq "link show -j = ip -j -d link show (index, name, kind, mtu, address, ma
 	"$(ipd | jq -S -c '[.[] | {ifindex, ifname, mtu, address, operstate,
 		admin: (if (.flags | index("UP")) then "up" else "down" end),
 		kind: (.linkinfo.info_kind // null), master: (.master // null)}]')"
-check_eq "link show -s -j lo counters = ip -s" \
-	"$(jq -c '.[] | select(.ifname == "lo") | .stats64 | [.rx_packets, .rx_bytes, .tx_packets, .tx_bytes]' <<<"$kj")" \
-	"$(ip -n "$NS" -s -j link show lo | jq -c '.[0].stats64 | [.rx.packets, .rx.bytes, .tx.packets, .tx.bytes]')"
+# ip's layout (stats64.rx/.tx objects), so one jq filter reads both.
+F='.[] | select(.ifname == "lo") | .stats64 | {rx: (.rx | {bytes, packets, errors, dropped}),
+	tx: (.tx | {bytes, packets, errors, dropped})}'
+check_eq "link show -s -j: ip's stats64.rx/.tx, lo's counters = ip -s -j's" \
+	"$(jq -c "$F" <<<"$kj")" "$(ip -n "$NS" -s -j link show lo | jq -c "$F")"
+check_eq "link show -s -j: rx and tx keys in ip's order" \
+	"$(jq -c '.[] | select(.ifname == "lo") | .stats64 | [keys_unsorted, (.rx | keys_unsorted)]' <<<"$kj")" \
+	'[["rx","tx"],["bytes","packets","errors","dropped"]]'
 check_match "lo really counted the pings" \
-	"$(jq -r '.[] | select(.ifname == "lo") | .stats64.rx_packets' <<<"$kj")" '^([5-9]|[1-9][0-9]+)$'
+	"$(jq -r '.[] | select(.ifname == "lo") | .stats64.rx.packets' <<<"$kj")" '^([5-9]|[1-9][0-9]+)$'
 same_facts "link show: text and JSON agree" link show
 same_facts "link show -s: text and JSON agree" -s link show
 same_facts "link show DEV: text and JSON agree" link show tap0
+
+# -br: ip -br link's columns (name, state, address, flags), text and JSON.
+check_eq "-br link show = ip -br link show" "$(k -br link show)" "$(ip -n "$NS" -br link show)"
+check_eq "-br -j link show = ip -br -j link show" "$(k -br -j link show | jq -S -c .)" \
+	"$(ip -n "$NS" -br -j link show | jq -S -c .)"
+check_eq "-br bridge show: ip -br's lines of the bridges" "$(k -br bridge show)" \
+	"$(ip -n "$NS" -br link show type bridge)"
+check_eq "-br tap show: ip -br's line of tap0" "$(k -br tap show tap0)" "$(ip -n "$NS" -br link show tap0)"
+check_match "-br: a device up without carrier is NO-CARRIER, as ip" "$(k -br link show br0)" '<NO-CARRIER,'
+# -d: link show adds what bridge show / tap show print for their kind.
+check_eq "-d link show DEV (a tap) = tap show DEV" "$(k -d -j link show tap0 | jq -S -c .)" \
+	"$(k -j tap show tap0 | jq -S -c .)"
+check_eq "-d link show DEV (a bridge) = bridge show DEV" "$(k -d -j link show br0 | jq -S -c .)" \
+	"$(k -j bridge show br0 | jq -S -c .)"
+check_eq "-d -s link show lo: just the counters more" "$(k -d -s -j link show lo | jq -c '.[0] | keys')" \
+	"$(k -s -j link show lo | jq -c '.[0] | keys')"
+same_facts "-d link show: text and JSON agree" -d link show
+check_fail "-d: not after the command (as ip)" 255 '^kavmctl: link show: unexpected "-d"$' k link show lo -d
 
 # ---- deleting
 check "tap del tap0 (enslaved)" k tap del tap0
@@ -247,7 +336,10 @@ expect_err "-n with a missing namespace" "kavmctl: netns kavm-no-such-ns: No suc
 	"$K" -n kavm-no-such-ns link show
 check_match "show accepts -s after the command" "$(k link show -s lo)" 'rx_packets [0-9]+'
 check_eq "show accepts -j after the command" "$(k link show lo -j | jq -r '.[0].ifname')" lo
-expect_err "tap show missing" "kavmctl: tap notap: show: No such device" k tap show notap
+expect_err "tap show missing" "kavmctl: tap notap: show: No such device: no device named notap" \
+	k tap show notap
+expect_err "tap show of a bridge, as tap del says" "kavmctl: tap br1: show: Wrong medium type: br1 is not a tap" \
+	k tap show br1
 
 # ---- switch pins: "ip netns exec" gives kavmctl a private /sys (and bpffs) that
 # dies with it; a switch "made" there would vanish. -n keeps the host's bpffs.
@@ -272,10 +364,89 @@ out=$(ip netns exec "$NS" "$K" fdb show "$SW" 2>&1)
 check_eq "ip netns exec: fdb show refused" "$?:$out" "1:kavmctl: switch $SW: $PRIVATE"
 check "-n: switch del" k switch del "$SW"
 
-# ---- usage and exit codes
-check_fail "unknown object: status 2, says so" 2 '^kavmctl: unknown object "nosuchobject"; try "kavmctl -h"$' k nosuchobject
-check_fail "unknown bridge command: status 1, says so" 1 '^kavmctl: bridge: unknown command "frob"$' k bridge frob
-check_match "help prints every object's grammar" "$(k help)" 'kavmctl link attach DEV --bridge BRIDGE'
-check_match "bridge usage on a usage error" "$(k bridge add 2>&1)" 'kavmctl bridge del NAME'
+# ---- global options, spelled as ip takes them (-j, -json, --json, ...)
+for o in -j -json --json -js; do
+	check_eq "$o before the object" "$(k "$o" link show lo | jq -r '.[0].ifname')" lo
+done
+check_match "-statistics" "$(k -statistics link show lo)" 'rx_packets [0-9]+'
+check_eq "-netns NAME" "$("$K" -netns "$NS" -j link show lo | jq -r '.[0].ifname')" lo
+check_fail "unknown option: status 255, says so" 255 '^kavmctl: unknown option "-foo"; try "kavmctl -h"$' \
+	"$K" -foo link show
+check_fail "-n without NETNS: status 255" 255 '^kavmctl: option "-n" needs an argument$' "$K" -n
+ver=$("$K" -V)
+check_eq "-V: status 0" "$?" 0
+check_match "-V: kavmctl, kavm, libnl and libbpf versions" "$ver" \
+	'^kavmctl utility, kavm-[0-9][0-9.]*, libnl [0-9][0-9.]*, libbpf v?[0-9][0-9.]*$'
+check_eq "-Version is -V" "$("$K" -Version)" "$ver"
+pj=$(k -j -p link show lo)
+check_eq "-j -p: the same JSON as -j" "$(jq -c . <<<"$pj")" "$(k -j link show lo | jq -c .)"
+check_match "-j -p: one key a line, indented" "$pj" '^        "ifname": "lo",$'
+check_match "-j -p: an empty array stays []" "$(k -j -p bridge show br1)" '^        "ports": \[\],?$'
+# An interface name may hold '"', ',', '{': structure only outside strings.
+check "bridge add a name with JSON's punctuation" k bridge add 'b,"{[\'
+check_eq "-j -p: such a name comes back whole" \
+	"$(k -j -p bridge show 'b,"{[\' | jq -r '.[0].ifname')" 'b,"{[\'
+check "bridge del it" k bridge del 'b,"{[\'
+check_eq "-p without -j: text as without it" "$(k -p link show lo)" "$(k link show lo)"
+
+# ---- -batch FILE [-force]: one command a line, as ip -batch
+B=$(mktemp)
+at_exit rm -f "$B"
+cat >"$B" <<'EOT'
+# a comment line, then a blank one
+
+bridge add bb0 stp off   # a comment after a command
+tap add bt0
+link attach "bt0" --bridge 'bb0'
+link set bt0 up
+EOT
+check "-batch: every line runs" k -batch "$B"
+check_eq "-batch: bt0 on bb0, up" "$(ipd bt0 | jq -r '.[0] | "\(.master) \(.flags | index("UP") != null)"')" "bb0 true"
+printf 'tap add bt1\nlink set nodev up\ntap add bt2\n' >"$B"
+out=$(k -batch "$B" 2>&1)
+check_eq "-batch: a failed line stops it, status 1, its error then FILE:LINE" "$?:$out" \
+	"1:kavmctl: link nodev: set up: No such device: no device named nodev
+kavmctl: Command failed $B:2"
+check_eq "-batch: line 1 ran" "$(ipd bt1 | jq -r '.[0].ifname')" bt1
+check_no_link "-batch: nothing after the failed line ran" "$NS" bt2
+printf 'tap del bt1\nlink set nodev up\ntap add bt2\n' >"$B"
+check_fail "-batch -force: on past the failure, status 1" 1 "^kavmctl: Command failed $B:2\$" \
+	k -force -batch "$B"
+check_eq "-batch -force: the line after it ran" "$(ipd bt2 | jq -r '.[0].ifname')" bt2
+check_no_link "-batch -force: the line before it ran" "$NS" bt1
+printf 'link show lo\nlink frob\nlink set nodev up\n' >"$B"
+check_fail "-batch -force: a usage error makes it 255" 255 "^kavmctl: Command failed $B:2\$" \
+	k -force -batch "$B"
+check_eq "-batch: -j applies to every line, -s of a line to that line only" \
+	"$(printf 'link show lo -s\nlink show lo\n' | k -j -b - | jq -c '.[0].stats64 != null')" \
+	"$(printf 'true\nfalse')"
+check_fail "-batch: a missing file, status 1" 1 '^kavmctl: batch /nonexistent: No such file or directory$' \
+	k -batch /nonexistent
+check_fail "-batch: an unclosed quote is a usage error" 255 "^kavmctl: -:1: an unclosed quote" \
+	k -batch - <<<'link show "lo'
+check_fail "-batch with an OBJECT too: status 255" 255 \
+	"^kavmctl: -batch $B: unexpected \"link\" \\(the commands are in the file\\)\$" k -batch "$B" link show
+check "-batch: clean up" k -batch - <<<$'tap del bt0\ntap del bt2\nbridge del bb0'
+check_no_link "-batch: bb0 deleted" "$NS" bb0
+
+# ---- usage and exit codes: as ip, 255 when the command line cannot run, 1 when it failed
+check_fail "bare kavmctl: status 255, the usage" 255 '^Usage: kavmctl \[ OPTIONS \] OBJECT' "$K"
+check_eq "bare kavmctl: nothing on stdout" "$("$K" 2>/dev/null)" ""
+bare=$("$K" 2>&1 >/dev/null)
+for g in 'kavmctl bridge del NAME' 'kavmctl tap add NAME' 'kavmctl link attach DEV' \
+	'kavmctl switch add NAME' 'kavmctl fdb add NAME MAC DEV'; do
+	check_match "bare kavmctl: \"$g\" on stderr" "$bare" "^$g"
+done
+check_fail "unknown object: status 255, says so" 255 '^kavmctl: unknown object "nosuchobject"; try "kavmctl -h"$' k nosuchobject
+check_fail "unknown bridge command: status 255, says so" 255 '^kavmctl: bridge: unknown command "frob"$' k bridge frob
+check_fail "link set without DEV: status 255" 255 '^kavmctl: link set: needs DEV and what to set$' k link set
+check_fail "switch add without NAME: status 255, says so" 255 '^kavmctl: switch add: missing NAME$' k switch add
+check_fail "switch add, bad --ageing: status 255" 255 '^kavmctl: switch add: --ageing: "soon" is not a number of seconds$' \
+	k switch add kt-x --ageing soon
+check_fail "fdb without NAME: status 255, says so" 255 '^kavmctl: fdb show: missing NAME$' k fdb show
+check_fail "switch usage error: the grammar on stderr" 255 '^kavmctl switch detach NAME' k switch attach
+check_eq "help: status 0, on stdout" "$(k help 2>/dev/null | grep -c '^kavmctl link attach DEV --bridge BRIDGE'):$?" "1:0"
+check_fail "bridge add without NAME: status 255, says so" 255 '^kavmctl: bridge add: missing NAME$' k bridge add
+check_fail "... then the bridge grammar" 255 '^kavmctl bridge del NAME$' k bridge add
 
 done_testing

@@ -124,16 +124,22 @@ static void print_ports(struct json_writer *jw, const struct kavm_link_info *v, 
 		printf("-");
 }
 
+void kavmctl_print_bridge_details(struct json_writer *jw, const struct kavm_link_info *v, int n,
+				  const struct kavm_link_info *br)
+{
+	kavmctl_print_onoff(jw, "stp", br->br.stp);
+	kavmctl_print_uint(jw, "forward_delay", br->br.forward_delay);
+	kavmctl_print_onoff(jw, "vlan_filtering", br->br.vlan_filtering);
+	print_ports(jw, v, n, br);
+}
+
 static void print_bridge(struct json_writer *jw, const struct kavm_link_info *v, int n,
 			 const struct kavm_link_info *br)
 {
 	if (jw)
 		jw_start_object(jw);
 	kavmctl_print_link_head(jw, br);
-	kavmctl_print_onoff(jw, "stp", br->br.stp);
-	kavmctl_print_uint(jw, "forward_delay", br->br.forward_delay);
-	kavmctl_print_onoff(jw, "vlan_filtering", br->br.vlan_filtering);
-	print_ports(jw, v, n, br);
+	kavmctl_print_bridge_details(jw, v, n, br);
 	if (kavmctl_stats)
 		kavmctl_print_link_stats(jw, br);
 	if (jw)
@@ -142,14 +148,15 @@ static void print_bridge(struct json_writer *jw, const struct kavm_link_info *v,
 		printf("\n");
 }
 
-static bool is_bridge(const struct kavm_link_info *li)
+bool kavmctl_is_bridge(const struct kavm_link_info *li)
 {
 	return !strcmp(li->kind, "bridge");
 }
 
 static int bridge_show(int argc, char **argv)
 {
-	static const struct kavmctl_show show = { "bridge", bridge_usage, is_bridge, print_bridge };
+	static const struct kavmctl_show show = { "bridge", bridge_usage, kavmctl_is_bridge,
+						  print_bridge };
 
 	return kavmctl_show_links(NULL, &show, argc, argv);
 }

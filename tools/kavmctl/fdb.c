@@ -8,8 +8,10 @@
 #include <kavm/bpf-switch.h>
 #include <kavm/compiler.h>
 #include <kavm/log.h>
+#include <kavm/mac.h>
 
 #include "kavmctl.h"
+#include "netutil.h"
 #include "switch-common.h"
 
 static void fdb_usage(void)
@@ -19,39 +21,34 @@ static void fdb_usage(void)
 	       "kavmctl fdb show NAME                  (-j JSON)\n");
 }
 
-static int do_add(struct bpf_switch *sw, int argc, char **argv)
-{
+/* What follows NAME, checked before the switch is opened. */
+struct fdb_args {
+	const char *mac_str; /* as typed, for messages */
 	uint8_t mac[6];
-	int ret;
+	const char *dev;
+};
 
-	if (argc != 2 || bpf_switch_parse_mac(argv[0], mac)) {
-		fdb_usage();
-		return -EINVAL;
-	}
-	ret = bpf_switch_fdb_add(sw, mac, argv[1]);
+static int do_add(struct bpf_switch *sw, const struct fdb_args *a)
+{
+	int ret = bpf_switch_fdb_add(sw, a->mac, a->dev);
+
 	if (ret == -ENOENT)
-		pr_err("switch %s: fdb add %s: %s is not a port of this switch", sw->name, argv[0],
-		       argv[1]);
+		pr_err("switch %s: fdb add %s: %s is not a port of this switch", sw->name,
+		       a->mac_str, a->dev);
 	else if (ret == -EINVAL)
-		pr_err("switch %s: fdb add %s: not a unicast MAC", sw->name, argv[0]);
+		pr_err("switch %s: fdb add %s: not a unicast MAC", sw->name, a->mac_str);
 	else if (ret)
-		pr_err("switch %s: fdb add %s dev %s: %s", sw->name, argv[0], argv[1],
+		pr_err("switch %s: fdb add %s dev %s: %s", sw->name, a->mac_str, a->dev,
 		       kavmctl_switch_strerror(ret));
 	return ret;
 }
 
-static int do_del(struct bpf_switch *sw, int argc, char **argv)
+static int do_del(struct bpf_switch *sw, const struct fdb_args *a)
 {
-	uint8_t mac[6];
-	int ret;
+	int ret = bpf_switch_fdb_del(sw, a->mac);
 
-	if (argc != 1 || bpf_switch_parse_mac(argv[0], mac)) {
-		fdb_usage();
-		return -EINVAL;
-	}
-	ret = bpf_switch_fdb_del(sw, mac);
 	if (ret)
-		pr_err("switch %s: fdb del %s: %s", sw->name, argv[0],
+		pr_err("switch %s: fdb del %s: %s", sw->name, a->mac_str,
 		       ret == -ENOENT ? "no such entry" : strerror(-ret));
 	return ret;
 }
@@ -79,16 +76,12 @@ static void print_entry(struct json_writer *jw, const struct bpf_switch_fdb_info
 	}
 }
 
-static int do_show(struct bpf_switch *sw, int argc, char **argv)
+static int do_show(struct bpf_switch *sw, const struct fdb_args *a)
 {
 	struct bpf_switch_fdb_info e[KAVM_SW_FDB_SIZE];
 	struct json_writer *jw;
 	int n, i;
 
-	if (argc) {
-		fdb_usage();
-		return -EINVAL;
-	}
 	n = bpf_switch_fdb(sw, e, ARRAY_SIZE(e));
 	if (n < 0) {
 		pr_err("switch %s: fdb: %s", sw->name, strerror(-n));
@@ -110,34 +103,50 @@ static int do_fdb(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
-		int (*fn)(struct bpf_switch *sw, int argc, char **argv);
+		int (*fn)(struct bpf_switch *sw, const struct fdb_args *a);
+		int nargs;	     /* after NAME */
+		const char *grammar; /* of the whole command */
 	} cmds[] = {
-		{ "add", do_add }, { "del", do_del }, { "show", do_show }, { "list", do_show }
+		{ "add", do_add, 2, "NAME MAC DEV" },
+		{ "del", do_del, 1, "NAME MAC" },
+		{ "show", do_show, 0, "NAME" },
+		{ "list", do_show, 0, "NAME" },
 	};
+	struct fdb_args a = {};
 	struct bpf_switch *sw;
 	bool kmod;
 	size_t i;
 	int ret;
 
-	if (argc < 2) {
-		fdb_usage();
-		return -EINVAL;
+	if (argc < 1)
+		return kavmctl_usage_err(fdb_usage, "fdb: missing COMMAND");
+	if (argc >= 2) {
+		ret = kavmctl_kmod_fdb(argc, argv, &kmod);
+		if (kmod)
+			return ret;
 	}
-	ret = kavmctl_kmod_fdb(argc, argv, &kmod);
-	if (kmod)
-		return ret;
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (kavmctl_matches(argv[0], cmds[i].name))
 			break;
-	if (i == ARRAY_SIZE(cmds)) {
-		pr_err("fdb: unknown command \"%s\"", argv[0]);
-		fdb_usage();
-		return -EINVAL;
+	if (i == ARRAY_SIZE(cmds))
+		return kavmctl_usage_err(fdb_usage, "fdb: unknown command \"%s\"", argv[0]);
+	if (argc < 2)
+		return kavmctl_usage_err(fdb_usage, "fdb %s: missing NAME", cmds[i].name);
+	if (argc - 2 != cmds[i].nargs)
+		return kavmctl_usage_err(fdb_usage, "fdb %s: expected %s", cmds[i].name,
+					 cmds[i].grammar);
+	if (cmds[i].nargs) {
+		a.mac_str = argv[2];
+		if (mac_parse(a.mac_str, a.mac))
+			return kavmctl_usage_err(fdb_usage,
+						 "fdb %s: MAC \"%s\" is not aa:bb:cc:dd:ee:ff",
+						 cmds[i].name, a.mac_str);
+		a.dev = argc > 3 ? argv[3] : NULL;
 	}
 	ret = kavmctl_switch_open(argv[1], &sw);
 	if (ret)
 		return ret;
-	ret = cmds[i].fn(sw, argc - 2, argv + 2);
+	ret = cmds[i].fn(sw, &a);
 	bpf_switch_close(sw);
 	return ret;
 }

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <linux/if.h> /* IFF_LOWER_UP, IFF_DORMANT, IFF_ECHO: not in glibc's */
 
+#include <kavm/compiler.h>
 #include <kavm/log.h>
 
 #include "kavmctl.h"
@@ -55,7 +57,7 @@ int kavmctl_parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 }
 
 /* The usage callbacks print to stdout for `kavmctl help`; after an error they belong on stderr. */
-static void usage_to_stderr(void (*usage)(void))
+void kavmctl_usage_to_stderr(void (*usage)(void))
 {
 	int saved;
 
@@ -81,8 +83,8 @@ int kavmctl_usage_err(void (*usage)(void), const char *fmt, ...)
 	va_end(ap);
 	pr_err("%s", buf);
 	fputs("Usage:\n", stderr);
-	usage_to_stderr(usage);
-	return -EINVAL;
+	kavmctl_usage_to_stderr(usage);
+	return KAVMCTL_EUSAGE;
 }
 
 int kavmctl_show_flag(const char *arg)
@@ -144,19 +146,33 @@ void kavmctl_print_link_head(struct json_writer *jw, const struct kavm_link_info
 		print_str(jw, "master", li->master_name[0] ? li->master_name : "?");
 }
 
+/*
+ * One direction's counters: text "rx_bytes N ..." (the JSON path joined by
+ * '_'), JSON "rx": {"bytes": N, ...} in ip -j -s's layout and key order.
+ */
+static void print_dir_stats(struct json_writer *jw, const char *dir, const uint64_t v[4])
+{
+	static const char *const keys[] = { "bytes", "packets", "errors", "dropped" };
+	char key[32];
+	int i;
+
+	if (jw) {
+		jw_name(jw, dir);
+		jw_start_object(jw);
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(key, sizeof(key), "%s_%s", dir, keys[i]);
+		kavmctl_print_uint(jw, jw ? keys[i] : key, v[i]);
+	}
+	if (jw)
+		jw_end_object(jw);
+}
+
 void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_info *li)
 {
 	const struct kavm_link_stats *s = &li->stats;
-	const struct {
-		const char *key;
-		uint64_t v;
-	} c[] = {
-		{ "rx_bytes", s->rx_bytes },   { "rx_packets", s->rx_packets },
-		{ "rx_errors", s->rx_errors }, { "rx_dropped", s->rx_dropped },
-		{ "tx_bytes", s->tx_bytes },   { "tx_packets", s->tx_packets },
-		{ "tx_errors", s->tx_errors }, { "tx_dropped", s->tx_dropped },
-	};
-	size_t i;
+	const uint64_t rx[4] = { s->rx_bytes, s->rx_packets, s->rx_errors, s->rx_dropped };
+	const uint64_t tx[4] = { s->tx_bytes, s->tx_packets, s->tx_errors, s->tx_dropped };
 
 	if (!li->has_stats)
 		return;
@@ -166,14 +182,94 @@ void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_inf
 	} else {
 		printf("\n   ");
 	}
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
-		kavmctl_print_uint(jw, c[i].key, c[i].v);
+	print_dir_stats(jw, "rx", rx);
+	print_dir_stats(jw, "tx", tx);
 	if (jw)
 		jw_end_object(jw);
 }
 
+/* IFF_* names in ip's order; IFF_RUNNING is shown as NO-CARRIER when missing. */
+static const struct {
+	unsigned int flag;
+	const char *name;
+} link_flags[] = {
+	{ IFF_LOOPBACK, "LOOPBACK" },
+	{ IFF_BROADCAST, "BROADCAST" },
+	{ IFF_POINTOPOINT, "POINTOPOINT" },
+	{ IFF_MULTICAST, "MULTICAST" },
+	{ IFF_NOARP, "NOARP" },
+	{ IFF_ALLMULTI, "ALLMULTI" },
+	{ IFF_PROMISC, "PROMISC" },
+	{ IFF_MASTER, "MASTER" },
+	{ IFF_SLAVE, "SLAVE" },
+	{ IFF_DEBUG, "DEBUG" },
+	{ IFF_DYNAMIC, "DYNAMIC" },
+	{ IFF_AUTOMEDIA, "AUTOMEDIA" },
+	{ IFF_PORTSEL, "PORTSEL" },
+	{ IFF_NOTRAILERS, "NOTRAILERS" },
+	{ IFF_UP, "UP" },
+	{ IFF_LOWER_UP, "LOWER_UP" },
+	{ IFF_DORMANT, "DORMANT" },
+	{ IFF_ECHO, "ECHO" },
+};
+
+static void print_flag(struct json_writer *jw, const char *name, int *count)
+{
+	if (jw)
+		jw_string(jw, name);
+	else
+		printf("%s%s", (*count)++ ? "," : "", name);
+}
+
+static void print_link_flags(struct json_writer *jw, unsigned int flags)
+{
+	int count = 0;
+	size_t i;
+
+	if (jw) {
+		jw_name(jw, "flags");
+		jw_start_array(jw);
+	} else {
+		printf("<");
+	}
+	if ((flags & IFF_UP) && !(flags & IFF_RUNNING))
+		print_flag(jw, "NO-CARRIER", &count);
+	for (i = 0; i < ARRAY_SIZE(link_flags); i++)
+		if (flags & link_flags[i].flag)
+			print_flag(jw, link_flags[i].name, &count);
+	if (jw)
+		jw_end_array(jw);
+	else
+		printf("> ");
+}
+
+/* -br: ip -br link's columns, name, operstate, address, flags; JSON the same keys. */
+static void print_link_brief(struct json_writer *jw, const struct kavm_link_info *li)
+{
+	const char *state = kavm_rtnl_operstate_str(li->operstate);
+	char addr[3 * sizeof(li->addr)];
+
+	kavm_rtnl_format_addr(li->addr, li->addr_len, addr, sizeof(addr));
+	if (jw) {
+		jw_start_object(jw);
+		jw_string_field(jw, "ifname", li->name);
+		jw_string_field(jw, "operstate", state);
+		if (li->addr_len)
+			jw_string_field(jw, "address", addr);
+	} else {
+		printf("%-16s %-14s ", li->name, state);
+		if (li->addr_len)
+			printf("%s ", addr);
+	}
+	print_link_flags(jw, li->flags);
+	if (jw)
+		jw_end_object(jw);
+	else
+		printf("\n");
+}
+
 static void show_rows(const struct kavmctl_show *s, const struct kavm_link_info *v, int n,
-		      const char *name, int *found)
+		      const char *name)
 {
 	struct json_writer *jw = kavmctl_json_begin();
 	int i;
@@ -183,8 +279,10 @@ static void show_rows(const struct kavmctl_show *s, const struct kavm_link_info 
 	for (i = 0; i < n; i++) {
 		if (!s->match(&v[i]) || (name && strcmp(name, v[i].name)))
 			continue;
-		s->print(jw, v, n, &v[i]);
-		(*found)++;
+		if (kavmctl_brief)
+			print_link_brief(jw, &v[i]);
+		else
+			s->print(jw, v, n, &v[i]);
 	}
 	if (jw) {
 		jw_end_array(jw);
@@ -192,16 +290,38 @@ static void show_rows(const struct kavmctl_show *s, const struct kavm_link_info 
 	}
 }
 
+/* "show NAME" of a NAME it will not show: the cause del gives for the same NAME. */
+static int check_shown(const struct kavmctl_show *s, const struct kavm_link_info *v, int n,
+		       const char *name)
+{
+	int i;
+
+	for (i = 0; i < n && strcmp(name, v[i].name); i++)
+		;
+	if (i < n && s->match(&v[i]))
+		return 0;
+	if (i < n) {
+		pr_err("%s %s: show: %s: %s is not a %s", s->object, name, strerror(EMEDIUMTYPE),
+		       name, s->object);
+		return -EMEDIUMTYPE;
+	}
+	pr_err("%s %s: show: %s: no device named %s", s->object, name, strerror(ENODEV), name);
+	return -ENODEV;
+}
+
 static int show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int argc, char **argv)
 {
 	struct kavm_link_info *v = NULL;
 	const char *name = NULL;
-	int i, n, found = 0;
+	int i, n, ret = 0;
 	char what[64];
 
 	for (i = 0; i < argc; i++) {
 		if (kavmctl_show_flag(argv[i]))
 			continue;
+		/* ip's "show dev DEV" */
+		if (!strcmp(argv[i], "dev") && i + 1 < argc)
+			i++;
 		if (name)
 			return kavmctl_usage_err(s->usage, "%s show: unexpected \"%s\"", s->object,
 						 argv[i]);
@@ -212,13 +332,12 @@ static int show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int arg
 		snprintf(what, sizeof(what), "%s: show", s->object);
 		return kavmctl_net_err(r, n, what);
 	}
-	show_rows(s, v, n, name, &found);
+	if (name)
+		ret = check_shown(s, v, n, name);
+	if (!ret)
+		show_rows(s, v, n, name);
 	free(v);
-	if (name && !found) {
-		snprintf(what, sizeof(what), "%s %s: show", s->object, name);
-		return kavmctl_net_err(NULL, -ENODEV, what);
-	}
-	return 0;
+	return ret;
 }
 
 int kavmctl_show_links(struct kavm_rtnl *r, const struct kavmctl_show *s, int argc, char **argv)

@@ -17,9 +17,11 @@ int kavmctl_rtnl_open(struct kavm_rtnl **r);
 int kavmctl_parse_onoff(const char *s);
 /* A decimal number in [min, max] into *out, else -EINVAL. */
 int kavmctl_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
-/* Print a usage error, then the object's grammar; returns -EINVAL. */
+/* Print a usage error, then the object's grammar on stderr; returns KAVMCTL_EUSAGE. */
 int kavmctl_usage_err(void (*usage)(void), const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Run a usage callback (it prints to stdout, for `help`) with its output on stderr. */
+void kavmctl_usage_to_stderr(void (*usage)(void));
 /* Consume "-s"/"-j" among a show command's arguments; 1 if ARG was one. */
 int kavmctl_show_flag(const char *arg);
 
@@ -28,8 +30,18 @@ int kavmctl_show_flag(const char *arg);
  * keys in JSON: ifindex, ifname, kind, admin, operstate, mtu, address, master.
  */
 void kavmctl_print_link_head(struct json_writer *jw, const struct kavm_link_info *li);
-/* With -s: the 64-bit counters (text: a second indented line; JSON: "stats64"). */
+/*
+ * With -s: the 64-bit counters; text: a second indented line of rx_bytes N
+ * ..., JSON: "stats64": {"rx": {"bytes": N, ...}, "tx": {...}} as ip -j -s.
+ */
 void kavmctl_print_link_stats(struct json_writer *jw, const struct kavm_link_info *li);
+/* A bridge's own facts (stp, forward_delay, vlan_filtering, ports from the dump V). */
+bool kavmctl_is_bridge(const struct kavm_link_info *li);
+void kavmctl_print_bridge_details(struct json_writer *jw, const struct kavm_link_info *v, int n,
+				  const struct kavm_link_info *br);
+/* A tap's own facts (owner, vnet_hdr, multi_queue, persist, queues). */
+bool kavmctl_is_tap(const struct kavm_link_info *li);
+void kavmctl_print_tap_details(struct json_writer *jw, const struct kavm_link_info *li);
 /* "key on|off" in text, a JSON bool. */
 void kavmctl_print_onoff(struct json_writer *jw, const char *key, bool v);
 void kavmctl_print_uint(struct json_writer *jw, const char *key, uint64_t v);

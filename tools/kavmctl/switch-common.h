@@ -8,6 +8,8 @@
 #include <kavm/bpf-switch.h>
 #include <kavm/json.h>
 
+/* The switch object's grammar lines. */
+void kavmctl_switch_usage(void);
 /* A message for the user, for errors of the bpf_switch_*() calls. */
 const char *kavmctl_switch_strerror(int err);
 /*

@@ -10,6 +10,7 @@
 #include <kavm/log.h>
 
 #include "kavmctl.h"
+#include "netutil.h"
 #include "switch-common.h"
 
 struct show_ctx {
@@ -146,10 +147,9 @@ int kavmctl_switch_show(int argc, char **argv)
 	struct show_ctx ctx = {};
 	int ret = 0;
 
-	if (argc > 1) {
-		pr_err("switch show: too many arguments");
-		return -EINVAL;
-	}
+	if (argc > 1)
+		return kavmctl_usage_err(kavmctl_switch_usage, "switch show: unexpected \"%s\"",
+					 argv[1]);
 	/* A private bpffs would list nothing, or switches that are not the host's. */
 	if (argc == 0) {
 		ret = kavmctl_switch_pins_ok("show");

@@ -8,15 +8,17 @@
 #include <kavm/bpf-switch.h>
 #include <kavm/compiler.h>
 #include <kavm/log.h>
+#include <kavm/mac.h>
 
 #include "kavmctl.h"
+#include "netutil.h"
 #include "switch-common.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define KAVM_SW_MAX_PORTS_STR STR(KAVM_SW_MAX_PORTS)
 
-static void switch_usage(void)
+void kavmctl_switch_usage(void)
 {
 	printf("kavmctl switch add NAME [--engine bpf|kmod] [--xdp] [--ageing SECONDS]\n"
 	       "kavmctl switch del NAME [--force]      (--force: only the pins, netns gone)\n"
@@ -75,27 +77,30 @@ static int do_add(int argc, char **argv)
 	const char *name;
 	int ret;
 
-	if (argc < 1) {
-		switch_usage();
-		return -EINVAL;
-	}
+	if (argc < 1)
+		return kavmctl_usage_err(kavmctl_switch_usage, "switch add: missing NAME");
 	name = argv[0];
 	for (argc--, argv++; argc > 0; argc--, argv++) {
 		if (!strcmp(*argv, "--xdp")) {
 			o.xdp = true;
-		} else if (!strcmp(*argv, "--ageing") && argc > 1) {
+		} else if (!strcmp(*argv, "--ageing")) {
 			char *end;
-			double s = strtod(argv[1], &end);
+			double s;
 
-			if (*end || s <= 0) {
-				pr_err("switch %s: bad ageing time \"%s\"", name, argv[1]);
-				return -EINVAL;
-			}
+			if (argc < 2)
+				return kavmctl_usage_err(kavmctl_switch_usage,
+							 "switch add: --ageing needs SECONDS");
+			s = strtod(argv[1], &end);
+			if (!*argv[1] || *end || !(s > 0 && s < 1e9))
+				return kavmctl_usage_err(
+					kavmctl_switch_usage,
+					"switch add: --ageing: \"%s\" is not a number of seconds",
+					argv[1]);
 			o.ageing_ns = (uint64_t)(s * 1e9);
 			argc--, argv++;
 		} else {
-			pr_err("switch add: unknown argument \"%s\"", *argv);
-			return -EINVAL;
+			return kavmctl_usage_err(kavmctl_switch_usage,
+						 "switch add: unknown argument \"%s\"", *argv);
 		}
 	}
 	ret = bpf_switch_create(name, &o);
@@ -112,10 +117,9 @@ static int do_del(int argc, char **argv)
 	bool force = argc == 2 && !strcmp(argv[1], "--force");
 	int ret;
 
-	if (argc != 1 && !force) {
-		switch_usage();
-		return -EINVAL;
-	}
+	if (argc != 1 && !force)
+		return kavmctl_usage_err(kavmctl_switch_usage,
+					 "switch del: expected NAME [--force]");
 	ret = kavmctl_switch_pins_ok(argv[0]);
 	if (ret)
 		return ret;
@@ -133,22 +137,25 @@ static int parse_port_opts(int argc, char **argv, struct bpf_switch_port_opts *o
 			o->uplink = true;
 		} else if (!strcmp(*argv, "--no-spoof")) {
 			o->no_spoof = true;
-		} else if (!strcmp(*argv, "--mac") && argc > 1) {
-			if (bpf_switch_parse_mac(argv[1], o->mac)) {
-				pr_err("switch attach: bad MAC \"%s\"", argv[1]);
-				return -EINVAL;
-			}
+		} else if (!strcmp(*argv, "--mac")) {
+			if (argc < 2)
+				return kavmctl_usage_err(kavmctl_switch_usage,
+							 "switch attach: --mac needs MAC");
+			if (mac_parse(argv[1], o->mac))
+				return kavmctl_usage_err(
+					kavmctl_switch_usage,
+					"switch attach: --mac \"%s\" is not aa:bb:cc:dd:ee:ff",
+					argv[1]);
 			o->has_mac = true;
 			argc--, argv++;
 		} else {
-			pr_err("switch attach: unknown argument \"%s\"", *argv);
-			return -EINVAL;
+			return kavmctl_usage_err(kavmctl_switch_usage,
+						 "switch attach: unknown argument \"%s\"", *argv);
 		}
 	}
-	if (o->no_spoof && !o->has_mac) {
-		pr_err("switch attach: --no-spoof needs --mac MAC");
-		return -EINVAL;
-	}
+	if (o->no_spoof && !o->has_mac)
+		return kavmctl_usage_err(kavmctl_switch_usage,
+					 "switch attach: --no-spoof needs --mac MAC");
 	return 0;
 }
 
@@ -183,10 +190,8 @@ static int do_attach(int argc, char **argv)
 	struct bpf_switch *sw;
 	int ret;
 
-	if (argc < 2) {
-		switch_usage();
-		return -EINVAL;
-	}
+	if (argc < 2)
+		return kavmctl_usage_err(kavmctl_switch_usage, "switch attach: needs NAME and DEV");
 	ret = parse_port_opts(argc - 2, argv + 2, &o);
 	if (ret)
 		return ret;
@@ -211,10 +216,9 @@ static int do_detach(int argc, char **argv)
 	struct bpf_switch *sw;
 	int ret;
 
-	if (argc != 2) {
-		switch_usage();
-		return -EINVAL;
-	}
+	if (argc != 2)
+		return kavmctl_usage_err(kavmctl_switch_usage,
+					 "switch detach: expected NAME and DEV");
 	ret = kavmctl_switch_open(argv[0], &sw);
 	if (ret)
 		return ret;
@@ -248,8 +252,6 @@ static int do_switch(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (kavmctl_matches(argv[0], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	pr_err("switch: unknown command \"%s\"", argv[0]);
-	switch_usage();
-	return -EINVAL;
+	return kavmctl_usage_err(kavmctl_switch_usage, "switch: unknown command \"%s\"", argv[0]);
 }
-KAVMCTL_CMD("switch", do_switch, switch_usage);
+KAVMCTL_CMD("switch", do_switch, kavmctl_switch_usage);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kavmctl tap: persistent tap devices (TUNSETIFF/TUNSETPERSIST), shown over rtnetlink. */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,7 @@
 
 static void tap_usage(void)
 {
-	printf("kavmctl tap add NAME [ --owner UID ] [ --group GID ] [ --multi-queue ] [ --vnet-hdr ]\n"
+	printf("kavmctl tap add NAME [ --owner USER ] [ --group GROUP ] [ --multi-queue ] [ --vnet-hdr ]\n"
 	       "                     [ --persist ]    (always persistent: it outlives kavmctl)\n"
 	       "kavmctl tap del NAME\n"
 	       "kavmctl tap show [ NAME ]\n");
@@ -27,10 +29,31 @@ struct tap_args {
 	long owner, group; /* -1: not set */
 };
 
+/* --owner USER / --group GROUP: a number, else a name, as ip tuntap takes them. */
+static int parse_id(const char *opt, const char *s, long *out)
+{
+	bool user = !strcmp(opt, "--owner");
+	struct passwd *pw;
+	struct group *gr;
+	unsigned long v;
+
+	if (!kavmctl_parse_uint(s, 0, 0xfffffffeUL, &v)) {
+		*out = (long)v;
+		return 0;
+	}
+	pw = user ? getpwnam(s) : NULL;
+	gr = user ? NULL : getgrnam(s);
+	if (pw || gr) {
+		*out = pw ? (long)pw->pw_uid : (long)gr->gr_gid;
+		return 0;
+	}
+	return kavmctl_usage_err(tap_usage, "tap add: %s: no %s named \"%s\"", opt,
+				 user ? "user" : "group", s);
+}
+
 static int parse_add(int argc, char **argv, struct tap_args *a)
 {
-	unsigned long v;
-	int i;
+	int i, ret;
 
 	*a = (struct tap_args){ .flags = TUN_CREATE | TUN_PERSIST, .owner = -1, .group = -1 };
 	for (i = 0; i < argc; i++) {
@@ -41,10 +64,14 @@ static int parse_add(int argc, char **argv, struct tap_args *a)
 		} else if (!strcmp(argv[i], "--persist")) {
 			/* the default: a tap made by a short-lived tool must persist */
 		} else if (!strcmp(argv[i], "--owner") || !strcmp(argv[i], "--group")) {
-			if (i + 1 >= argc || kavmctl_parse_uint(argv[i + 1], 0, 0xfffffffeUL, &v))
-				return kavmctl_usage_err(tap_usage, "tap add: %s needs a number",
-							 argv[i]);
-			*(argv[i][2] == 'o' ? &a->owner : &a->group) = (long)v;
+			if (i + 1 >= argc)
+				return kavmctl_usage_err(tap_usage, "tap add: %s needs a %s",
+							 argv[i],
+							 argv[i][2] == 'o' ? "user" : "group");
+			ret = parse_id(argv[i], argv[i + 1],
+				       argv[i][2] == 'o' ? &a->owner : &a->group);
+			if (ret)
+				return ret;
 			i++;
 		} else if (argv[i][0] == '-' || a->name) {
 			return kavmctl_usage_err(tap_usage, "tap add: unexpected \"%s\"", argv[i]);
@@ -136,17 +163,27 @@ static int tap_del(int argc, char **argv)
 	return ret;
 }
 
-static void print_tap(struct json_writer *jw, const struct kavm_link_info *li)
+void kavmctl_print_tap_details(struct json_writer *jw, const struct kavm_link_info *li)
 {
-	if (jw)
-		jw_start_object(jw);
-	kavmctl_print_link_head(jw, li);
 	if (li->tun.has_owner)
 		kavmctl_print_uint(jw, "owner", li->tun.owner);
 	kavmctl_print_onoff(jw, "vnet_hdr", li->tun.vnet_hdr);
 	kavmctl_print_onoff(jw, "multi_queue", li->tun.multi_queue);
 	kavmctl_print_onoff(jw, "persist", li->tun.persist);
-	kavmctl_print_uint(jw, "queues", li->tun.num_queues);
+	/*
+	 * The kernel counts the queues processes have attached, 0 for a
+	 * persistent tap no VM holds; a single-queue tap has its one queue
+	 * either way, a multi-queue one as many as are attached.
+	 */
+	kavmctl_print_uint(jw, "queues", li->tun.multi_queue ? li->tun.num_queues : 1);
+}
+
+static void print_tap(struct json_writer *jw, const struct kavm_link_info *li)
+{
+	if (jw)
+		jw_start_object(jw);
+	kavmctl_print_link_head(jw, li);
+	kavmctl_print_tap_details(jw, li);
 	if (kavmctl_stats)
 		kavmctl_print_link_stats(jw, li);
 	if (jw)
@@ -155,7 +192,7 @@ static void print_tap(struct json_writer *jw, const struct kavm_link_info *li)
 		printf("\n");
 }
 
-static bool is_tap(const struct kavm_link_info *li)
+bool kavmctl_is_tap(const struct kavm_link_info *li)
 {
 	return li->tun.present && li->tun.tap;
 }
@@ -168,7 +205,7 @@ static void print_tap_row(struct json_writer *jw, const struct kavm_link_info *a
 
 static int tap_show(int argc, char **argv)
 {
-	static const struct kavmctl_show show = { "tap", tap_usage, is_tap, print_tap_row };
+	static const struct kavmctl_show show = { "tap", tap_usage, kavmctl_is_tap, print_tap_row };
 
 	return kavmctl_show_links(NULL, &show, argc, argv);
 }

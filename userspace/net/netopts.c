@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <kavm/compiler.h>
+#include <kavm/mac.h>
 #include <kavm/net.h>
 
 static int opt_err(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
@@ -184,23 +185,6 @@ int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errle
 	return netdev_check_type(o, err, errlen);
 }
 
-static int mac_parse(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-	int i;
-
-	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-				      &b[4], &b[5], &tail) != 6)
-		return -EINVAL;
-	for (i = 0; i < 6; i++)
-		mac[i] = b[i];
-	/* A NIC address must be unicast and not all zero. */
-	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-		return -EINVAL;
-	return 0;
-}
-
 static int device_kv(void *opaque, char *k, char *v, char *err, size_t errlen)
 {
 	struct net_device_opts *o = opaque;
@@ -210,7 +194,7 @@ static int device_kv(void *opaque, char *k, char *v, char *err, size_t errlen)
 	if (!strcmp(k, "id"))
 		return opt_copy(o->id, sizeof(o->id), v, k, err, errlen);
 	if (!strcmp(k, "mac")) {
-		if (mac_parse(v, o->mac))
+		if (mac_parse(v, o->mac) || !mac_is_unicast(o->mac))
 			return opt_err(err, errlen, "mac: not a unicast address: %s", v);
 		o->has_mac = true;
 		return 0;
