@@ -27,6 +27,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@
 #include <kavm/rtnl.h>
 #include <kavm/virtio-net.h>
 #include <kavm/virtio.h>
+#include <kavm/virtqueue.h>
 
 #include "../harness.h"
 #include "../lib/virtio-driver.h"
@@ -801,6 +803,11 @@ static bool host_got_frame_since(uint64_t t)
 	return R.last_rx_ns > t;
 }
 
+static bool host_got_seq(uint64_t seq)
+{
+	return R.rx.next > seq;
+}
+
 static bool guest_got_frame_since(uint64_t t)
 {
 	return R.g.rx_last_ns > t;
@@ -1254,7 +1261,45 @@ TEST_TIMEOUT(eagain_backpressure_guest_rx, 60)
 	expect_no_leak();
 }
 
-#define RESETS 200
+#define RESETS 300
+
+/*
+ * 5a: the guest resets the device (from its vCPU thread) while it sends
+ * 100000 frames a second, then reuses the memory of the frames still out.
+ * The device must not send from them once the reset is done.
+ */
+TEST_TIMEOUT(guest_reset_under_tx, 60)
+{
+	struct rec rec = { 0 };
+	struct snap s;
+	unsigned int i;
+	int ms;
+
+	ASSERT_EQ(rig_setup(&(struct rig_opts){ 0 }), 0);
+	R.g.tx_rate = 100000;
+	R.g.tx_on = true;
+	host_pump(50);
+	for (i = 1; i <= RESETS; i++) {
+		uint64_t t = now_ns();
+
+		R.g.reset_req = i;
+		ASSERT_GE(host_pump_until(guest_reset_done, i, 2000), 0);
+		ms = host_pump_until(host_got_seq, R.g.reset_seq, 2000);
+		ASSERT_GE(ms, 0);
+		rec_add(&rec, (now_ns() - t + MS / 2) / MS);
+		host_pump(1 + i % 4);
+	}
+	ASSERT_EQ(drain_tx(), 0);
+	rig_stop();
+	snap_take(&s);
+	expect_tx_accounted(&s, "guest reset under TX");
+	printf("# guest reset under TX: %" PRIu64 " chains abandoned by the guest's resets\n",
+	       (uint64_t)R.g.tx_abandoned);
+	expect_healthy();
+	rec_print(&rec, "guest reset under TX");
+	rig_teardown();
+	expect_no_leak();
+}
 
 /*
  * 5b: the guest resets the device while the host sends: frames wait for the
@@ -1279,7 +1324,7 @@ TEST_TIMEOUT(guest_reset_under_rx, 60)
 		ms = host_pump_until(guest_got_frame_since, R.g.reset_ns, 2000);
 		ASSERT_GE(ms, 0);
 		rec_add(&rec, (now_ns() - t + MS / 2) / MS);
-		host_pump(2 + (i * 7) % 9);
+		host_pump(1 + i % 4);
 	}
 	ASSERT_EQ(drain_rx(), 0);
 	rig_stop();
@@ -1358,3 +1403,103 @@ TEST_TIMEOUT(teardown_with_frames_queued_both_ways, 60)
 	expect_no_leak();
 }
 
+/*
+ * The race guest_reset_under_tx meets by chance, made certain: a peer that,
+ * inside its receive of a guest frame, lets the vCPU reset the device and
+ * reuse the frame's memory, then reads the frame. The device hands the peer
+ * guest memory with its lock dropped; the reset returned at once, and the
+ * peer sent poison. The reset must not be done while a send reads a buffer.
+ */
+static struct {
+	struct vdrv d;
+	struct loop *loop;
+	struct net_client peer;
+	struct virtio_net *vn;
+	sem_t go, reset;
+	unsigned int frames;
+	struct ft_stream got;
+} P;
+
+static ssize_t racing_peer_receive(struct net_client *nc, const struct iovec *iov, int iovcnt)
+{
+	uint8_t frame[FT_MAX];
+	struct timespec ts;
+	size_t len;
+
+	if (P.frames++ == 0) {
+		sem_post(&P.go);
+		/* Give the reset its chance; a reset that waits for us makes this time out. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * MS;
+		ts.tv_sec += ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		sem_timedwait(&P.reset, &ts);
+	}
+	len = iov_to_buf(iov, iovcnt, 0, frame, sizeof(frame));
+	ft_check(&P.got, frame, len, G2H);
+	return len;
+}
+
+static const struct net_client_ops racing_peer_ops = {
+	.type = "racing-peer",
+	.receive_iov = racing_peer_receive,
+};
+
+/* The vCPU: reset, then reuse the memory of the TX frames still out. */
+static void *racing_vcpu(void *arg)
+{
+	struct vdrv_queue *tx = &P.d.q[TXQ];
+	uint64_t out[VDRV_IND_MAX];
+	unsigned int n = 0, h, i;
+
+	sem_wait(&P.go);
+	for (h = 0; h < tx->size; h++)
+		for (i = 0; i < tx->chain_len[h] && n < ARRAY_SIZE(out); i++)
+			out[n++] = vdrv_buf_gpa(&P.d, TXQ, tx->chain[h][i]);
+	vdrv_reset(&P.d);
+	for (i = 0; i < n; i++)
+		memset(vdrv_ptr(&P.d, out[i], VDRV_BUF_SIZE), 0xa5, VDRV_BUF_SIZE);
+	sem_post(&P.reset);
+	return NULL;
+}
+
+TEST_TIMEOUT(reset_waits_for_the_frame_in_the_peer, 30)
+{
+	struct virtio_net_params p = { .mtu = 1500, .name = "vnet0" };
+	struct virtio_net_hdr_v1 hdr = { 0 };
+	uint8_t frame[FT_MAX];
+	struct vring_used *used;
+	pthread_t vcpu;
+	size_t len;
+
+	R.fds_before = fds_open();
+	ASSERT_EQ(sem_init(&P.go, 0, 0) || sem_init(&P.reset, 0, 0), 0);
+	ASSERT_EQ(loop_create(&P.loop), 0);
+	ASSERT_EQ(vdrv_init(&P.d, P.loop), 0);
+	ASSERT_EQ(net_client_init(&P.peer, &racing_peer_ops, "peer"), 0);
+	p.mem = &P.d.mem;
+	p.loop = P.loop;
+	p.backend = &P.peer;
+	memcpy(p.mac, guest_mac, 6);
+	ASSERT_EQ(virtio_net_init(&p, &P.vn), 0);
+	vdrv_attach(&P.d, virtio_net_vdev(P.vn));
+	ASSERT_EQ(vdrv_probe(&P.d, ~0ull, QSIZE), 0);
+	len = ft_make(frame, 0, G2H);
+	ASSERT_GE(vdrv_net_tx(&P.d, &hdr, frame, len, false), 0);
+	used = P.d.q[TXQ].used;
+	ASSERT_EQ(pthread_create(&vcpu, NULL, racing_vcpu, NULL), 0);
+	vdrv_kick(&P.d, TXQ);
+	pthread_join(vcpu, NULL);
+	/* The peer got the frame as the guest wrote it; the reset ring got nothing back. */
+	EXPECT_EQ(P.frames, 1u);
+	EXPECT_EQ(P.got.ok, 1u);
+	EXPECT_EQ(P.got.corrupt, 0u);
+	EXPECT_EQ(used->idx, 0);
+	virtio_net_exit(P.vn);
+	net_client_exit(&P.peer);
+	loop_destroy(P.loop);
+	vdrv_exit(&P.d);
+	sem_destroy(&P.go);
+	sem_destroy(&P.reset);
+	expect_no_leak();
+}
