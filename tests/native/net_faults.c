@@ -851,7 +851,7 @@ static bool host_rx_quiet(uint64_t unused)
 
 /* Recovery times: the worst and the median of a case's faults. */
 struct rec {
-	int ms[256];
+	int ms[512];
 	unsigned int n;
 };
 
