@@ -192,6 +192,37 @@ int vdrv_probe(struct vdrv *d, uint64_t want, uint16_t qsize)
 	return vdrv_driver_ok(d);
 }
 
+int vdrv_probe_nowait(struct vdrv *d, uint64_t want, uint16_t qsize)
+{
+	unsigned int i, nq;
+	int ret;
+
+	vdrv_reset(d);
+	ret = vdrv_negotiate(d, d->vdev->ops->get_host_features(d->vdev) & want);
+	if (ret)
+		return ret;
+	nq = d->vdev->ops->num_queues(d->vdev);
+	if (!(d->features & F(VIRTIO_NET_F_CTRL_VQ)) && nq > 2)
+		nq = 2;
+	for (i = 0; i < nq; i++) {
+		ret = vdrv_setup_queue(d, i, qsize);
+		if (ret)
+			return ret;
+	}
+	pthread_mutex_lock(&d->vdev->lock);
+	d->vdev->status |= VIRTIO_CONFIG_S_DRIVER_OK;
+	ret = d->vdev->ops->start(d->vdev);
+	pthread_mutex_unlock(&d->vdev->lock);
+	return ret;
+}
+
+void vdrv_config_read(struct vdrv *d, uint32_t offset, void *data, uint32_t len)
+{
+	pthread_mutex_lock(&d->vdev->lock);
+	d->vdev->ops->config_read(d->vdev, offset, data, len);
+	pthread_mutex_unlock(&d->vdev->lock);
+}
+
 void vdrv_run(struct vdrv *d)
 {
 	while (loop_run_once(d->loop, 0) > 0)
@@ -411,6 +442,16 @@ int vdrv_used(struct vdrv *d, unsigned int qi, uint16_t *head, uint32_t *len)
 		q->chain_len[*head] = 0;
 	}
 	return 1;
+}
+
+bool vdrv_enable_cb(struct vdrv *d, unsigned int qi)
+{
+	struct vdrv_queue *q = &d->q[qi];
+
+	/* used_event sits past the avail ring's entries. */
+	WRITE_ONCE(q->avail->ring[q->size], q->last_used);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return READ_ONCE(q->used->idx) == q->last_used;
 }
 
 static struct tpeer *to_tpeer(struct net_client *nc)

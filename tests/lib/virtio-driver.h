@@ -70,6 +70,13 @@ int vdrv_negotiate(struct vdrv *d, uint64_t features);
 int vdrv_setup_queue(struct vdrv *d, unsigned int q, uint16_t size);
 int vdrv_driver_ok(struct vdrv *d);
 void vdrv_reset(struct vdrv *d);
+/*
+ * vdrv_probe() for a driver on a thread of its own, as a vCPU is: the loop
+ * runs on another thread, which takes the device's deferred start from there.
+ */
+int vdrv_probe_nowait(struct vdrv *d, uint64_t want, uint16_t qsize);
+/* Device config as a vCPU reads it: under the device's lock. */
+void vdrv_config_read(struct vdrv *d, uint32_t offset, void *data, uint32_t len);
 uint8_t vdrv_status(struct vdrv *d);
 bool vdrv_needs_reset(struct vdrv *d);
 
@@ -92,6 +99,11 @@ bool vdrv_notify(struct vdrv *d, unsigned int q);
 void vdrv_run(struct vdrv *d);
 /* Take one used entry: 1 (head, len filled; chain freed) or 0. */
 int vdrv_used(struct vdrv *d, unsigned int q, uint16_t *head, uint32_t *len);
+/*
+ * Linux's virtqueue_enable_cb(): ask for an interrupt at the next used entry
+ * (used_event under EVENT_IDX). False when entries already wait: poll again.
+ */
+bool vdrv_enable_cb(struct vdrv *d, unsigned int q);
 
 /* virtio-net helpers: queue 0 RX, 1 TX, 2 control */
 int vdrv_net_tx(struct vdrv *d, const struct virtio_net_hdr_v1 *hdr, const void *frame, size_t len,

@@ -193,19 +193,56 @@ static void tap_nl_msg(struct tap *t, const struct nlmsghdr *h)
 		tap_set_up(t, ifi->ifi_flags & IFF_UP, false);
 }
 
+/*
+ * The kernel dropped link events that did not fit our socket (ENOBUFS): a
+ * busy loop, or a host with many links changing. The tap's own may be among
+ * them, and no other will come: read its state instead. The ioctls go
+ * through the netlink socket, as the loop thread may not make one.
+ */
+static void tap_nl_resync(struct tap *t)
+{
+	struct ifreq ifr = { 0 };
+
+	pr_warn_ratelimited("tap %s: link events lost (%s); reading the link state\n", t->ifname,
+			    strerror(ENOBUFS));
+	memcpy(ifr.ifr_name, t->ifname, IFNAMSIZ);
+	if (ioctl(t->nlfd, SIOCGIFINDEX, &ifr)) {
+		if (errno == ENODEV)
+			tap_set_up(t, false, true);
+		return;
+	}
+	if (ifr.ifr_ifindex != t->ifindex) {
+		tap_set_up(t, false, true); /* deleted, its name taken by another link */
+		return;
+	}
+	if (!ioctl(t->nlfd, SIOCGIFFLAGS, &ifr))
+		tap_set_up(t, ifr.ifr_flags & IFF_UP, false);
+}
+
 static void tap_nl_event(int fd, uint32_t events, void *opaque)
 {
 	struct tap *t = opaque;
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	bool lost = false;
 	ssize_t n;
 
-	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+	for (;;) {
 		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
-		int len = n;
+		int len;
 
-		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == ENOBUFS) {
+			lost = true;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		for (len = n; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
 			tap_nl_msg(t, h);
 	}
+	/* After the events still queued: they are older than the state read now. */
+	if (lost)
+		tap_nl_resync(t);
 }
 
 static int tap_nl_open(struct tap *t)

@@ -73,6 +73,8 @@ struct virtio_net {
 	bool failed;		       /* ring damage: NEEDS_RESET raised; vdev.lock */
 	bool tx_scheduled;	       /* a loop_defer(tx) is pending; vdev.lock */
 	bool tx_running;	       /* a TX run is under way (lock dropped); vdev.lock */
+	pthread_t tx_thread;	       /* the thread of that run; vdev.lock */
+	pthread_cond_t tx_idle;	       /* tx_running went false; with vdev.lock */
 	bool tx_again;		       /* asked to run meanwhile; vdev.lock */
 	bool stopped;		       /* virtio_net_exit() began: nothing runs; vdev.lock */
 	struct virtio_net_stats stats; /* vdev.lock */
@@ -301,10 +303,12 @@ static void vnet_tx_run(struct virtio_net *vn)
 	if (!vnet_live(vn) || !vq_ready(vq) || vnet_vhost_on(vn))
 		goto out_unlock;
 	vn->tx_running = true;
+	vn->tx_thread = pthread_self();
 	vn->tx_again = false;
 	vq_disable_notify(vq);
 	ret = net_engine_tx(&vn->eng, VNET_TX_BUDGET, &notify);
 	vn->tx_running = false;
+	pthread_cond_broadcast(&vn->tx_idle);
 	if (ret == -ESTALE) {
 		/* Reset while the lock was dropped: the next DRIVER_OK starts again. */
 	} else if (ret < 0) {
@@ -647,6 +651,20 @@ static int vnet_start(struct virtio_dev *vdev)
 	return loop_defer(vdev->loop, vnet_start_work, vn);
 }
 
+/*
+ * Once the reset returns, the driver owns every buffer again and may reuse
+ * it (virtio 1.x 2.4.1: no queue access after the reset is done). A TX run
+ * on the loop thread may still be handing the peer a frame straight from a
+ * guest buffer with the lock dropped: wait until it is out (it stops at
+ * -ESTALE, ring_gen moved). Not from inside that run (a peer's receive
+ * resetting the device), which could never return. vdev.lock held.
+ */
+static void vnet_reset_wait_tx(struct virtio_net *vn)
+{
+	while (vn->tx_running && !pthread_equal(vn->tx_thread, pthread_self()))
+		pthread_cond_wait(&vn->tx_idle, &vn->vdev.lock);
+}
+
 static void vnet_reset(struct virtio_dev *vdev)
 {
 	struct virtio_net *vn = to_vnet(vdev);
@@ -663,6 +681,7 @@ static void vnet_reset(struct virtio_dev *vdev)
 	 * eng.tx_paused stays: it mirrors a frame still in the peer's queue,
 	 * whose sent callback will clear it.
 	 */
+	vnet_reset_wait_tx(vn);
 }
 
 static void vnet_link_status_changed(struct net_client *nc)
@@ -732,6 +751,7 @@ int virtio_net_init(const struct virtio_net_params *p, struct virtio_net **out)
 	if (ret)
 		goto err_exit_client;
 	pthread_mutex_init(&vn->vdev.lock, NULL);
+	pthread_cond_init(&vn->tx_idle, NULL);
 	vn->vdev.ops = &vnet_ops;
 	vn->vdev.mem = p->mem;
 	vn->vdev.loop = p->loop;
@@ -779,6 +799,7 @@ void virtio_net_exit(struct virtio_net *vn)
 	pthread_mutex_unlock(&vn->vdev.lock);
 	vnet_vhost_stop(vn);
 	net_client_exit(&vn->nc);
+	pthread_cond_destroy(&vn->tx_idle);
 	pthread_mutex_destroy(&vn->vdev.lock);
 	free(vn);
 }
