@@ -62,26 +62,6 @@ check_eq "seccomp: still stops cleanly on SIGTERM" "$(cat "$T/err")" "kavm: term
 check_eq "--seccomp off: no thread is filtered" "$(seccomp_modes --seccomp off)" \
 	"kavm-vcpu0:0 kavm-vcpu1:0 kavm:0 "
 
-# --- a console reader that stops reading costs output, never the guest:
-# 256 KiB out of the UART, then reset (mov $0x3f8,%dx; mov $0x40000,%ecx;
-# xor %esi,%esi; rep outsb: guest RAM from 0, a page per exit, so that the
-# test host's nested KVM gets through it in time too). The FIFO's only reader
-# (fd 3) reads nothing until kavm is gone.
-mkbz "$T/flood.bz" 01 "66baf803b90000040031f6f36e$RESET"
-mkfifo "$T/fifo"
-exec 3<>"$T/fifo"
-timeout 30 "$KAVM" --kernel "$T/flood.bz" >"$T/fifo" 2>"$T/err" </dev/null
-rc=$?
-got=$(dd iflag=nonblock bs=65536 <&3 2>/dev/null | wc -c)
-exec 3<&-
-err=$(cat "$T/err")
-dropped=$(sed -n 's/^kavm: warning: serial: \([0-9]*\) bytes of console output dropped (the console reader was not reading)$/\1/p' "$T/err")
-check_eq "stopped console reader: the guest runs on to its reset" "$rc:${err##*$'\n'}" \
-	"0:kavm: guest reset (i8042)"
-check_eq "... and one line counts the output dropped" "${err%%$'\n'*}" \
-	"kavm: warning: serial: ${dropped:-?} bytes of console output dropped (the console reader was not reading)"
-check_eq "... kept (in the FIFO) plus dropped is all of it" "$((got + ${dropped:-0}))" 262144
-
 # --- on a terminal (script(1) gives kavm a pty): raw mode, Ctrl-a x, restored
 if command -v script >/dev/null 2>&1; then
 	out=$( (sleep 1; printf '\001x') | timeout 20 script -qec \
