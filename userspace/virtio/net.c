@@ -633,9 +633,9 @@ static bool vnet_vhost_start(struct virtio_net *vn)
  * connection the backend's place in each ring went with it: the rings go on
  * from their used index, so chains it took and had not completed are taken
  * again (a TX frame may go out twice) and what it held of completed ones is
- * lost (Documentation/vhost-user.md).
+ * lost (Documentation/vhost-user.md). False: the backend would not take them.
  */
-static void vnet_vu_start(struct virtio_net *vn)
+static bool vnet_vu_start(struct virtio_net *vn)
 {
 	struct vhost_net_ring r[VHOST_NET_QUEUES];
 	uint64_t one = 1;
@@ -645,7 +645,7 @@ static void vnet_vu_start(struct virtio_net *vn)
 	pthread_mutex_lock(&vn->vdev.lock);
 	if (!vnet_live(vn) || vhost_user_running(vn->vu)) {
 		pthread_mutex_unlock(&vn->vdev.lock);
-		return;
+		return true;
 	}
 	ret = vnet_vhost_rings(vn, r);
 	if (ret)
@@ -661,6 +661,7 @@ static void vnet_vu_start(struct virtio_net *vn)
 	for (q = 0; !ret && q < VHOST_NET_QUEUES; q++)
 		if (write(r[q].kick_fd, &one, sizeof(one)) != sizeof(one))
 			pr_warn("virtio-net %s: kick vhost-user: %s", vn->nc.name, strerror(errno));
+	return !ret;
 }
 
 static void vnet_start_work(void *opaque)
@@ -721,9 +722,13 @@ static void vnet_link_status_changed(struct net_client *nc)
 	uint16_t status = net_client_link_up(nc) ? VIRTIO_NET_S_LINK_UP : 0;
 	bool notify;
 
-	/* A vhost-user backend came (back): its rings first, then the guest hears of it. */
-	if (vn->vu && status)
-		vnet_vu_start(vn);
+	/*
+	 * A vhost-user backend came (back): its rings first, then the guest
+	 * hears of it; one that refuses them is about to be dropped, and the
+	 * guest's link should not flap up meanwhile, at every reconnect.
+	 */
+	if (vn->vu && status && !vnet_vu_start(vn))
+		status = 0;
 	pthread_mutex_lock(&vn->vdev.lock);
 	notify = status != vn->cfg.status && (vn->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 		 (vn->eng.features & F(VIRTIO_NET_F_STATUS));
