@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -1031,7 +1032,13 @@ static void vu_free(struct vhost_user *vu)
 		vu_close_fd(vu, &vu->err_fd[i]);
 	if (vu->listen_fd >= 0) {
 		vu_close_fd(vu, &vu->listen_fd);
-		unlink(vu->path);
+		/*
+		 * Under the sandbox (kavm's exit runs there) the socket stays,
+		 * as after a crash: deleting files is no I/O thread's business,
+		 * and the next server removes a stale socket before it binds.
+		 */
+		if (prctl(PR_GET_SECCOMP) == 0)
+			unlink(vu->path);
 	}
 	if (vu->mem)
 		guest_mem_listener_unregister(vu->mem, &vu->listener);
