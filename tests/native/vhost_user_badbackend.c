@@ -84,6 +84,7 @@ enum fault {
 	FDS,		  /* the reply carries `value` file descriptors */
 	TWICE,		  /* the reply, twice */
 	LATER,		  /* the reply, and 200 ms later a message nobody asked for */
+	LATER_PARTIAL,	  /* the reply, and 200 ms later 4 bytes nobody asked for */
 	SLOW,		  /* the reply, 300 ms late (within the deadline): fine */
 };
 
@@ -269,10 +270,12 @@ static bool answer(int fd, const struct scenario *sc, const struct msg *m, bool 
 	reply(fd, m->req, flags, len, p, len, f == FDS ? sc->value : 0);
 	if (f == TWICE)
 		reply(fd, m->req, flags, len, p, len, 0);
-	if (f == LATER) {
+	if (f == LATER || f == LATER_PARTIAL)
 		usleep(200000);
+	if (f == LATER)
 		reply(fd, GET_FEATURES, flags, 8, p, 8, 0);
-	}
+	if (f == LATER_PARTIAL)
+		send_raw(fd, &m->req, 4, 0);
 	return true;
 }
 
@@ -668,6 +671,8 @@ SCENARIO(idle_unsolicited_message, SET_VRING_ENABLE, LATER, 0, IDLE,
 	 "between requests: the backend sent a message nobody asked for (request 1, flags 0x5, "
 	 "size 8)",
 	 .ring = 1)
+SCENARIO(idle_partial_message, SET_VRING_ENABLE, LATER_PARTIAL, 0, IDLE,
+	 "between requests: the backend sent 4 bytes nobody asked for", .ring = 1)
 SCENARIO(idle_reply_twice, SET_VRING_ENABLE, TWICE, 0, IDLE,
 	 "between requests: the backend sent a message nobody asked for (request 18, flags 0x5, "
 	 "size 8)",

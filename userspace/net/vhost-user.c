@@ -819,12 +819,13 @@ static void vu_idle_input(struct vhost_user *vu)
 		vu->running = false;
 	} else if (n < 0) {
 		vu_fail(vu, -errno, "receive: %s", strerror(errno));
+	} else if (n < (ssize_t)sizeof(h)) {
+		vu_fail(vu, -EPROTO, "the backend sent %zd bytes nobody asked for", n);
 	} else {
 		vu_fail(vu, -EPROTO,
 			"the backend sent a message nobody asked for (request %u, flags %#x, "
 			"size %u)",
-			n == sizeof(h) ? h.request : 0, n == sizeof(h) ? h.flags : 0,
-			n == sizeof(h) ? h.size : 0);
+			h.request, h.flags, h.size);
 	}
 }
 
