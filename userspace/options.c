@@ -450,7 +450,8 @@ static const struct kavm_option kavm_options[] = {
 	  opt_serial },
 	{ "netdev", 0, "SPEC",
 	  "network backend: tap,id=ID[,ifname=NAME][,fd=N][,vnet_hdr=on|off][,vhost=on]"
-	  " or bridge,id=ID,br=BR[,create=on][,vhost=on]; both take switch=SW; help lists the types",
+	  " or bridge,id=ID,br=BR[,create=on][,vhost=on]; both take switch=SW;"
+	  " or vhost-user,id=ID,socket=PATH[,server=on][,reconnect=SECONDS]; help lists the types",
 	  opt_netdev },
 	{ "device", 0, "SPEC",
 	  "NIC: virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56][,id=ID]; help lists them",

@@ -153,6 +153,9 @@ struct netdev_opts {
 	char sw[33];	   /* tap, bridge: eBPF switch to join (BPF_SWITCH_NAME_MAX + 1) */
 	int vhost;	   /* tap, bridge: 1 moves the data path into vhost-net */
 	int vhostfd;	   /* an inherited /dev/vhost-net fd (implies vhost), -1 if none */
+	char socket[108];  /* vhost-user: the unix socket's path (sun_path) */
+	int server;	   /* vhost-user: 1 listens on socket= for the backend */
+	int reconnect;	   /* vhost-user client: longest wait between reconnects (s), 0 none */
 };
 
 struct net_device_opts {
@@ -166,7 +169,8 @@ struct net_device_opts {
 /*
  * "tap,id=n0,ifname=tap0[,fd=N][,vnet_hdr=on|off][,switch=SW][,vhost=on|off][,vhostfd=N]"
  * or "bridge,id=n0,br=br0[,ifname=NAME][,create=on|off][,vnet_hdr=on|off][,switch=SW]
- * [,vhost=on|off][,vhostfd=N]"; -EINVAL with a message in err.
+ * [,vhost=on|off][,vhostfd=N]" or "vhost-user,id=n0,socket=PATH[,server=on|off]
+ * [,reconnect=SECONDS]"; -EINVAL with a message in err.
  */
 int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errlen);
 /* "virtio-net-pci,netdev=n0[,mac=52:54:00:12:34:56][,id=nic0]" */

@@ -52,6 +52,14 @@ struct vdrv {
 	unsigned int irq[VDRV_MAX_QUEUES];
 	unsigned int config_irq;
 	uint64_t next_gpa;
+	/*
+	 * vdrv_use_eventfds(): the transport hands out a kick and a call
+	 * eventfd per queue (for vhost), as virtio-pci does; -1 until asked.
+	 */
+	bool eventfds;
+	int kick_fd[VDRV_MAX_QUEUES];
+	int call_fd[VDRV_MAX_QUEUES];
+	unsigned int kick_lost; /* kick fd writes that failed */
 };
 
 struct vdrv_seg {
@@ -87,6 +95,18 @@ int vdrv_post(struct vdrv *d, unsigned int q, const struct vdrv_seg *segs, unsig
 int vdrv_build(struct vdrv *d, unsigned int q, const struct vdrv_seg *segs, unsigned int n,
 	       bool indirect);
 uint64_t vdrv_buf_gpa(struct vdrv *d, unsigned int q, uint16_t desc);
+/*
+ * From now on the transport gives the device (its vhost backend) a kick and
+ * a call eventfd per queue it asks for: kicks then go through the kick fd
+ * instead of queue_notify, and vdrv_wait_used() sleeps on the call fd.
+ */
+void vdrv_use_eventfds(struct vdrv *d);
+/*
+ * Wait up to timeout_ms for a used entry on q, running the loop meanwhile:
+ * 1 when there is one, 0 at the timeout. Like Linux with EVENT_IDX, it asks
+ * for an interrupt at the next used entry before it sleeps on the call fd.
+ */
+int vdrv_wait_used(struct vdrv *d, unsigned int q, int timeout_ms);
 /* Notify the device and run the loop until it is idle. */
 void vdrv_kick(struct vdrv *d, unsigned int q);
 /*

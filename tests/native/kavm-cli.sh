@@ -72,6 +72,13 @@ expect_error "duplicate netdev id" "--netdev tap,id=n0,ifname=t1: duplicate id n
 	--kernel "$T/reset.bz" --netdev tap,id=n0 --netdev tap,id=n0,ifname=t1
 expect_error "unknown netdev type" "--netdev slirp,id=n0: unknown netdev type slirp" \
 	--kernel "$T/reset.bz" --netdev slirp,id=n0
+expect_error "vhost-user without a backend" \
+	"netdev n0: vhost-user: connect to $T/none.sock: No such file or directory" \
+	--kernel "$T/reset.bz" --netdev "vhost-user,id=n0,socket=$T/none.sock" \
+	--device virtio-net-pci,netdev=n0
+expect_error "vhost-user server redialling" \
+	"--netdev vhost-user,id=n0,socket=/s,server=on,reconnect=1: netdev n0: reconnect= is for server=off" \
+	--kernel "$T/reset.bz" --netdev vhost-user,id=n0,socket=/s,server=on,reconnect=1
 "$KAVM" --kernel "$T/reset.bz" --netdev tap,id=n0,fd=5 --device virtio-net-pci,netdev=n0 \
 	>"$T/out" 2>"$T/err" </dev/null 5</dev/null
 check_eq "fd= not a tap: status 1, one line" "$?:$(cat "$T/err")" \

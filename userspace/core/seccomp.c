@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <kavm/compiler.h>
@@ -86,11 +87,30 @@ static const int sandbox_io[] = {
 	SCMP_SYS(accept4),
 };
 
+/*
+ * A vhost-user backend that went away: a client dials it again (connect;
+ * socket is allowed for AF_UNIX only, by sandbox_allow_unix_socket()), a
+ * server accepts it again on the socket it listens on (accept4).
+ */
+static const int sandbox_io_vhost_user[] = {
+	SCMP_SYS(connect), /* accept4 (server=on) is in sandbox_io already */
+};
+
 /* Device emulation may wire an eventfd into the loop (DRIVER_OK). */
 static const int sandbox_vcpu[] = {
 	SCMP_SYS(epoll_ctl),
 	SCMP_SYS(sendto),
 	SCMP_SYS(sendmsg),
+};
+
+/*
+ * A device reset takes a vhost-user backend's rings back on the vCPU:
+ * GET_VRING_BASE goes out (sendmsg, above), its reply is awaited (poll)
+ * and read (recvmsg).
+ */
+static const int sandbox_vcpu_vhost_user[] = {
+	SCMP_SYS(poll),
+	SCMP_SYS(recvmsg),
 };
 
 /* clang-format on */
@@ -191,6 +211,13 @@ static int sandbox_allow_unlinkat(scmp_filter_ctx ctx)
 				SCMP_A2(SCMP_CMP_EQ, 0));
 }
 
+/* The I/O thread's one kind of new socket: a unix stream to redial a vhost-user backend. */
+static int sandbox_allow_unix_socket(scmp_filter_ctx ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+}
+
 int sandbox_apply(enum sandbox_kind kind, const char *name)
 {
 	scmp_filter_ctx ctx;
@@ -204,8 +231,15 @@ int sandbox_apply(enum sandbox_kind kind, const char *name)
 		ret = sandbox_allow(ctx, sandbox_io, ARRAY_SIZE(sandbox_io));
 	if (!ret && kind == SANDBOX_IO)
 		ret = sandbox_allow_unlinkat(ctx);
+	if (!ret && kind == SANDBOX_IO)
+		ret = sandbox_allow(ctx, sandbox_io_vhost_user, ARRAY_SIZE(sandbox_io_vhost_user));
+	if (!ret && kind == SANDBOX_IO)
+		ret = sandbox_allow_unix_socket(ctx);
 	if (!ret && kind == SANDBOX_VCPU)
 		ret = sandbox_allow(ctx, sandbox_vcpu, ARRAY_SIZE(sandbox_vcpu));
+	if (!ret && kind == SANDBOX_VCPU)
+		ret = sandbox_allow(ctx, sandbox_vcpu_vhost_user,
+				    ARRAY_SIZE(sandbox_vcpu_vhost_user));
 	if (!ret) {
 		sandbox_thread = name;
 		ret = seccomp_load(ctx);

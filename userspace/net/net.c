@@ -8,12 +8,14 @@
 #include <kavm/compiler.h>
 #include <kavm/log.h>
 #include <kavm/net.h>
+#include <kavm/vhost-user.h>
 #include <kavm/virtqueue.h>
 
 /* One line per backend. */
 static const struct net_backend_ops *const net_backends[] = {
 	&net_tap_backend,
 	&net_bridge_backend,
+	&net_vhost_user_backend,
 };
 
 /* The control socket's: told of every link change (loop thread, like all of net.c). */

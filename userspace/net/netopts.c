@@ -58,6 +58,27 @@ static int opt_fd(const char *val, int *out)
 	return 0;
 }
 
+/* The longest wait between reconnects QEMU-style users ask for is minutes, not days. */
+#define NETDEV_RECONNECT_MAX 3600
+
+static int netdev_parse_vhost_user_kv(struct netdev_opts *o, char *key, char *val, char *err,
+				      size_t errlen)
+{
+	if (!strcmp(key, "socket"))
+		return opt_copy(o->socket, sizeof(o->socket), val, key, err, errlen);
+	if (!strcmp(key, "server"))
+		return opt_onoff(val, &o->server) ?
+			       opt_err(err, errlen, "server: want on or off, not %s", val) :
+			       0;
+	if (!strcmp(key, "reconnect")) {
+		if (opt_fd(val, &o->reconnect) || o->reconnect > NETDEV_RECONNECT_MAX)
+			return opt_err(err, errlen, "reconnect: want 0 to %d seconds, not %s",
+				       NETDEV_RECONNECT_MAX, val);
+		return 0;
+	}
+	return opt_err(err, errlen, "unknown option %s", key);
+}
+
 static int netdev_parse_kv(struct netdev_opts *o, char *key, char *val, char *err, size_t errlen)
 {
 	if (!strcmp(key, "id"))
@@ -92,7 +113,7 @@ static int netdev_parse_kv(struct netdev_opts *o, char *key, char *val, char *er
 			       opt_err(err, errlen, "%s=%s: kavm runs no scripts (only %s=no)", key,
 				       val, key) :
 			       0;
-	return opt_err(err, errlen, "unknown option %s", key);
+	return netdev_parse_vhost_user_kv(o, key, val, err, errlen);
 }
 
 /* vhost-net leaves the vnet header to the tap, so it needs one (as QEMU's vhost=on). */
@@ -110,10 +131,40 @@ static int netdev_check_vhost(struct netdev_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* A vhost-user netdev is a socket and nothing else; its keys are its own. */
+static int netdev_check_vhost_user(struct netdev_opts *o, char *err, size_t errlen)
+{
+	if (strcmp(o->type, "vhost-user")) {
+		if (o->socket[0] || o->server >= 0 || o->reconnect >= 0)
+			return opt_err(err, errlen,
+				       "netdev %s: socket=, server=, reconnect= are for vhost-user",
+				       o->id);
+		o->server = o->reconnect = 0;
+		return 0;
+	}
+	if (!o->socket[0])
+		return opt_err(err, errlen, "netdev %s: socket= is required", o->id);
+	if (o->ifname[0] || o->fd >= 0 || o->vnet_hdr >= 0 || o->br[0] || o->create || o->sw[0] ||
+	    o->vhost >= 0 || o->vhostfd >= 0)
+		return opt_err(err, errlen,
+			       "netdev %s: vhost-user takes socket=, server=, reconnect=", o->id);
+	/* As QEMU: a server waits for its backend to come back, it cannot redial. */
+	if (o->server == 1 && o->reconnect > 0)
+		return opt_err(err, errlen, "netdev %s: reconnect= is for server=off", o->id);
+	o->server = o->server == 1;
+	o->reconnect = max(o->reconnect, 0);
+	return 0;
+}
+
 /* Keys that belong to one type only are refused on the others. */
 static int netdev_check_type(struct netdev_opts *o, char *err, size_t errlen)
 {
 	bool bridge = !strcmp(o->type, "bridge");
+	int ret;
+
+	ret = netdev_check_vhost_user(o, err, errlen);
+	if (ret || !strcmp(o->type, "vhost-user"))
+		return ret;
 
 	if (!bridge && o->br[0])
 		return opt_err(err, errlen, "netdev %s: br= is for bridge netdevs", o->id);
@@ -173,6 +224,8 @@ int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errle
 	o->vnet_hdr = -1;
 	o->vhost = -1;
 	o->vhostfd = -1;
+	o->server = -1;
+	o->reconnect = -1;
 	ret = opt_split(arg, o->type, sizeof(o->type), err, errlen, netdev_kv, o);
 	if (ret)
 		return ret;

@@ -19,6 +19,7 @@
 #include <kavm/memory.h>
 #include <kavm/net-engine.h>
 #include <kavm/vhost-net.h>
+#include <kavm/vhost-user.h>
 #include <kavm/virtio-net.h>
 #include <kavm/virtio.h>
 
@@ -81,6 +82,8 @@ struct virtio_net {
 	struct vhost_net *vhost;       /* the peer's accelerator, or NULL; started/stopped
 					* under vdev.lock */
 	bool ext_kicks_polled;	       /* the loop reads the kick fds handed out */
+	struct vhost_user *vu;	       /* the peer is vhost-user: RX and TX are always its own */
+	bool vu_ran; /* the rings went to the backend since the reset; vdev.lock */
 	uint8_t ctrl_buf[VNET_CTRL_MAX];
 	/*
 	 * A loop_defer() of the RX retry / control queue is pending; vdev.lock.
@@ -94,10 +97,14 @@ static struct virtio_net *to_vnet(struct virtio_dev *vdev)
 	return container_of(vdev, struct virtio_net, vdev);
 }
 
-/* vhost-net runs RX and TX: kavm keeps out of both. vdev.lock held. */
+/*
+ * vhost-net runs RX and TX: kavm keeps out of both. vdev.lock held. A
+ * vhost-user NIC's rings wait for their backend while it is away: kavm's
+ * copy of where they stand would be stale the moment it came back.
+ */
 static bool vnet_vhost_on(struct virtio_net *vn)
 {
-	return vn->vhost && vhost_net_running(vn->vhost);
+	return (vn->vhost && vhost_net_running(vn->vhost)) || vn->vu;
 }
 
 static bool vnet_live(struct virtio_net *vn)
@@ -624,12 +631,53 @@ static bool vnet_vhost_start(struct virtio_net *vn)
 	return !ret;
 }
 
+/*
+ * Loop thread, at DRIVER_OK and whenever the backend (re)connects: hand RX
+ * and TX to vhost-user, or leave them waiting while it is away. After a lost
+ * connection the backend's place in each ring went with it: the rings go on
+ * from their used index, so chains it took and had not completed are taken
+ * again (a TX frame may go out twice) and what it held of completed ones is
+ * lost (Documentation/vhost-user.md). False: the backend would not take them.
+ */
+static bool vnet_vu_start(struct virtio_net *vn)
+{
+	struct vhost_net_ring r[VHOST_NET_QUEUES];
+	uint64_t one = 1;
+	unsigned int q;
+	int ret;
+
+	pthread_mutex_lock(&vn->vdev.lock);
+	if (!vnet_live(vn) || vhost_user_running(vn->vu)) {
+		pthread_mutex_unlock(&vn->vdev.lock);
+		return true;
+	}
+	ret = vnet_vhost_rings(vn, r);
+	if (ret)
+		pr_warn_ratelimited("virtio-net %s: vhost-user: rings: %s", vn->nc.name,
+				    strerror(-ret));
+	for (q = 0; !ret && vn->vu_ran && q < VHOST_NET_QUEUES; q++)
+		r[q].last_avail = READ_ONCE(vn->vqs[q].used->idx);
+	if (!ret)
+		ret = vhost_user_start(vn->vu, vn->vdev.mem, vn->eng.features, r);
+	vn->vu_ran |= !ret;
+	pthread_mutex_unlock(&vn->vdev.lock);
+	/* As for vhost-net: what the guest queued while nobody looked needs a kick. */
+	for (q = 0; !ret && q < VHOST_NET_QUEUES; q++)
+		if (write(r[q].kick_fd, &one, sizeof(one)) != sizeof(one))
+			pr_warn("virtio-net %s: kick vhost-user: %s", vn->nc.name, strerror(errno));
+	return !ret;
+}
+
 static void vnet_start_work(void *opaque)
 {
 	struct virtio_net *vn = opaque;
 
 	/* What the backend queued before DRIVER_OK goes in through kavm first. */
 	net_client_flush_queued(&vn->nc);
+	if (vn->vu) {
+		vnet_vu_start(vn);
+		return;
+	}
 	if (vn->vhost && vnet_vhost_start(vn))
 		return;
 	vnet_tx_run(vn);
@@ -640,6 +688,8 @@ static void vnet_vhost_stop(struct virtio_net *vn)
 {
 	if (vn->vhost)
 		vhost_net_stop(vn->vhost);
+	if (vn->vu)
+		vhost_user_stop(vn->vu);
 }
 
 static int vnet_start(struct virtio_dev *vdev)
@@ -676,6 +726,7 @@ static void vnet_reset(struct virtio_dev *vdev)
 	vn->eng.ring_gen++; /* a TX run that dropped the lock pushes nothing now */
 	vn->eng.features = 0;
 	vn->failed = false;
+	vn->vu_ran = false;
 	vnet_rx_filter_reset(&vn->rxf);
 	/*
 	 * eng.tx_paused stays: it mirrors a frame still in the peer's queue,
@@ -690,6 +741,13 @@ static void vnet_link_status_changed(struct net_client *nc)
 	uint16_t status = net_client_link_up(nc) ? VIRTIO_NET_S_LINK_UP : 0;
 	bool notify;
 
+	/*
+	 * A vhost-user backend came (back): its rings first, then the guest
+	 * hears of it; one that refuses them is about to be dropped, and the
+	 * guest's link should not flap up meanwhile, at every reconnect.
+	 */
+	if (vn->vu && status && !vnet_vu_start(vn))
+		status = 0;
 	pthread_mutex_lock(&vn->vdev.lock);
 	notify = status != vn->cfg.status && (vn->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 		 (vn->eng.features & F(VIRTIO_NET_F_STATUS));
@@ -774,6 +832,9 @@ int virtio_net_init(const struct virtio_net_params *p, struct virtio_net **out)
 	vn->vhost = net_peer_vhost_net(&vn->nc);
 	if (vn->vhost)
 		vn->host_features = vhost_net_mask_features(vn->vhost, vn->host_features);
+	vn->vu = vhost_user_of(p->backend);
+	if (vn->vu)
+		vn->host_features = vhost_user_mask_features(vn->vu, vn->host_features);
 	vnet_rx_filter_reset(&vn->rxf);
 	*out = vn;
 	return 0;
