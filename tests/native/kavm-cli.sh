@@ -92,7 +92,8 @@ check_eq "--version: status 0, one line" "$RC:$OUT" "0:kavm version 0.1.0"
 run --netdev help
 check_eq "--netdev help: the types, status 0" "$RC:$OUT" "0:Available netdev backend types:
   tap
-  bridge"
+  bridge
+  vhost-user"
 run --device help
 check_eq "--device help: the devices, status 0" "$RC:$OUT" "0:Network devices:
   virtio-net-pci   virtio 1.x network card on PCI (MSI-X)
