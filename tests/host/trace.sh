@@ -39,10 +39,14 @@ kavm --kernel /test/out80.bz --serial none --name tvm0 >/tmp/tvm0.log 2>&1 </dev
 p0=$!
 kavm --kernel /test/out81.bz --serial none --name tvm1 >/tmp/tvm1.log 2>&1 </dev/null &
 p1=$!
-for i in $(seq 50); do
+# Up to 60 s: two VMs start at once on an emulated, maybe busy, host.
+for i in $(seq 600); do
 	[ -f /run/kavm/tvm0.json ] && [ -f /run/kavm/tvm1.json ] && break
 	sleep 0.1
 done
+check "both VMs registered (/run/kavm/tvm0.json, tvm1.json)" \
+	test -f /run/kavm/tvm0.json -a -f /run/kavm/tvm1.json
+sed 's/^/# tvm1: /' /tmp/tvm1.log
 reg=$(cat /run/kavm/tvm0.json 2>/dev/null)
 echo "# registry: $reg"
 check_match "tvm0 is registered with its pid and vCPU 0's thread" "$reg" \
