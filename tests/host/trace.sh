@@ -100,11 +100,16 @@ kill -TERM $p0 $p1
 wait $p0
 rc0=$?
 wait $p1
+# The fake kernels only loop: a reset is the emulated host's nested SVM
+# failing them (Documentation/testhost.md), which the harness runs again.
+for v in tvm0 tvm1; do
+	grep -q "guest reset" /tmp/$v.log && echo "# rig: fake kernel $v reset itself"
+done
 check_eq "SIGTERM: tvm0 stops cleanly" "$rc0:$(cat /tmp/tvm0.log)" "1:kavm: terminated by SIGTERM"
 check "the registry file is removed at exit, from the sandbox" test ! -e /run/kavm/tvm0.json
 check "and tvm1's too" test ! -e /run/kavm/tvm1.json
 finish
 EOF
-testhost_check "$TH_TMP/inside.sh" "$TH_TMP/out80.bz:out80.bz" "$TH_TMP/out81.bz:out81.bz" \
+TH_RETRY_IF='^# rig: fake kernel' testhost_check "$TH_TMP/inside.sh" "$TH_TMP/out80.bz:out80.bz" "$TH_TMP/out81.bz:out81.bz" \
 	"$TH_TMP/uart.bz:uart.bz"
 done_testing
