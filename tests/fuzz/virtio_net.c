@@ -20,6 +20,8 @@
 #include <kavm/virtio.h>
 
 #include "../lib/virtio-driver.h"
+#define FUZZ_VIRTIO_NET
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,39 +30,9 @@ static struct vdrv D;
 static struct tpeer peer;
 static struct virtio_net *vn;
 
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take(struct input *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	bytes = bytes < in->left ? bytes : in->left;
-	memcpy(&v, in->p, bytes);
-	in->p += bytes;
-	in->left -= bytes;
-	return v;
-}
-
 static int init_once(void)
 {
-	struct virtio_net_params p = { .mtu = 1500, .name = "fuzz" };
-
-	if (loop)
-		return 0;
-	log_level = -1;
-	if (loop_create(&loop) || vdrv_init(&D, loop) || tpeer_init(&peer, true))
-		return -1;
-	p.mem = &D.mem;
-	p.loop = loop;
-	p.backend = &peer.nc;
-	memcpy(p.mac, "\x52\x54\x00\x12\x34\x56", 6);
-	if (virtio_net_init(&p, &vn))
-		return -1;
-	vdrv_attach(&D, virtio_net_vdev(vn));
-	return 0;
+	return fuzz_vnet_init(&loop, &D, &peer, &vn);
 }
 
 /* Guest addresses of ring memory: a queue's descriptors, avail or used ring, near the start. */

@@ -26,6 +26,7 @@
 #include <kavm/virtio.h>
 
 #include "../lib/virtio-driver.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -88,22 +89,6 @@ static struct env {
 	struct virtio_net *vn;
 	struct virtio_pci *vpci;
 } E;
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take(struct input *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	bytes = bytes < in->left ? bytes : in->left;
-	memcpy(&v, in->p, bytes);
-	in->p += bytes;
-	in->left -= bytes;
-	return v;
-}
 
 static int env_init(void)
 {
