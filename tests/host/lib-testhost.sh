@@ -403,7 +403,7 @@ _th_host_initramfs() {	# out with_qemu script file...
 # without reporting a status, 126 if its own kernel failed (soft lockup,
 # panic, BUG; stopped early) (the console tail then goes to stderr).
 testhost_run() {
-	local with_qemu=0 name="" script initrd log rc t0 status
+	local with_qemu=0 name="" script initrd log rc t0 status lockfd
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--qemu) with_qemu=1 ;;
@@ -422,9 +422,17 @@ testhost_run() {
 	echo "# testhost: linux $TH_KVER, initramfs $(($(stat -c %s "$initrd") / 1024)) KiB" \
 		"built in $((SECONDS - t0))s" >&2
 	log=$TH_LOGDIR/testhost-$name.console.log
+	# One test host per machine, from any checkout: two nested-SVM hosts
+	# under TCG starve each other into soft lockups (Documentation/testhost.md).
+	exec {lockfd}>"${KAVM_TESTHOST_LOCK:-/tmp/kavm-testhost.lock}" || return 125
+	flock -n "$lockfd" || {
+		echo "# testhost: $name: waiting for another test host to finish" >&2
+		flock "$lockfd"
+	}
 	t0=$SECONDS
 	_th_qemu "$initrd" "$log"
 	rc=$?
+	exec {lockfd}>&-
 	echo "# testhost: $name: QEMU exited $rc after $((SECONDS - t0))s" \
 		"($(grep -a -o 'KAVM-TESTHOST-UP uptime=[0-9.]*s' "$log" | cut -d= -f2) to /init)," \
 		"console in ${log#"$TH_TOP"/}" >&2
