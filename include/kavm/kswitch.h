@@ -50,6 +50,17 @@ struct kswitch_fdb_info {
 	uint32_t age_ms; /* learned entries only */
 };
 
+/*
+ * One reply of the module, a message of LEN bytes (at least its nlmsg_len),
+ * parsed into the struct KIND names; -EPROTO when it is not a whole generic
+ * netlink message. What kswitch_get() and the dumps use on every reply; the
+ * fuzzer (tests/fuzz/netlink.c) feeds it anything.
+ */
+enum kswitch_reply { KSWITCH_REPLY_SWITCH, KSWITCH_REPLY_PORT, KSWITCH_REPLY_FDB };
+struct nlmsghdr;
+int kswitch_parse_reply(const struct nlmsghdr *nlh, size_t len, enum kswitch_reply kind,
+			void *item);
+
 /* -ENOENT when the kernel has no "kavm" family (kavm_switch.ko not loaded). */
 int kswitch_open(struct kswitch **out);
 void kswitch_close(struct kswitch *k);

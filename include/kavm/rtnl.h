@@ -104,6 +104,14 @@ struct kavm_link_info {
 	} tun;
 };
 
+/*
+ * One RTM_NEWLINK message of LEN bytes (at least its nlmsg_len) into INFO;
+ * -EBADMSG when it is not a whole one. What every link read uses; the
+ * fuzzer (tests/fuzz/netlink.c) feeds it anything.
+ */
+struct nlmsghdr;
+int kavm_rtnl_parse_link(const struct nlmsghdr *nlh, size_t len, struct kavm_link_info *info);
+
 /* Fill INFO for DEV; -ENODEV when it does not exist. */
 int kavm_rtnl_link_get(struct kavm_rtnl *r, const char *dev, struct kavm_link_info *info);
 

@@ -12,11 +12,8 @@
 #include <netlink/netlink.h>
 
 #include <kavm/compiler.h>
+#include <kavm/nl-ack.h>
 #include <kavm/kswitch.h>
-
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
 
 /* A dump the kernel keeps marking interrupted is given up after this many tries. */
 #define KSWITCH_DUMP_TRIES 8
@@ -24,55 +21,26 @@
 struct kswitch {
 	struct nl_sock *sk;
 	int family;
-	int err;       /* the kernel's errno from the last NLMSG_ERROR, negative */
-	char msg[256]; /* its extack text */
+	struct nl_ack ack; /* the last NLMSG_ERROR, or the library's own reason */
 };
 
 /* Replies of one request, parsed into a growing array of SIZE-byte items. */
 struct reply_ctx {
 	void *items;
 	size_t n, cap, size;
-	void (*parse)(struct nlattr **tb, void *item);
+	enum kswitch_reply kind;
 	int err;
 };
 
 const char *kswitch_errmsg(const struct kswitch *k)
 {
-	return k->msg;
-}
-
-/*
- * libnl 3.7 knows nothing of extack: the TLVs follow the struct nlmsgerr
- * (our request is not echoed, NETLINK_CAP_ACK). As in rtnl.c.
- */
-static int err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
-{
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	struct kswitch *k = arg;
-	size_t off = sizeof(*e);
-
-	k->err = e->error;
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return NL_STOP;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-	if (nlh->nlmsg_len < NLMSG_HDRLEN + off)
-		return NL_STOP;
-	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
-		      nlh->nlmsg_len - NLMSG_HDRLEN - off, NULL) < 0)
-		return NL_STOP;
-	if (tb[NLMSGERR_ATTR_MSG] && nla_len(tb[NLMSGERR_ATTR_MSG]) > 0)
-		snprintf(k->msg, sizeof(k->msg), "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
-			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-	k->msg[strcspn(k->msg, "\n")] = '\0';
-	return NL_STOP;
+	return k->ack.msg;
 }
 
 int kswitch_open(struct kswitch **out)
 {
 	struct kswitch *k;
-	int one = 1, ret;
+	int ret;
 
 	k = calloc(1, sizeof(*k));
 	if (!k)
@@ -91,10 +59,7 @@ int kswitch_open(struct kswitch **out)
 		ret = -ENOENT;
 		goto err_free_sock;
 	}
-	setsockopt(nl_socket_get_fd(k->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(nl_socket_get_fd(k->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	nl_socket_disable_auto_ack(k->sk);
-	nl_socket_modify_err_cb(k->sk, NL_CB_CUSTOM, err_cb, k);
+	nl_ack_setup(k->sk, &k->ack);
 	*out = k;
 	return 0;
 
@@ -115,15 +80,15 @@ void kswitch_close(struct kswitch *k)
 
 static int nlerr(struct kswitch *k, int ret)
 {
-	if (k->err)
-		return k->err;
+	if (k->ack.err)
+		return k->ack.err;
 	switch (-ret) {
 	case NLE_NOMEM:
 		return -ENOMEM;
 	case NLE_DUMP_INTR:
 		return -EAGAIN;
 	default:
-		snprintf(k->msg, sizeof(k->msg), "netlink: %s", nl_geterror(ret));
+		snprintf(k->ack.msg, sizeof(k->ack.msg), "netlink: %s", nl_geterror(ret));
 		return -EIO;
 	}
 }
@@ -131,13 +96,9 @@ static int nlerr(struct kswitch *k, int ret)
 static int valid_cb(struct nl_msg *msg, void *arg)
 {
 	struct reply_ctx *ctx = arg;
-	struct nlattr *tb[KAVM_A_MAX + 1];
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	void *item;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KAVM_A_MAX, NULL) < 0) {
-		ctx->err = -EPROTO;
-		return NL_SKIP;
-	}
 	if (ctx->n == ctx->cap) {
 		size_t cap = ctx->cap ? ctx->cap * 2 : 16;
 
@@ -149,9 +110,12 @@ static int valid_cb(struct nl_msg *msg, void *arg)
 		ctx->items = item;
 		ctx->cap = cap;
 	}
-	item = (char *)ctx->items + ctx->n++ * ctx->size;
-	memset(item, 0, ctx->size);
-	ctx->parse(tb, item);
+	item = (char *)ctx->items + ctx->n * ctx->size;
+	if (kswitch_parse_reply(nlh, nlh->nlmsg_len, ctx->kind, item) < 0) {
+		ctx->err = -EPROTO;
+		return NL_SKIP;
+	}
+	ctx->n++;
 	return NL_OK;
 }
 
@@ -175,8 +139,7 @@ static int request_send(struct kswitch *k, struct nl_msg *msg, struct reply_ctx 
 {
 	int ret;
 
-	k->err = 0;
-	k->msg[0] = '\0';
+	nl_ack_reset(&k->ack);
 	nl_socket_modify_cb(k->sk, NL_CB_VALID, NL_CB_CUSTOM, ctx ? valid_cb : NULL, ctx);
 	ret = nl_send_auto(k->sk, msg);
 	nlmsg_free(msg);
@@ -204,7 +167,7 @@ static int put_dev(struct kswitch *k, struct nl_msg *msg, const char *dev)
 	if (*dev && !*end)
 		return nla_put_u32(msg, KAVM_A_PORT_IFINDEX, idx) < 0 ? -ENOMEM : 0;
 	if (strlen(dev) >= IF_NAMESIZE) {
-		snprintf(k->msg, sizeof(k->msg), "interface names are at most %d bytes",
+		snprintf(k->ack.msg, sizeof(k->ack.msg), "interface names are at most %d bytes",
 			 IF_NAMESIZE - 1);
 		return -ENAMETOOLONG;
 	}
@@ -272,11 +235,33 @@ static void parse_fdb(struct nlattr **tb, void *item)
 	f->age_ms = get_u32(tb[KAVM_A_FDB_AGE_MS]);
 }
 
+int kswitch_parse_reply(const struct nlmsghdr *nlh, size_t len, enum kswitch_reply kind, void *item)
+{
+	static void (*const parse[])(struct nlattr **, void *) = {
+		[KSWITCH_REPLY_SWITCH] = parse_switch,
+		[KSWITCH_REPLY_PORT] = parse_port,
+		[KSWITCH_REPLY_FDB] = parse_fdb,
+	};
+	static const size_t size[] = {
+		[KSWITCH_REPLY_SWITCH] = sizeof(struct kswitch_info),
+		[KSWITCH_REPLY_PORT] = sizeof(struct kswitch_port_info),
+		[KSWITCH_REPLY_FDB] = sizeof(struct kswitch_fdb_info),
+	};
+	struct nlattr *tb[KAVM_A_MAX + 1];
+
+	if ((unsigned int)kind >= ARRAY_SIZE(parse) || len < NLMSG_HDRLEN || nlh->nlmsg_len > len ||
+	    genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, KAVM_A_MAX, NULL) < 0)
+		return -EPROTO;
+	memset(item, 0, size[kind]);
+	parse[kind](tb, item);
+	return 0;
+}
+
 /* A dump of CMD (of switch NAME, if given), redone while interrupted. */
 static int dump(struct kswitch *k, uint8_t cmd, const char *name, size_t size,
-		void (*parse)(struct nlattr **, void *), void **out)
+		enum kswitch_reply kind, void **out)
 {
-	struct reply_ctx ctx = { .size = size, .parse = parse };
+	struct reply_ctx ctx = { .size = size, .kind = kind };
 	int tries, ret = -EAGAIN;
 
 	for (tries = 0; tries < KSWITCH_DUMP_TRIES && ret == -EAGAIN; tries++) {
@@ -327,7 +312,7 @@ int kswitch_del(struct kswitch *k, const char *name)
 
 int kswitch_get(struct kswitch *k, const char *name, struct kswitch_info *out)
 {
-	struct reply_ctx ctx = { .size = sizeof(*out), .parse = parse_switch };
+	struct reply_ctx ctx = { .size = sizeof(*out), .kind = KSWITCH_REPLY_SWITCH };
 	struct nl_msg *msg = request_new(k, KAVM_CMD_SWITCH_GET, 0, name);
 	int ret;
 
@@ -344,7 +329,8 @@ int kswitch_get(struct kswitch *k, const char *name, struct kswitch_info *out)
 
 int kswitch_list(struct kswitch *k, struct kswitch_info **out)
 {
-	return dump(k, KAVM_CMD_SWITCH_GET, NULL, sizeof(**out), parse_switch, (void **)out);
+	return dump(k, KAVM_CMD_SWITCH_GET, NULL, sizeof(**out), KSWITCH_REPLY_SWITCH,
+		    (void **)out);
 }
 
 int kswitch_port_add(struct kswitch *k, const char *name, const char *dev, uint32_t flags,
@@ -383,7 +369,7 @@ int kswitch_port_del(struct kswitch *k, const char *name, const char *dev)
 
 int kswitch_ports(struct kswitch *k, const char *name, struct kswitch_port_info **out)
 {
-	return dump(k, KAVM_CMD_PORT_GET, name, sizeof(**out), parse_port, (void **)out);
+	return dump(k, KAVM_CMD_PORT_GET, name, sizeof(**out), KSWITCH_REPLY_PORT, (void **)out);
 }
 
 int kswitch_fdb_add(struct kswitch *k, const char *name, const uint8_t mac[6], const char *dev)
@@ -416,7 +402,7 @@ int kswitch_fdb_del(struct kswitch *k, const char *name, const uint8_t mac[6])
 
 int kswitch_fdb(struct kswitch *k, const char *name, struct kswitch_fdb_info **out)
 {
-	return dump(k, KAVM_CMD_FDB_GET, name, sizeof(**out), parse_fdb, (void **)out);
+	return dump(k, KAVM_CMD_FDB_GET, name, sizeof(**out), KSWITCH_REPLY_FDB, (void **)out);
 }
 
 struct monitor_ctx {

@@ -14,16 +14,12 @@
 #include <netlink/route/link.h>
 
 #include <kavm/compiler.h>
+#include <kavm/nl-ack.h>
 #include <kavm/rtnl.h>
-
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
 
 struct kavm_rtnl {
 	struct nl_sock *sk;
-	int err;       /* the kernel's errno from the last NLMSG_ERROR, negative */
-	char msg[256]; /* extack text, or the library's own reason */
+	struct nl_ack ack; /* the last NLMSG_ERROR, or the library's own reason */
 };
 
 static int seterr(struct kavm_rtnl *r, int err, const char *fmt, ...) __printf(3, 4);
@@ -33,50 +29,20 @@ static int seterr(struct kavm_rtnl *r, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	vsnprintf(r->ack.msg, sizeof(r->ack.msg), fmt, ap);
 	va_end(ap);
 	return err;
 }
 
 const char *kavm_rtnl_errmsg(const struct kavm_rtnl *r)
 {
-	return r->msg;
-}
-
-/*
- * libnl 3.7 knows nothing of extack: it hands us the struct nlmsgerr, and the
- * TLVs follow it inside the same message. With NETLINK_CAP_ACK the kernel does
- * not echo our request, so they start right after the struct.
- */
-static int err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
-{
-	struct kavm_rtnl *r = arg;
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	size_t off = sizeof(*e);
-
-	r->err = e->error;
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return NL_STOP;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-	if (nlh->nlmsg_len < NLMSG_HDRLEN + off)
-		return NL_STOP;
-	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
-		      nlh->nlmsg_len - NLMSG_HDRLEN - off, NULL) < 0)
-		return NL_STOP;
-	if (tb[NLMSGERR_ATTR_MSG] && nla_len(tb[NLMSGERR_ATTR_MSG]) > 0)
-		snprintf(r->msg, sizeof(r->msg), "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
-			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-	/* The kernel's text may end in a NUL counted in nla_len, or a newline. */
-	r->msg[strcspn(r->msg, "\n")] = '\0';
-	return NL_STOP;
+	return r->ack.msg;
 }
 
 int kavm_rtnl_open(struct kavm_rtnl **out)
 {
 	struct kavm_rtnl *r;
-	int one = 1, ret;
+	int ret;
 
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -91,12 +57,8 @@ int kavm_rtnl_open(struct kavm_rtnl **out)
 		ret = -EPROTONOSUPPORT;
 		goto err_free_sock;
 	}
-	/* Best effort: a kernel without extack still answers, only with less to say. */
-	setsockopt(nl_socket_get_fd(r->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(nl_socket_get_fd(r->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	/* Acks are asked for per request: a plain GET gets its answer, not an ack too. */
-	nl_socket_disable_auto_ack(r->sk);
-	nl_socket_modify_err_cb(r->sk, NL_CB_CUSTOM, err_cb, r);
+	nl_ack_setup(r->sk, &r->ack);
 	*out = r;
 	return 0;
 
@@ -115,17 +77,11 @@ void kavm_rtnl_close(struct kavm_rtnl *r)
 	free(r);
 }
 
-static void reset_err(struct kavm_rtnl *r)
-{
-	r->err = 0;
-	r->msg[0] = '\0';
-}
-
 /* libnl's codes lose the errno; the kernel's own is kept by err_cb. */
 static int nlerr(struct kavm_rtnl *r, int ret)
 {
-	if (r->err)
-		return r->err;
+	if (r->ack.err)
+		return r->ack.err;
 	switch (-ret) {
 	case NLE_NOMEM:
 		return -ENOMEM;
@@ -141,7 +97,7 @@ static int request(struct kavm_rtnl *r, struct nl_msg *msg)
 {
 	int ret;
 
-	reset_err(r);
+	nl_ack_reset(&r->ack);
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
 	ret = nl_send_auto(r->sk, msg);
 	nlmsg_free(msg);
@@ -255,12 +211,13 @@ static void parse_stats(struct kavm_link_info *li, const struct nlattr *a)
 	};
 }
 
-static int parse_link(struct nlmsghdr *nlh, struct kavm_link_info *li)
+int kavm_rtnl_parse_link(const struct nlmsghdr *nlh, size_t len, struct kavm_link_info *li)
 {
 	struct nlattr *tb[IFLA_MAX + 1];
 	struct ifinfomsg *ifi = nlmsg_data(nlh);
 
-	if (nlh->nlmsg_type != RTM_NEWLINK || nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL))
+	if (len < NLMSG_HDRLEN || nlh->nlmsg_len > len || nlh->nlmsg_type != RTM_NEWLINK ||
+	    nlmsg_parse((struct nlmsghdr *)nlh, sizeof(*ifi), tb, IFLA_MAX, NULL))
 		return -EBADMSG;
 	memset(li, 0, sizeof(*li));
 	li->ifindex = ifi->ifi_index;
@@ -301,7 +258,7 @@ static int dump_cb(struct nl_msg *msg, void *arg)
 		}
 		d->v = nv;
 	}
-	if (parse_link(nlmsg_hdr(msg), &d->v[d->n]) == 0)
+	if (kavm_rtnl_parse_link(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len, &d->v[d->n]) == 0)
 		d->n++;
 	return NL_OK;
 }
@@ -313,7 +270,7 @@ static int getlink(struct kavm_rtnl *r, const char *name, struct dump_ctx *d)
 	struct nl_msg *msg;
 	int ret;
 
-	reset_err(r);
+	nl_ack_reset(&r->ack);
 	msg = nlmsg_alloc_simple(RTM_GETLINK, name ? 0 : NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;
@@ -350,7 +307,7 @@ int kavm_rtnl_link_get(struct kavm_rtnl *r, const char *dev, struct kavm_link_in
 		if (info->master && !if_indextoname(info->master, info->master_name))
 			info->master_name[0] = '\0';
 	}
-	if (ret == -ENODEV && !r->msg[0])
+	if (ret == -ENODEV && !r->ack.msg[0])
 		seterr(r, ret, "no device named %s", dev);
 	free(d.v);
 	return ret;
@@ -585,7 +542,7 @@ static int bridge_msg(struct kavm_rtnl *r, int flags, int index, const char *nam
 		return -EMSGSIZE;
 	}
 	ret = request(r, msg);
-	if (ret == -EOPNOTSUPP && !r->msg[0] && o && o->vlan_filtering == 1)
+	if (ret == -EOPNOTSUPP && !r->ack.msg[0] && o && o->vlan_filtering == 1)
 		seterr(r, ret,
 		       "this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)");
 	return ret;
@@ -598,7 +555,7 @@ int kavm_rtnl_bridge_add(struct kavm_rtnl *r, const char *name, const struct kav
 	if (ret)
 		return ret;
 	ret = bridge_msg(r, NLM_F_CREATE | NLM_F_EXCL, 0, name, o);
-	if (ret == -EEXIST && !r->msg[0])
+	if (ret == -EEXIST && !r->ack.msg[0])
 		seterr(r, ret, "a device named %s already exists", name);
 	return ret;
 }
