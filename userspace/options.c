@@ -659,26 +659,6 @@ static int options_walk(int argc, char **argv, struct vm_config *cfg)
 	return 0;
 }
 
-/*
- * Leaving an eBPF switch at exit reopens its pins, updates its maps (bpf())
- * and detaches tc programs over a fresh netlink socket: none of it is in the
- * I/O thread's allow-list. Until that detach runs on fds opened at start,
- * such a VM runs without the sandbox, and says so.
- */
-static void options_sandbox_vs_switch(struct vm_config *cfg)
-{
-	unsigned int i;
-
-	for (i = 0; i < cfg->nr_netdevs && cfg->seccomp; i++) {
-		if (!cfg->netdevs[i].sw[0])
-			continue;
-		cfg->seccomp = false;
-		pr_warn("netdev %s: switch=%s: running without the seccomp sandbox (leaving an "
-			"eBPF switch needs bpf() and netlink; Documentation/seccomp.md)",
-			cfg->netdevs[i].id, cfg->netdevs[i].sw);
-	}
-}
-
 int options_parse(int argc, char **argv, struct vm_config *cfg)
 {
 	char **v, **owned = NULL;
@@ -702,8 +682,5 @@ int options_parse(int argc, char **argv, struct vm_config *cfg)
 	}
 	if (options_control_default(cfg))
 		return -EINVAL;
-	ret = options_check_nics(cfg);
-	if (!ret)
-		options_sandbox_vs_switch(cfg);
-	return ret;
+	return options_check_nics(cfg);
 }

@@ -100,10 +100,20 @@ int bpf_switch_destroy(const char *name);
 /* Only remove the pins: for a switch whose network namespace is gone. */
 int bpf_switch_destroy_pins(const char *name);
 
-/* The VMM's entry points: join a device to a switch, and leave it. */
+/* Join a device to a switch, and leave it, in one call each. */
 int bpf_switch_attach(const char *name, const char *ifname,
 		      const struct bpf_switch_port_opts *opts);
 int bpf_switch_detach(const char *name, const char *ifname);
+
+/*
+ * The VMM's: join IFNAME to switch NAME and keep the switch open in *out, so
+ * that bpf_switch_leave() needs no pins, no paths and no device names: it
+ * runs under the I/O thread's sandbox, which allows it map updates, a
+ * program's info and tc/XDP detach over a route netlink socket
+ * (sandbox_allow_switch_leave()). Leave closes SW whatever happens.
+ */
+int bpf_switch_join(const char *name, const char *ifname, struct bpf_switch **out);
+int bpf_switch_leave(struct bpf_switch *sw, uint32_t ifindex);
 
 int bpf_switch_open(const char *name, struct bpf_switch **out);
 void bpf_switch_close(struct bpf_switch *sw);
@@ -114,6 +124,7 @@ int bpf_switch_port_add(struct bpf_switch *sw, const char *ifname,
 			char other[BPF_SWITCH_NAME_MAX + 1]);
 /* ifname may also be a decimal ifindex, to remove a port whose device is gone. */
 int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname);
+int bpf_switch_port_del_index(struct bpf_switch *sw, uint32_t ifindex);
 /* Fills at most max ports, returns how many there are. */
 int bpf_switch_ports(struct bpf_switch *sw, struct bpf_switch_port_info *out, size_t max);
 

@@ -20,6 +20,13 @@ int sandbox_prepare(void);
  * directory (kavm's registry file, removed at exit). Before sandbox_apply().
  */
 void sandbox_allow_unlink_in(int dir_fd);
+/*
+ * A netdev joined an eBPF switch (switch=): let the I/O thread's list allow
+ * what leaving it at exit takes (bpf_switch_leave()): bpf() on maps and for
+ * a program's info, a NETLINK_ROUTE socket for the tc/XDP detach, flock on
+ * the switch's pin directory. Before sandbox_apply().
+ */
+void sandbox_allow_switch_leave(void);
 /* The calling thread's list; name is how the report names the thread. */
 int sandbox_apply(enum sandbox_kind kind, const char *name);
 

@@ -138,17 +138,26 @@ if start vm3 $(nic "bridge,id=n0,br=br0,ifname=vm3,switch=$SW"); then
 	check_match "switch: tc program on its ingress (bpftool)" \
 		"$(ip netns exec "$NS" bpftool -j net show dev vm3 | jq -r '.[0].tc[].kind')" "tcx/ingress|clsact/ingress"
 	check_eq "switch: and still on the bridge" "$(link vm3 master)" br0
+	# Every thread sandboxed (Seccomp: 2, filter mode), the I/O thread too,
+	# which leaves the switch at exit.
+	check_eq "switch: every kavm thread runs under seccomp" \
+		"$(sed -n 's/^Seccomp:\t//p' /proc/$pid/task/*/status | sort -u)" 2
 fi
 stop
 check_eq "switch: SIGTERM status 1" "$RC" 1
-check_match "switch: SIGTERM is what stopped it" "$ERR" "^kavm: terminated by SIGTERM$"
-check_eq "switch: port gone after SIGTERM" "$(nports)" 0
+check_eq "switch: SIGTERM is what stopped it, nothing else said" "$ERR" \
+	"kavm: netdev n0: tap vm3 joined bridge br0
+kavm: terminated by SIGTERM"
+check_eq "switch: port gone after SIGTERM, from the sandbox" "$(nports)" 0
+check_eq "switch: kavm's tc filter went with it" \
+	"$(ip netns exec "$NS" bpftool -j net show 2>/dev/null | jq -r '[.[].tc[]?] | length')" 0
 if start vm4 $(nic "tap,id=n0,ifname=vm4,switch=$SW"); then
 	for i in $(seq 50); do [ "$(ports)" = vm4 ] && break; sleep 0.1; done
 	check_eq "switch: a tap netdev too" "$(ports)" vm4
 fi
 stop
-check_match "switch, tap netdev: SIGTERM is what stopped it" "$ERR" "^kavm: terminated by SIGTERM$"
+check_eq "switch, tap netdev: SIGTERM is what stopped it, nothing else said" "$ERR" \
+	"kavm: terminated by SIGTERM"
 check_eq "switch: tap netdev left" "$(nports)" 0
 run $(nic tap,id=n0,ifname=vm5,switch=kt-nosuch)
 check_eq "missing switch: status 1" "$RC" 1

@@ -432,13 +432,18 @@ static void fdb_flush_port(struct bpf_switch *sw, uint32_t ifindex)
 
 int bpf_switch_port_del(struct bpf_switch *sw, const char *ifname)
 {
-	struct kavm_sw_port p;
 	uint32_t ifindex;
 	int ret;
 
 	ret = resolve(ifname, true, &ifindex);
-	if (ret)
-		return ret;
+	return ret ? ret : bpf_switch_port_del_index(sw, ifindex);
+}
+
+int bpf_switch_port_del_index(struct bpf_switch *sw, uint32_t ifindex)
+{
+	struct kavm_sw_port p;
+	int ret;
+
 	ret = bpf_switch_lock(sw);
 	if (ret)
 		return ret;

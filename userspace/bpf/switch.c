@@ -510,6 +510,31 @@ int bpf_switch_detach(const char *name, const char *ifname)
 	return ret;
 }
 
+int bpf_switch_join(const char *name, const char *ifname, struct bpf_switch **out)
+{
+	static const struct bpf_switch_port_opts defaults;
+	char other[BPF_SWITCH_NAME_MAX + 1];
+	int ret;
+
+	ret = bpf_switch_open(name, out);
+	if (ret)
+		return ret;
+	ret = bpf_switch_port_add(*out, ifname, &defaults, other);
+	if (ret) {
+		bpf_switch_close(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+int bpf_switch_leave(struct bpf_switch *sw, uint32_t ifindex)
+{
+	int ret = bpf_switch_port_del_index(sw, ifindex);
+
+	bpf_switch_close(sw);
+	return ret;
+}
+
 int bpf_switch_for_each(int (*fn)(const char *name, void *arg), void *arg)
 {
 	struct dirent *de;

@@ -8,11 +8,15 @@
  */
 #include <errno.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/netlink.h>
 
 #include <kavm/compiler.h>
 #include <kavm/log.h>
@@ -125,6 +129,9 @@ static const int sandbox_vcpu_vhost_user[] = {
  */
 static int sandbox_unlink_dir_fd = -1;
 
+/* A netdev is a port of an eBPF switch: the I/O thread leaves it at exit. */
+static bool sandbox_switch_leave;
+
 /* Names read by the SIGSYS handler, where nothing may be allocated. */
 static char *sandbox_names[SANDBOX_MAX_NR];
 static __thread const char *sandbox_thread;
@@ -211,6 +218,51 @@ static int sandbox_allow_unlinkat(scmp_filter_ctx ctx)
 				SCMP_A2(SCMP_CMP_EQ, 0));
 }
 
+void sandbox_allow_switch_leave(void)
+{
+	sandbox_switch_leave = true;
+}
+
+/* clang-format off */
+/* bpf_switch_leave() on a switch opened at start: no pins, programs or maps made. */
+static const int sandbox_switch_bpf_cmds[] = {
+	BPF_MAP_LOOKUP_ELEM,
+	BPF_MAP_UPDATE_ELEM,
+	BPF_MAP_DELETE_ELEM,
+	BPF_MAP_GET_NEXT_KEY,
+	BPF_OBJ_GET_INFO_BY_FD,
+};
+
+/* libbpf's netlink for the tc and XDP detach, and the pin directory's lock. */
+static const int sandbox_switch_calls[] = {
+	SCMP_SYS(bind),
+	SCMP_SYS(getsockname),
+	SCMP_SYS(setsockopt),
+	SCMP_SYS(flock),
+};
+/* clang-format on */
+
+static int sandbox_allow_switch(scmp_filter_ctx ctx)
+{
+	size_t i;
+	int ret;
+
+	if (!sandbox_switch_leave)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(sandbox_switch_bpf_cmds); i++) {
+		ret = seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, SCMP_SYS(bpf), 1,
+			SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_switch_bpf_cmds[i]));
+		if (ret)
+			return ret;
+	}
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+			       SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+			       SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
+	return ret ? ret :
+		     sandbox_allow(ctx, sandbox_switch_calls, ARRAY_SIZE(sandbox_switch_calls));
+}
+
 /* The I/O thread's one kind of new socket: a unix stream to redial a vhost-user backend. */
 static int sandbox_allow_unix_socket(scmp_filter_ctx ctx)
 {
@@ -235,6 +287,8 @@ int sandbox_apply(enum sandbox_kind kind, const char *name)
 		ret = sandbox_allow(ctx, sandbox_io_vhost_user, ARRAY_SIZE(sandbox_io_vhost_user));
 	if (!ret && kind == SANDBOX_IO)
 		ret = sandbox_allow_unix_socket(ctx);
+	if (!ret && kind == SANDBOX_IO)
+		ret = sandbox_allow_switch(ctx);
 	if (!ret && kind == SANDBOX_VCPU)
 		ret = sandbox_allow(ctx, sandbox_vcpu, ARRAY_SIZE(sandbox_vcpu));
 	if (!ret && kind == SANDBOX_VCPU)

@@ -27,6 +27,7 @@
 #include <kavm/log.h>
 #include <kavm/loop.h>
 #include <kavm/net.h>
+#include <kavm/seccomp.h>
 #include <kavm/tap.h>
 #include <kavm/vhost-net.h>
 #include <kavm/virtqueue.h>
@@ -52,7 +53,7 @@ struct tap {
 	bool polled;		 /* fd is in the loop */
 	bool up;		 /* the interface is up (IFF_UP) */
 	bool gone;		 /* deleted: the fd is dead for good */
-	bool sw_joined;		 /* a port of eBPF switch sw: leave it on close */
+	struct bpf_switch *swh;	 /* a port of eBPF switch sw, kept open to leave it on close */
 	bool poll_off;		 /* not reading: vhost-net has the fd (or may get it) */
 	struct vhost_net *vhost; /* vhost=on */
 	char sw[BPF_SWITCH_NAME_MAX + 1];
@@ -349,13 +350,13 @@ static void tap_switch_leave(struct tap *t)
 {
 	int ret;
 
-	if (!t->sw_joined)
+	if (!t->swh)
 		return;
-	/* Before the fd closes: a tap kavm made is gone after, and its port by name with it. */
-	ret = bpf_switch_detach(t->sw, t->ifname);
+	/* Before the fd closes: a tap kavm made is gone after, and its port with it. */
+	ret = bpf_switch_leave(t->swh, t->ifindex);
 	if (ret)
-		pr_warn("tap %s: leave switch %s: %s\n", t->ifname, t->sw, strerror(-ret));
-	t->sw_joined = false;
+		pr_warn("tap %s: leave switch %s: %s", t->ifname, t->sw, strerror(-ret));
+	t->swh = NULL;
 }
 
 static void tap_release_fd(struct tap *t)
@@ -504,13 +505,14 @@ static int tap_switch_join(struct tap *t, const char *id, const char *sw)
 	if (!sw || !sw[0])
 		return 0;
 	snprintf(t->sw, sizeof(t->sw), "%s", sw);
-	ret = bpf_switch_attach(t->sw, t->ifname, NULL);
+	ret = bpf_switch_join(t->sw, t->ifname, &t->swh);
 	if (ret == -ENOENT)
 		pr_err("netdev %s: switch %s: no such switch (make it with kavmctl switch add %s)",
 		       id, t->sw, t->sw);
 	else if (ret)
 		pr_err("netdev %s: switch %s: attach %s: %s", id, t->sw, t->ifname, strerror(-ret));
-	t->sw_joined = !ret;
+	if (!ret)
+		sandbox_allow_switch_leave();
 	return ret;
 }
 
