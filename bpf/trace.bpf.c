@@ -58,6 +58,16 @@ struct {
 } vm_taps SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KT_TAP_CACHE);
+	__type(key, __u32); /* ifindex % KT_TAP_CACHE */
+	__type(value, struct kt_tap_cached);
+} tap_cache SEC(".maps");
+
+/* How many traced taps have KT_TAP_VHOST: with none, consume_skb stops at once. */
+__u32 vhost_taps;
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KT_MAX_THREADS);
 	__type(key, __u32); /* tid */
@@ -375,17 +385,29 @@ int kvm_set_irq(struct trace_event_raw_kvm_set_irq___kt *ctx)
 
 /* --- frames */
 
+static __always_inline struct kt_tap *dev_tap(struct net_device *dev)
+{
+	__u32 ifindex = dev->ifindex, idx = ifindex & (KT_TAP_CACHE - 1);
+	struct kt_tap_cached *c = bpf_map_lookup_elem(&tap_cache, &idx);
+	struct kt_tap_key key;
+
+	if (!c || (!c->shared && c->ifindex != ifindex))
+		return 0;
+	key.netns = dev->nd_net.net->ns.inum;
+	if (!c->shared)
+		return c->netns == key.netns ? &c->tap : 0;
+	key.ifindex = ifindex;
+	return bpf_map_lookup_elem(&vm_taps, &key);
+}
+
 static __always_inline struct kt_tap *skb_tap(struct sk_buff *skb, struct net_device **devp)
 {
 	struct net_device *dev = skb->dev;
-	struct kt_tap_key key;
 
 	if (!dev)
 		return 0;
-	key.ifindex = dev->ifindex;
-	key.netns = dev->nd_net.net->ns.inum;
 	*devp = dev;
-	return bpf_map_lookup_elem(&vm_taps, &key);
+	return dev_tap(dev);
 }
 
 static __always_inline struct kt_tap_val *tap_val(struct kt_tap *t)
@@ -439,15 +461,12 @@ SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
 	     unsigned int skb_len)
 {
-	struct kt_tap_key key;
 	struct kt_tap_val *v;
 	struct kt_tap *t;
 
 	if (rc != NETDEV_TX_OK)
 		return 0;
-	key.ifindex = dev->ifindex;
-	key.netns = dev->nd_net.net->ns.inum;
-	t = bpf_map_lookup_elem(&vm_taps, &key);
+	t = dev_tap(dev);
 	if (!t)
 		return 0;
 	v = tap_val(t);
@@ -463,9 +482,12 @@ SEC("tp_btf/consume_skb")
 int BPF_PROG(consume_skb, struct sk_buff *skb)
 {
 	struct net_device *dev;
-	struct kt_tap *t = skb_tap(skb, &dev);
 	struct kt_tap_val *v;
+	struct kt_tap *t;
 
+	if (!vhost_taps)
+		return 0;
+	t = skb_tap(skb, &dev);
 	if (!t || !in_vhost(t))
 		return 0;
 	v = tap_val(t);

@@ -61,6 +61,21 @@ struct kt_tap {
  */
 #define KT_TAP_VHOST (1U << 0)
 
+/*
+ * tap_cache: vm_taps direct-mapped by ifindex, so that a frame costs an
+ * array read (which the verifier inlines) instead of a hash lookup, and a
+ * frame of no traced tap usually stops there. The loader keeps each entry
+ * in step with vm_taps: no tap at that index, exactly one (copied here), or
+ * several (shared: only vm_taps can tell them apart).
+ */
+#define KT_TAP_CACHE 1024
+struct kt_tap_cached {
+	__u32 ifindex; /* 0: no traced tap maps here */
+	__u32 netns;
+	__u32 shared;
+	struct kt_tap tap;
+};
+
 /* exit_stats key; reason is the hardware code (VMX basic reason or SVM code). */
 struct kt_exit_key {
 	__u32 vm;

@@ -144,6 +144,29 @@ static void find_drop_reasons(struct bpf_trace *bt)
 			bt->skel->rodata->skb_consumed_reason = e->val;
 }
 
+/*
+ * consume_skb only counts what vhost workers take off a tap: attached only
+ * while a traced tap has them, it costs other frames nothing, not even the
+ * call (the kernel frees every delivered skb through it).
+ */
+static int consume_skb_attach(struct bpf_trace *bt, uint32_t vhost_taps)
+{
+	struct bpf_link **link = &bt->skel->links.consume_skb;
+
+	if (!bpf_trace_loaded(bt, "skb/consume_skb") || !vhost_taps == !*link)
+		return 0;
+	if (!vhost_taps) {
+		bpf_link__destroy(*link);
+		*link = NULL;
+		return 0;
+	}
+	*link = bpf_program__attach(bt->skel->progs.consume_skb);
+	if (*link)
+		return 0;
+	*link = NULL;
+	return -errno;
+}
+
 int bpf_trace_open(unsigned int groups, struct bpf_trace **out)
 {
 	struct bpf_trace *bt;
@@ -168,6 +191,8 @@ int bpf_trace_open(unsigned int groups, struct bpf_trace **out)
 	if (ret)
 		goto err_close;
 	ret = trace_bpf__attach(bt->skel);
+	if (!ret)
+		ret = consume_skb_attach(bt, 0);
 	if (ret)
 		goto err_close;
 	*out = bt;
@@ -246,6 +271,35 @@ int bpf_trace_del_vcpu(struct bpf_trace *bt, uint32_t tid)
 	return delete (bt->skel->maps.vcpu_tids, &tid);
 }
 
+/*
+ * Bring tap_cache's entry for IFINDEX and the vhost_taps count in step with
+ * vm_taps, after every change to it (Documentation/kavm-trace.md, Overhead).
+ */
+static int tap_cache_sync(struct bpf_trace *bt, uint32_t ifindex)
+{
+	int fd = bpf_map__fd(bt->skel->maps.vm_taps);
+	uint32_t idx = ifindex & (KT_TAP_CACHE - 1), n = 0, vhost = 0;
+	struct kt_tap_key key, next, *prev = NULL;
+	struct kt_tap_cached c = {};
+	struct kt_tap v;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		vhost += !!(v.flags & KT_TAP_VHOST);
+		if ((key.ifindex & (KT_TAP_CACHE - 1)) == idx && n++ == 0)
+			c = (struct kt_tap_cached){ .ifindex = key.ifindex,
+						    .netns = key.netns,
+						    .tap = v };
+	}
+	if (n > 1)
+		c = (struct kt_tap_cached){ .shared = 1 };
+	bt->skel->bss->vhost_taps = vhost;
+	return update(bt->skel->maps.tap_cache, &idx, &c) ?: consume_skb_attach(bt, vhost);
+}
+
 int bpf_trace_add_tap(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex, uint32_t vm,
 		      uint32_t slot)
 {
@@ -261,7 +315,9 @@ int bpf_trace_add_tap(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex, ui
 		return -ENOMEM;
 	ret = update(bt->skel->maps.tap_stats, &slot, percpu);
 	free(percpu);
-	return ret ? ret : update(bt->skel->maps.vm_taps, &key, &v);
+	if (!ret)
+		ret = update(bt->skel->maps.vm_taps, &key, &v);
+	return ret ? ret : tap_cache_sync(bt, ifindex);
 }
 
 int bpf_trace_tap_vhost(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex, uint32_t vm,
@@ -269,8 +325,9 @@ int bpf_trace_tap_vhost(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex, 
 {
 	struct kt_tap_key key = { .netns = netns, .ifindex = ifindex };
 	struct kt_tap v = { .vm = vm, .slot = slot, .flags = KT_TAP_VHOST };
+	int ret = update(bt->skel->maps.vm_taps, &key, &v);
 
-	return update(bt->skel->maps.vm_taps, &key, &v);
+	return ret ? ret : tap_cache_sync(bt, ifindex);
 }
 
 int bpf_trace_add_vhost(struct bpf_trace *bt, uint32_t tid, uint32_t vm)
@@ -286,8 +343,9 @@ int bpf_trace_del_vhost(struct bpf_trace *bt, uint32_t tid)
 int bpf_trace_del_tap(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex)
 {
 	struct kt_tap_key key = { .netns = netns, .ifindex = ifindex };
+	int ret = delete (bt->skel->maps.vm_taps, &key);
 
-	return delete (bt->skel->maps.vm_taps, &key);
+	return ret ? ret : tap_cache_sync(bt, ifindex);
 }
 
 /* Fold one CPU's value into the sum; exits keep their min and max. */
