@@ -8,8 +8,8 @@
  * tp_btf would need that module's BTF at attach time. Their records are read
  * with CO-RE (preserve_access_index on local flavours of the kernel's
  * trace_event_raw_* types), so a field that moved between kernels is found.
- * The network ones (kfree_skb, consume_skb, net_dev_xmit, netif_receive_skb)
- * are tp_btf: typed arguments, the skb's device read directly.
+ * The network ones (kfree_skb, consume_skb, netif_receive_skb) are tp_btf:
+ * typed arguments, the skb's device read directly.
  *
  * A VM is what the loader put into vm_pids (its kavm process and workers)
  * and vm_taps (its taps); everything else is ignored at the first lookup.
@@ -20,8 +20,6 @@
 #include <bpf/bpf_tracing.h>
 
 #include "trace.h"
-
-#define NETDEV_TX_OK 0
 
 /* enum skb_drop_reason's SKB_CONSUMED on this kernel (from its BTF): not a drop. */
 const volatile __u32 skb_consumed_reason = ~0U;
@@ -64,7 +62,7 @@ struct {
 	__type(value, struct kt_tap_cached);
 } tap_cache SEC(".maps");
 
-/* How many traced taps have KT_TAP_VHOST: with none, consume_skb stops at once. */
+/* How many traced taps have KT_TAP_VHOST: with none, the vhost share's programs stop at once. */
 __u32 vhost_taps;
 
 struct {
@@ -436,44 +434,26 @@ static __always_inline __u64 frame_len(struct sk_buff *skb)
 	return skb->len + (mac_off < 256 ? mac_off : 0);
 }
 
-/* From the guest: the tap hands the frame to the host's stack. */
+/*
+ * From the guest, sent into the tap by a vhost worker. Attached only while
+ * a traced tap's VM has vhost workers; the frames and bytes themselves are
+ * the tap's own link statistics.
+ */
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
 {
 	struct net_device *dev;
-	struct kt_tap *t = skb_tap(skb, &dev);
-	struct kt_tap_val *v;
-
-	if (!t)
-		return 0;
-	v = tap_val(t);
-	if (!v)
-		return 0;
-	v->c[KT_TAP_TX_PACKETS]++;
-	v->c[KT_TAP_TX_BYTES] += frame_len(skb);
-	if (in_vhost(t))
-		v->c[KT_TAP_VHOST_TX_PACKETS]++;
-	return 0;
-}
-
-/* To the guest: the host's stack transmits on the tap. */
-SEC("tp_btf/net_dev_xmit")
-int BPF_PROG(net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
-	     unsigned int skb_len)
-{
 	struct kt_tap_val *v;
 	struct kt_tap *t;
 
-	if (rc != NETDEV_TX_OK)
+	if (!vhost_taps)
 		return 0;
-	t = dev_tap(dev);
-	if (!t)
+	t = skb_tap(skb, &dev);
+	if (!t || !in_vhost(t))
 		return 0;
 	v = tap_val(t);
-	if (!v)
-		return 0;
-	v->c[KT_TAP_RX_PACKETS]++;
-	v->c[KT_TAP_RX_BYTES] += skb_len;
+	if (v)
+		v->c[KT_TAP_VHOST_TX_PACKETS]++;
 	return 0;
 }
 

@@ -141,9 +141,14 @@ struct kt_irq_key {
 
 /* tap_stats value, per CPU, by tap slot. "rx" and "tx" are the guest's. */
 enum kt_tap_counter {
-	KT_TAP_RX_PACKETS, /* host -> tap (net_dev_xmit on the tap): to the guest */
+	/*
+	 * The first four are the kernel's own link statistics of the tap, read
+	 * by kavm-trace over rtnetlink each interval: no program runs per frame
+	 * for them. The rest are counted here.
+	 */
+	KT_TAP_RX_PACKETS, /* host -> tap (the tap's tx_packets): to the guest */
 	KT_TAP_RX_BYTES,
-	KT_TAP_TX_PACKETS, /* tap -> host (netif_receive_skb on the tap): from the guest */
+	KT_TAP_TX_PACKETS, /* tap -> host (the tap's rx_packets): from the guest */
 	KT_TAP_TX_BYTES,
 	KT_TAP_DROPS,		 /* kfree_skb of an skb whose device is the tap */
 	KT_TAP_VHOST_RX_PACKETS, /* of RX, taken off the tap by a vhost worker */

@@ -24,6 +24,8 @@ struct kavm_rtnl;
 
 /* Open a NETLINK_ROUTE socket in the caller's current network namespace. */
 int kavm_rtnl_open(struct kavm_rtnl **out);
+/* The same in the network namespace of NETNS_FD (an open /proc/PID/ns/net). */
+int kavm_rtnl_open_netns(int netns_fd, struct kavm_rtnl **out);
 void kavm_rtnl_close(struct kavm_rtnl *r);
 /* Why the last failing call failed, beyond its errno; "" when unknown. */
 const char *kavm_rtnl_errmsg(const struct kavm_rtnl *r);

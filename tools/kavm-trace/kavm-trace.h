@@ -11,6 +11,7 @@
 #include <kavm/bpf-trace.h>
 #include <kavm/json.h>
 #include <kavm/registry.h>
+#include <kavm/rtnl.h>
 
 /* Exit statuses: documented in --help and kavm-trace(8). */
 #define KT_EXIT_OK 0
@@ -37,13 +38,20 @@ struct kt_vm {
 	unsigned int nr_workers;
 	bool vhost; /* its taps count what the vhost workers move */
 	uint32_t tap_slot[REGISTRY_MAX_TAPS];
+	struct kavm_rtnl *rtnl; /* in the VM's network namespace: its taps' link statistics */
 };
+
+/* The link statistics net shows, in enum kt_tap_counter's order. */
+#define KT_LINK_COUNTERS 4
 
 struct kt_slot {
 	bool used;
 	uint32_t vm;
 	uint32_t ifindex;
 	char ifname[16];
+	bool linked;			 /* base holds the tap's counters when tracing began */
+	uint64_t base[KT_LINK_COUNTERS]; /* subtracted: totals count from then on */
+	uint64_t last[KT_LINK_COUNTERS]; /* at the last interval's end */
 };
 
 struct kt_snap {
@@ -57,9 +65,10 @@ struct kt_ctx {
 	struct kt_vm vms[KT_MAX_VMS];
 	struct kt_slot slots[KT_MAX_TAPS];
 	struct kt_snap prev[BPF_TRACE_NR_MAPS];
-	double now; /* wall clock of this interval's end */
-	double dt;  /* its length in seconds */
-	bool live;  /* a refreshed table on a terminal */
+	double now;	 /* wall clock of this interval's end */
+	double dt;	 /* its length in seconds */
+	bool live;	 /* a refreshed table on a terminal */
+	bool link_stats; /* net: read the taps' own counters */
 };
 
 /* vms.c */
@@ -67,6 +76,8 @@ int kt_vm_lookup(const char *spec, struct registry_vm *out);
 int kt_vms_refresh(struct kt_ctx *c);
 void kt_vms_release(struct kt_ctx *c);
 unsigned int kt_vms_count(const struct kt_ctx *c);
+/* The tap's frames and bytes each way from the kernel (KT_TAP_RX_PACKETS..TX_BYTES). */
+int kt_slot_link_stats(struct kt_ctx *c, const struct kt_slot *s, uint64_t out[KT_LINK_COUNTERS]);
 
 /* snapshots: totals since load -> this interval's deltas */
 int kt_snap_take(struct kt_ctx *c, enum bpf_trace_map map, struct kt_snap *cur);

@@ -287,6 +287,7 @@ static int start(struct kt_ctx *c, const struct kt_cmd *cmd)
 	}
 	if (!cmd->show && kt_ksyms_load())
 		pr_warn("/proc/kallsyms: unreadable: drop locations are shown as addresses");
+	c->link_stats = cmd->show == kt_net_show;
 	kt_vms_refresh(c);
 	c->now = now_real();
 	report_start(c, cmd);

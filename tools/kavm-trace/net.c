@@ -2,8 +2,10 @@
 /*
  * kavm-trace net and drops. net: per VM tap, frames and bytes each way
  * ("rx" is to the guest: the host transmits on the tap; "tx" is from the
- * guest: the tap hands the frame to the host), the frames the kernel freed
- * as drops with their reasons, and how many of them a vhost worker moved.
+ * guest: the tap hands the frame to the host), read from the tap's own link
+ * statistics, so that no program runs per frame for them; the frames the
+ * kernel freed as drops with their reasons, and how many a vhost worker
+ * moved, counted by BPF.
  * drops: every dropped frame on a traced tap as it happens, with the
  * kernel's reason and the function that freed it.
  */
@@ -54,6 +56,34 @@ static void tap_print(struct kt_ctx *c, const struct kt_slot *s, const uint64_t 
 				      0);
 }
 
+/*
+ * The tap's frames and bytes each way, from its own link statistics: the
+ * totals since tracing began into tot, this interval's into d. A tap whose
+ * counters cannot be read (gone meanwhile) shows what it had.
+ */
+static void tap_link_counts(struct kt_ctx *c, struct kt_slot *s, uint64_t *tot, uint64_t *d)
+{
+	uint64_t now[KT_LINK_COUNTERS];
+	unsigned int i;
+
+	if (kt_slot_link_stats(c, s, now)) {
+		memset(d, 0, KT_LINK_COUNTERS * sizeof(*d));
+		for (i = 0; i < KT_LINK_COUNTERS; i++)
+			tot[i] = s->linked ? s->last[i] - s->base[i] : 0;
+		return;
+	}
+	if (!s->linked) {
+		memcpy(s->base, now, sizeof(now));
+		memcpy(s->last, now, sizeof(now));
+		s->linked = true;
+	}
+	for (i = 0; i < KT_LINK_COUNTERS; i++) {
+		tot[i] = now[i] - s->base[i];
+		d[i] = kt_delta(now[i], s->last[i]);
+	}
+	memcpy(s->last, now, sizeof(now));
+}
+
 /* Every traced tap gets a line, traffic or not: a silent tap is news too. */
 static void taps_show(struct kt_ctx *c, const struct kt_snap *cur)
 {
@@ -65,8 +95,7 @@ static void taps_show(struct kt_ctx *c, const struct kt_snap *cur)
 		       "RX B/s", "TX pkt/s", "TX B/s", "DROPS", "VHOST_RX", "VHOST_TX");
 	for (slot = 0; slot < KT_MAX_TAPS; slot++) {
 		const struct bpf_trace_entry *e, *p;
-		uint64_t d[KT_TAP_NR_COUNTERS], zero[KT_TAP_NR_COUNTERS] = {};
-		const uint64_t *tot = zero;
+		uint64_t d[KT_TAP_NR_COUNTERS], tot[KT_TAP_NR_COUNTERS] = {};
 
 		if (!c->slots[slot].used)
 			continue;
@@ -74,9 +103,10 @@ static void taps_show(struct kt_ctx *c, const struct kt_snap *cur)
 		e = kt_snap_find(cur, &key);
 		p = kt_snap_prev(c, BPF_TRACE_TAPS, &key);
 		if (e)
-			tot = (const uint64_t *)e->val.tap.c;
-		for (i = 0; i < KT_TAP_NR_COUNTERS; i++)
+			memcpy(tot, e->val.tap.c, sizeof(tot));
+		for (i = KT_LINK_COUNTERS; i < KT_TAP_NR_COUNTERS; i++)
 			d[i] = kt_delta(tot[i], p ? p->val.tap.c[i] : 0);
+		tap_link_counts(c, &c->slots[slot], tot, d);
 		if (c->o.json)
 			tap_json(c, &c->slots[slot], d, tot);
 		else

@@ -9,8 +9,10 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kavm-trace.h"
 
@@ -84,6 +86,44 @@ static int free_slot(struct kt_ctx *c)
 	return -ENOSPC;
 }
 
+/* A route socket in the VM's network namespace, for its taps' own counters. */
+static int vm_rtnl(struct kt_vm *vm)
+{
+	char path[64];
+	int fd, ret;
+
+	if (vm->rtnl)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)vm->reg.pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = kavm_rtnl_open_netns(fd, &vm->rtnl);
+	close(fd);
+	return ret;
+}
+
+int kt_slot_link_stats(struct kt_ctx *c, const struct kt_slot *s, uint64_t out[KT_LINK_COUNTERS])
+{
+	struct kt_vm *vm = &c->vms[s->vm];
+	struct kavm_link_info li;
+	int ret;
+
+	ret = vm_rtnl(vm);
+	if (!ret)
+		ret = kavm_rtnl_link_get(vm->rtnl, s->ifname, &li);
+	if (ret)
+		return ret;
+	if (!li.has_stats || li.ifindex != (int)s->ifindex)
+		return -ENODEV;
+	/* The tap's view is the host's: what it transmits goes to the guest. */
+	out[KT_TAP_RX_PACKETS] = li.stats.tx_packets;
+	out[KT_TAP_RX_BYTES] = li.stats.tx_bytes;
+	out[KT_TAP_TX_PACKETS] = li.stats.rx_packets;
+	out[KT_TAP_TX_BYTES] = li.stats.rx_bytes;
+	return 0;
+}
+
 static void add_taps(struct kt_ctx *c, struct kt_vm *vm, uint32_t idx)
 {
 	unsigned int i;
@@ -100,6 +140,11 @@ static void add_taps(struct kt_ctx *c, struct kt_vm *vm, uint32_t idx)
 		_Static_assert(sizeof(c->slots[0].ifname) == sizeof(t->ifname), "ifname sizes");
 		memcpy(c->slots[slot].ifname, t->ifname, sizeof(t->ifname));
 		c->slots[slot].ifname[sizeof(t->ifname) - 1] = '\0';
+		if (c->link_stats && !kt_slot_link_stats(c, &c->slots[slot], c->slots[slot].base)) {
+			c->slots[slot].linked = true;
+			memcpy(c->slots[slot].last, c->slots[slot].base,
+			       sizeof(c->slots[slot].last));
+		}
 		vm->tap_slot[i] = slot;
 	}
 }
@@ -151,6 +196,8 @@ static void remove_vm(struct kt_ctx *c, struct kt_vm *vm)
 		bpf_trace_del_tap(c->bt, vm->reg.netns, vm->reg.taps[i].ifindex);
 		c->slots[vm->tap_slot[i]].used = false;
 	}
+	kavm_rtnl_close(vm->rtnl);
+	vm->rtnl = NULL;
 	vm->used = false;
 }
 

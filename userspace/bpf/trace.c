@@ -42,7 +42,6 @@ static const struct prog_info prog_info[] = {
 	{ "kvm/kvm_msi_set_irq", BPF_TRACE_IRQ, false },
 	{ "kvm/kvm_set_irq", BPF_TRACE_IRQ, false },
 	{ "net/netif_receive_skb", BPF_TRACE_NET, true },
-	{ "net/net_dev_xmit", BPF_TRACE_NET, true },
 	{ "skb/consume_skb", BPF_TRACE_NET, true },
 	{ "skb/kfree_skb", BPF_TRACE_NET | BPF_TRACE_DROPS, true },
 };
@@ -68,7 +67,7 @@ static void skel_progs(struct trace_bpf *s, struct bpf_program **p)
 		s->progs.kvm_exit,	  s->progs.kvm_entry,	s->progs.kvm_userspace_exit,
 		s->progs.kvm_pio,	  s->progs.kvm_mmio,	s->progs.kvm_inj_virq,
 		s->progs.kvm_msi_set_irq, s->progs.kvm_set_irq, s->progs.netif_receive_skb,
-		s->progs.net_dev_xmit,	  s->progs.consume_skb, s->progs.kfree_skb,
+		s->progs.consume_skb,	  s->progs.kfree_skb,
 	};
 
 	_Static_assert(ARRAY_SIZE(all) == NR_PROGS, "prog_info[] and skel_progs() differ");
@@ -145,26 +144,37 @@ static void find_drop_reasons(struct bpf_trace *bt)
 }
 
 /*
- * consume_skb only counts what vhost workers take off a tap: attached only
- * while a traced tap has them, it costs other frames nothing, not even the
- * call (the kernel frees every delivered skb through it).
+ * The vhost share's programs: netif_receive_skb (what a vhost worker sends
+ * into a tap) and consume_skb (what one takes off it). The kernel runs
+ * every received and every delivered frame through these tracepoints, so
+ * they are attached only while a traced tap's VM has vhost workers.
  */
-static int consume_skb_attach(struct bpf_trace *bt, uint32_t vhost_taps)
+static int vhost_progs_attach(struct bpf_trace *bt, uint32_t vhost_taps)
 {
-	struct bpf_link **link = &bt->skel->links.consume_skb;
+	struct {
+		const char *tp;
+		struct bpf_program *prog;
+		struct bpf_link **link;
+	} v[] = {
+		{ "net/netif_receive_skb", bt->skel->progs.netif_receive_skb,
+		  &bt->skel->links.netif_receive_skb },
+		{ "skb/consume_skb", bt->skel->progs.consume_skb, &bt->skel->links.consume_skb },
+	};
+	size_t i;
 
-	if (!bpf_trace_loaded(bt, "skb/consume_skb") || !vhost_taps == !*link)
-		return 0;
-	if (!vhost_taps) {
-		bpf_link__destroy(*link);
-		*link = NULL;
-		return 0;
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		if (!bpf_trace_loaded(bt, v[i].tp) || !vhost_taps == !*v[i].link)
+			continue;
+		if (!vhost_taps) {
+			bpf_link__destroy(*v[i].link);
+			*v[i].link = NULL;
+			continue;
+		}
+		*v[i].link = bpf_program__attach(v[i].prog);
+		if (!*v[i].link)
+			return -errno;
 	}
-	*link = bpf_program__attach(bt->skel->progs.consume_skb);
-	if (*link)
-		return 0;
-	*link = NULL;
-	return -errno;
+	return 0;
 }
 
 int bpf_trace_open(unsigned int groups, struct bpf_trace **out)
@@ -192,7 +202,7 @@ int bpf_trace_open(unsigned int groups, struct bpf_trace **out)
 		goto err_close;
 	ret = trace_bpf__attach(bt->skel);
 	if (!ret)
-		ret = consume_skb_attach(bt, 0);
+		ret = vhost_progs_attach(bt, 0);
 	if (ret)
 		goto err_close;
 	*out = bt;
@@ -297,7 +307,7 @@ static int tap_cache_sync(struct bpf_trace *bt, uint32_t ifindex)
 	if (n > 1)
 		c = (struct kt_tap_cached){ .shared = 1 };
 	bt->skel->bss->vhost_taps = vhost;
-	return update(bt->skel->maps.tap_cache, &idx, &c) ?: consume_skb_attach(bt, vhost);
+	return update(bt->skel->maps.tap_cache, &idx, &c) ?: vhost_progs_attach(bt, vhost);
 }
 
 int bpf_trace_add_tap(struct bpf_trace *bt, uint32_t netns, uint32_t ifindex, uint32_t vm,

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kavm: rtnetlink over libnl-3 (links, bridges, ports) with the kernel's extack text kept. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -66,6 +69,30 @@ err_free_sock:
 	nl_socket_free(r->sk);
 err_free:
 	free(r);
+	return ret;
+}
+
+/*
+ * A netlink socket stays in the namespace it was made in: make it there,
+ * from this thread, and come back. Not coming back would leave the thread
+ * in the VM's namespace for good: that is an abort, not an error.
+ */
+int kavm_rtnl_open_netns(int netns_fd, struct kavm_rtnl **out)
+{
+	int self, ret;
+
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (setns(netns_fd, CLONE_NEWNET)) {
+		ret = -errno;
+		close(self);
+		return ret;
+	}
+	ret = kavm_rtnl_open(out);
+	if (setns(self, CLONE_NEWNET))
+		abort();
+	close(self);
 	return ret;
 }
 
