@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config git make gcc clang llvm libclang-rt-dev clang-format \
 libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libbpf-dev bpftool libelf-dev \
 zlib1g-dev libkmod-dev iproute2 busybox-static qemu-system-x86 cpio kmod \
-jq valgrind iperf3 python3 bc linux-headers-amd64 libseccomp-dev libjson-c-dev acpica-tools xxd \
+jq valgrind iperf3 tshark python3 bc linux-headers-amd64 libseccomp-dev libjson-c-dev acpica-tools xxd \
 dpdk-dev librte-net-vhost23 librte-mempool-ring23"
 # dpdk-dev brings dpdk-testpmd, the vhost-user backend of tests/native/vhost_user_testpmd
 # and tests/bench/vhost-user-testpmd; the two librte packages are its vhost PMD and mempool.

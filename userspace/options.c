@@ -259,6 +259,36 @@ static int opt_netdev(struct vm_config *cfg, const char *arg)
 	return netdev_add(cfg, "--netdev", arg, arg);
 }
 
+/* QEMU's --object, for the one kind kavm has: filter-dump. */
+static int opt_object(struct vm_config *cfg, const char *arg)
+{
+	struct net_filter_opts o;
+	char err[128];
+	unsigned int i;
+
+	if (!strcmp(arg, "help")) {
+		printf("Objects:\n  filter-dump      id=ID,netdev=ID,file=PATH[,maxlen=N]"
+		       "[,maxsize=SIZE]\n");
+		return 1;
+	}
+	if (net_filter_parse(arg, &o, err, sizeof(err))) {
+		pr_err("--object %s: %s", arg, err);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nr_filters; i++) {
+		if (!strcmp(cfg->filters[i].id, o.id)) {
+			pr_err("--object %s: duplicate id %s", arg, o.id);
+			return -EINVAL;
+		}
+	}
+	if (cfg->nr_filters == KAVM_MAX_NICS) {
+		pr_err("--object %s: more than %d objects", arg, KAVM_MAX_NICS);
+		return -EINVAL;
+	}
+	cfg->filters[cfg->nr_filters++] = o;
+	return 0;
+}
+
 static int opt_device(struct vm_config *cfg, const char *arg)
 {
 	if (!strcmp(arg, "help")) {
@@ -351,6 +381,28 @@ static int options_check_device_id(const struct vm_config *cfg, const struct net
 			       device_label(d, label, sizeof(label)), d->id);
 			return -EINVAL;
 		}
+	}
+	return 0;
+}
+
+/* A filter-dump watches a netdev kavm opens: one a device uses. */
+static int options_check_filters(const struct vm_config *cfg)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < cfg->nr_filters; i++) {
+		const struct net_filter_opts *f = &cfg->filters[i];
+
+		for (j = 0; j < cfg->nr_nics && strcmp(cfg->nics[j].netdev, f->netdev); j++)
+			;
+		if (j < cfg->nr_nics)
+			continue;
+		for (j = 0; j < cfg->nr_netdevs && strcmp(cfg->netdevs[j].id, f->netdev); j++)
+			;
+		pr_err("--object filter-dump,id=%s: %s %s", f->id,
+		       j < cfg->nr_netdevs ? "no device uses netdev" : "no --netdev with id",
+		       f->netdev);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -451,11 +503,18 @@ static const struct kavm_option kavm_options[] = {
 	{ "netdev", 0, "SPEC",
 	  "network backend: tap,id=ID[,ifname=NAME][,fd=N][,vnet_hdr=on|off][,vhost=on]"
 	  " or bridge,id=ID,br=BR[,create=on][,vhost=on]; both take switch=SW;"
-	  " or vhost-user,id=ID,socket=PATH[,server=on][,reconnect=SECONDS]; help lists the types",
+	  " or vhost-user,id=ID,socket=PATH[,server=on][,reconnect=SECONDS]"
+	  " or hubport,id=ID,hubid=N"
+	  " or socket,id=ID,listen=|connect=HOST:PORT|udp=HOST:PORT,localaddr=HOST:PORT"
+	  "|mcast=GROUP:PORT[,localaddr=ADDR]; help lists the types",
 	  opt_netdev },
 	{ "device", 0, "SPEC",
 	  "NIC: virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56][,id=ID]; help lists them",
 	  opt_device },
+	{ "object", 0, "SPEC",
+	  "filter-dump,id=ID,netdev=ID,file=PATH[,maxlen=N][,maxsize=SIZE]: a pcap of the "
+	  "netdev's frames; help lists the objects",
+	  opt_object },
 	{ "nic", 0, "SPEC",
 	  "a netdev and its NIC in one, as QEMU's -nic: tap,ifname=tap0[,mac=MAC][,id=ID]...",
 	  opt_nic },
@@ -682,5 +741,8 @@ int options_parse(int argc, char **argv, struct vm_config *cfg)
 	}
 	if (options_control_default(cfg))
 		return -EINVAL;
-	return options_check_nics(cfg);
+	ret = options_check_nics(cfg);
+	if (!ret)
+		ret = options_check_filters(cfg);
+	return ret;
 }

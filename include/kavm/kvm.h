@@ -76,6 +76,9 @@ struct vm_config {
 	unsigned int nr_netdevs;
 	struct net_device_opts nics[KAVM_MAX_NICS];
 	unsigned int nr_nics;
+	/* --object filter-dump: each names one netdev a device uses. */
+	struct net_filter_opts filters[KAVM_MAX_NICS];
+	unsigned int nr_filters;
 	const char *control_path; /* --control, or the default for --name; NULL: none */
 	bool control_set;	  /* --control given (none included) */
 };

@@ -84,6 +84,16 @@ struct net_stats {
 	uint64_t rx_purged;    /* taken from our queue by a purge: sender called back with 0 */
 };
 
+/*
+ * A passive observer of the frames a client sends (rx false) and receives
+ * (rx true), as QEMU's netfilters see them: before the receiver's queue,
+ * after the link check. filter-dump is one. Loop thread.
+ */
+struct net_filter {
+	void (*observe)(struct net_filter *f, struct net_client *nc, bool rx,
+			const struct iovec *iov, int iovcnt);
+};
+
 struct net_client {
 	const struct net_client_ops *ops;
 	char name[32];
@@ -93,6 +103,7 @@ struct net_client {
 	bool receive_disabled; /* returned 0 once; nothing delivered until flush */
 	struct net_stats stats;
 	const struct net_backend_ops *backend; /* set by netdev_open() */
+	struct net_filter *filter;	       /* --object filter-dump on it, or NULL */
 };
 
 #define NET_QUEUE_LEN 256
@@ -146,16 +157,22 @@ struct netdev_opts {
 	char type[16];
 	char id[32];
 	char ifname[IFNAMSIZ];
-	int fd;		   /* inherited fd, -1 if none */
-	int vnet_hdr;	   /* -1 auto, 0 off, 1 on (required) */
-	char br[IFNAMSIZ]; /* bridge: the bridge to join */
-	int create;	   /* bridge: 1 creates a missing bridge (create=on) */
-	char sw[33];	   /* tap, bridge: eBPF switch to join (BPF_SWITCH_NAME_MAX + 1) */
-	int vhost;	   /* tap, bridge: 1 moves the data path into vhost-net */
-	int vhostfd;	   /* an inherited /dev/vhost-net fd (implies vhost), -1 if none */
-	char socket[108];  /* vhost-user: the unix socket's path (sun_path) */
-	int server;	   /* vhost-user: 1 listens on socket= for the backend */
-	int reconnect;	   /* vhost-user client: longest wait between reconnects (s), 0 none */
+	int fd;		    /* inherited fd, -1 if none */
+	int vnet_hdr;	    /* -1 auto, 0 off, 1 on (required) */
+	char br[IFNAMSIZ];  /* bridge: the bridge to join */
+	int create;	    /* bridge: 1 creates a missing bridge (create=on) */
+	char sw[33];	    /* tap, bridge: eBPF switch to join (BPF_SWITCH_NAME_MAX + 1) */
+	int vhost;	    /* tap, bridge: 1 moves the data path into vhost-net */
+	int vhostfd;	    /* an inherited /dev/vhost-net fd (implies vhost), -1 if none */
+	char socket[108];   /* vhost-user: the unix socket's path (sun_path) */
+	int server;	    /* vhost-user: 1 listens on socket= for the backend */
+	int reconnect;	    /* vhost-user client: longest wait between reconnects (s), 0 none */
+	int hubid;	    /* hubport: the hub's number, -1 if none */
+	char listen[64];    /* socket: HOST:PORT to listen on (TCP) */
+	char connect[64];   /* socket: HOST:PORT to connect to (TCP) */
+	char udp[64];	    /* socket: HOST:PORT datagrams go to */
+	char mcast[64];	    /* socket: GROUP:PORT to join */
+	char localaddr[64]; /* socket: udp= HOST:PORT to bind, mcast= the interface's ADDR */
 };
 
 struct net_device_opts {
@@ -173,6 +190,22 @@ struct net_device_opts {
  * [,reconnect=SECONDS]"; -EINVAL with a message in err.
  */
 int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errlen);
+/* --object filter-dump,id=ID,netdev=ID,file=PATH[,maxlen=N][,maxsize=SIZE] */
+struct net_filter_opts {
+	char type[16];
+	char id[32];
+	char netdev[32];
+	char file[256];
+	unsigned int maxlen;	    /* pcap snaplen: bytes kept of each frame (65536) */
+	unsigned long long maxsize; /* the file's cap in bytes (kavm's own key) */
+};
+
+#define NET_DUMP_MAXLEN_DEFAULT 65536
+#define NET_DUMP_MAXLEN_MAX 262144
+#define NET_DUMP_MAXSIZE_DEFAULT (256ULL << 20)
+
+int net_filter_parse(const char *arg, struct net_filter_opts *o, char *err, size_t errlen);
+
 /* "virtio-net-pci,netdev=n0[,mac=52:54:00:12:34:56][,id=nic0]" */
 int net_device_parse(const char *arg, struct net_device_opts *o, char *err, size_t errlen);
 
@@ -188,6 +221,8 @@ struct net_backend_ops {
 
 extern const struct net_backend_ops net_tap_backend;
 extern const struct net_backend_ops net_bridge_backend;
+extern const struct net_backend_ops net_hubport_backend;
+extern const struct net_backend_ops net_socket_backend;
 
 const struct net_backend_ops *net_backend_find(const char *type);
 /* The i-th backend in net.c's table (--netdev help), NULL past the last. */

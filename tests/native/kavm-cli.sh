@@ -93,7 +93,9 @@ run --netdev help
 check_eq "--netdev help: the types, status 0" "$RC:$OUT" "0:Available netdev backend types:
   tap
   bridge
-  vhost-user"
+  vhost-user
+  hubport
+  socket"
 run --device help
 check_eq "--device help: the devices, status 0" "$RC:$OUT" "0:Network devices:
   virtio-net-pci   virtio 1.x network card on PCI (MSI-X)

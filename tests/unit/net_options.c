@@ -205,3 +205,104 @@ TEST(default_macs_count_up_from_qemus)
 	net_device_default_mac(0xaa, mac);
 	EXPECT_MEMEQ(mac, "\x52\x54\x00\x12\x35\x00", 6);
 }
+
+/* hubport and socket (QEMU's keys) */
+TEST(netdev_hubport_and_socket_forms)
+{
+	struct netdev_opts o;
+
+	ASSERT_EQ(netdev_parse("hubport,id=h0,hubid=3", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.hubid, 3);
+	ASSERT_EQ(netdev_parse("socket,id=s0,listen=:1234", &o, err, sizeof(err)), 0);
+	EXPECT_STREQ(o.listen, ":1234");
+	ASSERT_EQ(netdev_parse("socket,id=s0,connect=127.0.0.1:1234", &o, err, sizeof(err)), 0);
+	EXPECT_STREQ(o.connect, "127.0.0.1:1234");
+	ASSERT_EQ(netdev_parse("socket,id=s0,udp=10.0.0.2:5000,localaddr=10.0.0.1:5000", &o, err,
+			       sizeof(err)),
+		  0);
+	EXPECT_STREQ(o.localaddr, "10.0.0.1:5000");
+	ASSERT_EQ(netdev_parse("socket,id=s0,mcast=230.0.0.1:1234,localaddr=127.0.0.1", &o, err,
+			       sizeof(err)),
+		  0);
+	EXPECT_STREQ(o.mcast, "230.0.0.1:1234");
+	EXPECT_EQ(o.hubid, -1);
+}
+
+#define BAD_NETDEV_EXACT(name, arg, msg)                                                           \
+	TEST(netdev_rejects_##name)                                                                \
+	{                                                                                          \
+		struct netdev_opts o;                                                              \
+		err[0] = 0;                                                                        \
+		EXPECT_EQ(netdev_parse(arg, &o, err, sizeof(err)), -EINVAL);                       \
+		EXPECT_STREQ(err, msg);                                                            \
+	}
+
+BAD_NETDEV_EXACT(hubport_without_hubid, "hubport,id=h0", "netdev h0: hubid= is required")
+BAD_NETDEV_EXACT(hubid_not_a_number, "hubport,id=h0,hubid=x", "hubid: not a number: x")
+BAD_NETDEV_EXACT(hubport_with_tap_keys, "hubport,id=h0,hubid=0,ifname=tap0",
+		 "netdev h0: hubport takes hubid= only")
+BAD_NETDEV_EXACT(hubid_on_tap, "tap,id=t0,hubid=1", "netdev t0: hubid= is for hubport netdevs")
+BAD_NETDEV_EXACT(socket_without_mode, "socket,id=s0",
+		 "netdev s0: socket takes exactly one of listen=, connect=, udp=, mcast=")
+BAD_NETDEV_EXACT(socket_two_modes, "socket,id=s0,listen=:1,connect=127.0.0.1:2",
+		 "netdev s0: socket takes exactly one of listen=, connect=, udp=, mcast=")
+BAD_NETDEV_EXACT(listen_without_port, "socket,id=s0,listen=1234",
+		 "listen: want HOST:PORT, not 1234")
+BAD_NETDEV_EXACT(connect_port_out_of_range, "socket,id=s0,connect=127.0.0.1:65536",
+		 "connect: want HOST:PORT, not 127.0.0.1:65536")
+BAD_NETDEV_EXACT(unresolvable_host, "socket,id=s0,connect=no.such.host.invalid:1",
+		 "connect: cannot resolve the host in no.such.host.invalid:1")
+BAD_NETDEV_EXACT(udp_without_localaddr, "socket,id=s0,udp=127.0.0.1:5000",
+		 "netdev s0: udp= needs localaddr=HOST:PORT")
+BAD_NETDEV_EXACT(localaddr_with_listen, "socket,id=s0,listen=:1,localaddr=127.0.0.1:2",
+		 "netdev s0: localaddr= is for udp= and mcast=")
+BAD_NETDEV_EXACT(mcast_not_a_group, "socket,id=s0,mcast=10.0.0.1:1234",
+		 "netdev s0: mcast: 10.0.0.1:1234 is not a multicast group")
+BAD_NETDEV_EXACT(mcast_localaddr_with_port, "socket,id=s0,mcast=230.0.0.1:1,localaddr=1.2.3.4:5",
+		 "netdev s0: localaddr: want an IPv4 address, not 1.2.3.4:5")
+BAD_NETDEV_EXACT(socket_with_fd, "socket,id=s0,listen=:1,fd=3",
+		 "netdev s0: socket takes listen=, connect=, udp=, mcast=, localaddr=")
+BAD_NETDEV_EXACT(listen_on_tap, "tap,id=t0,listen=:1",
+		 "netdev t0: listen=, connect=, udp=, mcast=, localaddr= are for socket netdevs")
+BAD_NETDEV_EXACT(vhost_user_socket_on_socket, "socket,id=s0,socket=/run/x.sock",
+		 "netdev s0: socket=, server=, reconnect= are for vhost-user")
+
+TEST(filter_dump_defaults)
+{
+	struct net_filter_opts o;
+
+	ASSERT_EQ(net_filter_parse("filter-dump,id=d0,netdev=n0,file=/tmp/a.pcap", &o, err,
+				   sizeof(err)),
+		  0);
+	EXPECT_STREQ(o.netdev, "n0");
+	EXPECT_STREQ(o.file, "/tmp/a.pcap");
+	EXPECT_EQ(o.maxlen, 65536u);
+	EXPECT_EQ(o.maxsize, 256ULL << 20);
+	ASSERT_EQ(net_filter_parse("filter-dump,id=d0,netdev=n0,file=/a,maxlen=128,maxsize=4M", &o,
+				   err, sizeof(err)),
+		  0);
+	EXPECT_EQ(o.maxlen, 128u);
+	EXPECT_EQ(o.maxsize, 4ULL << 20);
+}
+
+#define BAD_FILTER(name, arg, msg)                                                                 \
+	TEST(filter_rejects_##name)                                                                \
+	{                                                                                          \
+		struct net_filter_opts o;                                                          \
+		err[0] = 0;                                                                        \
+		EXPECT_EQ(net_filter_parse(arg, &o, err, sizeof(err)), -EINVAL);                   \
+		EXPECT_STREQ(err, msg);                                                            \
+	}
+
+BAD_FILTER(other_object, "filter-mirror,id=m0",
+	   "unknown object type filter-mirror (kavm has filter-dump)")
+BAD_FILTER(no_id, "filter-dump,netdev=n0,file=/a", "filter-dump: id= is required")
+BAD_FILTER(no_netdev, "filter-dump,id=d0,file=/a", "filter-dump d0: netdev= is required")
+BAD_FILTER(no_file, "filter-dump,id=d0,netdev=n0", "filter-dump d0: file= is required")
+BAD_FILTER(maxlen_zero, "filter-dump,id=d0,netdev=n0,file=/a,maxlen=0",
+	   "maxlen: want 1 to 262144 bytes, not 0")
+BAD_FILTER(maxlen_huge, "filter-dump,id=d0,netdev=n0,file=/a,maxlen=1000000",
+	   "maxlen: want 1 to 262144 bytes, not 1000000")
+BAD_FILTER(maxsize_tiny, "filter-dump,id=d0,netdev=n0,file=/a,maxsize=100",
+	   "maxsize: want a size of at least 1024 (64M, 1G), not 100")
+BAD_FILTER(queue_key, "filter-dump,id=d0,netdev=n0,file=/a,queue=rx", "unknown option queue")

@@ -13,9 +13,8 @@
 
 /* One line per backend. */
 static const struct net_backend_ops *const net_backends[] = {
-	&net_tap_backend,
-	&net_bridge_backend,
-	&net_vhost_user_backend,
+	&net_tap_backend,     &net_bridge_backend, &net_vhost_user_backend,
+	&net_hubport_backend, &net_socket_backend,
 };
 
 /* The control socket's: told of every link change (loop thread, like all of net.c). */
@@ -99,6 +98,10 @@ ssize_t net_send_iov(struct net_client *sender, const struct iovec *iov, int iov
 		sender->stats.tx_link_down++;
 		return len;
 	}
+	if (sender->filter)
+		sender->filter->observe(sender->filter, sender, false, iov, iovcnt);
+	if (peer->filter)
+		peer->filter->observe(peer->filter, peer, true, iov, iovcnt);
 	ret = net_queue_send_iov(peer->incoming, sender, iov, iovcnt, sent_cb);
 	if (ret == 0) {
 		sender->stats.tx_queued++;

@@ -10,6 +10,7 @@
 #include <kavm/compiler.h>
 #include <kavm/mac.h>
 #include <kavm/net.h>
+#include <kavm/net-socket.h>
 
 static int opt_err(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
 static int opt_err(char *err, size_t errlen, const char *fmt, ...)
@@ -79,6 +80,44 @@ static int netdev_parse_vhost_user_kv(struct netdev_opts *o, char *key, char *va
 	return opt_err(err, errlen, "unknown option %s", key);
 }
 
+/* A socket address key: its form is checked here, the name resolved again at open. */
+static int opt_addr(char *dst, size_t size, const char *val, const char *key, bool need_port,
+		    char *err, size_t errlen)
+{
+	struct sockaddr_in sa;
+	int ret = opt_copy(dst, size, val, key, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = net_socket_parse_addr(val, need_port, &sa);
+	if (ret == -EADDRNOTAVAIL)
+		return opt_err(err, errlen, "%s: cannot resolve the host in %s", key, val);
+	if (ret)
+		return opt_err(err, errlen, "%s: want %s, not %s", key,
+			       need_port ? "HOST:PORT" : "an IPv4 address", val);
+	return 0;
+}
+
+static int netdev_parse_hub_socket_kv(struct netdev_opts *o, char *key, char *val, char *err,
+				      size_t errlen)
+{
+	if (!strcmp(key, "hubid"))
+		return opt_fd(val, &o->hubid) ?
+			       opt_err(err, errlen, "hubid: not a number: %s", val) :
+			       0;
+	if (!strcmp(key, "listen"))
+		return opt_addr(o->listen, sizeof(o->listen), val, key, true, err, errlen);
+	if (!strcmp(key, "connect"))
+		return opt_addr(o->connect, sizeof(o->connect), val, key, true, err, errlen);
+	if (!strcmp(key, "udp"))
+		return opt_addr(o->udp, sizeof(o->udp), val, key, true, err, errlen);
+	if (!strcmp(key, "mcast"))
+		return opt_addr(o->mcast, sizeof(o->mcast), val, key, true, err, errlen);
+	if (!strcmp(key, "localaddr"))
+		return opt_copy(o->localaddr, sizeof(o->localaddr), val, key, err, errlen);
+	return netdev_parse_vhost_user_kv(o, key, val, err, errlen);
+}
+
 static int netdev_parse_kv(struct netdev_opts *o, char *key, char *val, char *err, size_t errlen)
 {
 	if (!strcmp(key, "id"))
@@ -113,7 +152,7 @@ static int netdev_parse_kv(struct netdev_opts *o, char *key, char *val, char *er
 			       opt_err(err, errlen, "%s=%s: kavm runs no scripts (only %s=no)", key,
 				       val, key) :
 			       0;
-	return netdev_parse_vhost_user_kv(o, key, val, err, errlen);
+	return netdev_parse_hub_socket_kv(o, key, val, err, errlen);
 }
 
 /* vhost-net leaves the vnet header to the tap, so it needs one (as QEMU's vhost=on). */
@@ -131,6 +170,17 @@ static int netdev_check_vhost(struct netdev_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+static bool netdev_has_tap_keys(const struct netdev_opts *o)
+{
+	return o->ifname[0] || o->fd >= 0 || o->vnet_hdr >= 0 || o->br[0] || o->create ||
+	       o->sw[0] || o->vhost >= 0 || o->vhostfd >= 0;
+}
+
+static bool netdev_has_socket_keys(const struct netdev_opts *o)
+{
+	return o->listen[0] || o->connect[0] || o->udp[0] || o->mcast[0] || o->localaddr[0];
+}
+
 /* A vhost-user netdev is a socket and nothing else; its keys are its own. */
 static int netdev_check_vhost_user(struct netdev_opts *o, char *err, size_t errlen)
 {
@@ -144,8 +194,7 @@ static int netdev_check_vhost_user(struct netdev_opts *o, char *err, size_t errl
 	}
 	if (!o->socket[0])
 		return opt_err(err, errlen, "netdev %s: socket= is required", o->id);
-	if (o->ifname[0] || o->fd >= 0 || o->vnet_hdr >= 0 || o->br[0] || o->create || o->sw[0] ||
-	    o->vhost >= 0 || o->vhostfd >= 0)
+	if (netdev_has_tap_keys(o))
 		return opt_err(err, errlen,
 			       "netdev %s: vhost-user takes socket=, server=, reconnect=", o->id);
 	/* As QEMU: a server waits for its backend to come back, it cannot redial. */
@@ -156,6 +205,58 @@ static int netdev_check_vhost_user(struct netdev_opts *o, char *err, size_t errl
 	return 0;
 }
 
+/* udp= binds localaddr=HOST:PORT; mcast= takes the interface's bare address. */
+static int netdev_check_localaddr(struct netdev_opts *o, char *err, size_t errlen)
+{
+	struct sockaddr_in sa;
+
+	if (o->udp[0] && !o->localaddr[0])
+		return opt_err(err, errlen, "netdev %s: udp= needs localaddr=HOST:PORT", o->id);
+	if (!o->localaddr[0])
+		return 0;
+	if (o->listen[0] || o->connect[0])
+		return opt_err(err, errlen, "netdev %s: localaddr= is for udp= and mcast=", o->id);
+	if (net_socket_parse_addr(o->localaddr, o->udp[0], &sa))
+		return opt_err(err, errlen, "netdev %s: localaddr: want %s, not %s", o->id,
+			       o->udp[0] ? "HOST:PORT" : "an IPv4 address", o->localaddr);
+	if (o->mcast[0] && strchr(o->localaddr, ':'))
+		return opt_err(err, errlen, "netdev %s: localaddr: want an IPv4 address, not %s",
+			       o->id, o->localaddr);
+	return 0;
+}
+
+/* hubport and socket take their own keys only; the others none of theirs. */
+static int netdev_check_hub_socket(struct netdev_opts *o, char *err, size_t errlen)
+{
+	bool hub = !strcmp(o->type, "hubport"), sock = !strcmp(o->type, "socket");
+	struct sockaddr_in sa;
+
+	if (!hub && o->hubid >= 0)
+		return opt_err(err, errlen, "netdev %s: hubid= is for hubport netdevs", o->id);
+	if (!sock && netdev_has_socket_keys(o))
+		return opt_err(err, errlen,
+			       "netdev %s: listen=, connect=, udp=, mcast=, localaddr= are for "
+			       "socket netdevs",
+			       o->id);
+	if ((hub || sock) && netdev_has_tap_keys(o))
+		return opt_err(err, errlen, "netdev %s: %s takes %s", o->id, o->type,
+			       hub ? "hubid= only" : "listen=, connect=, udp=, mcast=, localaddr=");
+	if (hub && o->hubid < 0)
+		return opt_err(err, errlen, "netdev %s: hubid= is required", o->id);
+	if (!sock)
+		return 0;
+	if (!!o->listen[0] + !!o->connect[0] + !!o->udp[0] + !!o->mcast[0] != 1)
+		return opt_err(
+			err, errlen,
+			"netdev %s: socket takes exactly one of listen=, connect=, udp=, mcast=",
+			o->id);
+	if (o->mcast[0] && (net_socket_parse_addr(o->mcast, true, &sa) ||
+			    !IN_MULTICAST(ntohl(sa.sin_addr.s_addr))))
+		return opt_err(err, errlen, "netdev %s: mcast: %s is not a multicast group", o->id,
+			       o->mcast);
+	return netdev_check_localaddr(o, err, errlen);
+}
+
 /* Keys that belong to one type only are refused on the others. */
 static int netdev_check_type(struct netdev_opts *o, char *err, size_t errlen)
 {
@@ -163,7 +264,10 @@ static int netdev_check_type(struct netdev_opts *o, char *err, size_t errlen)
 	int ret;
 
 	ret = netdev_check_vhost_user(o, err, errlen);
-	if (ret || !strcmp(o->type, "vhost-user"))
+	if (!ret)
+		ret = netdev_check_hub_socket(o, err, errlen);
+	if (ret || !strcmp(o->type, "vhost-user") || !strcmp(o->type, "hubport") ||
+	    !strcmp(o->type, "socket"))
 		return ret;
 
 	if (!bridge && o->br[0])
@@ -226,6 +330,7 @@ int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errle
 	o->vhostfd = -1;
 	o->server = -1;
 	o->reconnect = -1;
+	o->hubid = -1;
 	ret = opt_split(arg, o->type, sizeof(o->type), err, errlen, netdev_kv, o);
 	if (ret)
 		return ret;
@@ -236,6 +341,86 @@ int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errle
 	if (o->fd >= 0 && o->ifname[0])
 		return opt_err(err, errlen, "netdev %s: fd= and ifname= exclude each other", o->id);
 	return netdev_check_type(o, err, errlen);
+}
+
+/* "4096", "64K", "256M", "1G": bytes. */
+static int opt_size(const char *val, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (errno || end == val || *val == '-')
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (~0ULL >> shift))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
+/* The smallest cap that holds the pcap header and a minimal frame. */
+#define NET_DUMP_MAXSIZE_MIN 1024
+
+static int filter_kv(void *opaque, char *k, char *v, char *err, size_t errlen)
+{
+	struct net_filter_opts *o = opaque;
+	unsigned long long n;
+
+	if (!strcmp(k, "id"))
+		return opt_copy(o->id, sizeof(o->id), v, k, err, errlen);
+	if (!strcmp(k, "netdev"))
+		return opt_copy(o->netdev, sizeof(o->netdev), v, k, err, errlen);
+	if (!strcmp(k, "file"))
+		return opt_copy(o->file, sizeof(o->file), v, k, err, errlen);
+	if (!strcmp(k, "maxlen")) {
+		if (opt_size(v, &n) || !n || n > NET_DUMP_MAXLEN_MAX || strpbrk(v, "KkMmGg"))
+			return opt_err(err, errlen, "maxlen: want 1 to %d bytes, not %s",
+				       NET_DUMP_MAXLEN_MAX, v);
+		o->maxlen = n;
+		return 0;
+	}
+	if (!strcmp(k, "maxsize")) {
+		if (opt_size(v, &n) || n < NET_DUMP_MAXSIZE_MIN)
+			return opt_err(err, errlen,
+				       "maxsize: want a size of at least %d (64M, 1G), "
+				       "not %s",
+				       NET_DUMP_MAXSIZE_MIN, v);
+		o->maxsize = n;
+		return 0;
+	}
+	return opt_err(err, errlen, "unknown option %s", k);
+}
+
+int net_filter_parse(const char *arg, struct net_filter_opts *o, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	o->maxlen = NET_DUMP_MAXLEN_DEFAULT;
+	o->maxsize = NET_DUMP_MAXSIZE_DEFAULT;
+	ret = opt_split(arg, o->type, sizeof(o->type), err, errlen, filter_kv, o);
+	if (ret)
+		return ret;
+	if (strcmp(o->type, "filter-dump"))
+		return opt_err(err, errlen, "unknown object type %s (kavm has filter-dump)",
+			       o->type);
+	if (!o->id[0])
+		return opt_err(err, errlen, "filter-dump: id= is required");
+	if (!o->netdev[0])
+		return opt_err(err, errlen, "filter-dump %s: netdev= is required", o->id);
+	if (!o->file[0])
+		return opt_err(err, errlen, "filter-dump %s: file= is required", o->id);
+	return 0;
 }
 
 static int device_kv(void *opaque, char *k, char *v, char *err, size_t errlen)

@@ -7,6 +7,7 @@
 #include <kavm/kvm.h>
 #include <kavm/log.h>
 #include <kavm/net.h>
+#include <kavm/net-dump.h>
 #include <kavm/pci.h>
 #include <kavm/virtio-net.h>
 #include <kavm/virtio-pci.h>
@@ -31,10 +32,45 @@ static const struct netdev_opts *nic_netdev(const struct vm_config *cfg, const c
 	return NULL;
 }
 
+/* --object filter-dump, one per entry of cfg->filters. */
+static struct net_dump *dumps[KAVM_MAX_NICS];
+
+static void net_dumps_close(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < KAVM_MAX_NICS; i++) {
+		net_dump_close(dumps[i]);
+		dumps[i] = NULL;
+	}
+}
+
+/* After the backends: each dump watches the backend of the device on its netdev. */
+static int net_dumps_open(const struct vm_config *cfg)
+{
+	unsigned int i, j;
+	int ret;
+
+	for (i = 0; i < cfg->nr_filters; i++) {
+		const struct net_filter_opts *f = &cfg->filters[i];
+
+		for (j = 0; j < cfg->nr_nics && strcmp(cfg->nics[j].netdev, f->netdev); j++)
+			;
+		if (j == cfg->nr_nics || !nics[j].backend)
+			return -ENOENT; /* options.c refuses this already */
+		ret = net_dump_open(f, nic_netdev(cfg, f->netdev), nics[j].backend, &dumps[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Input level: every backend opens (taps made, fds checked) before /dev/kvm does. */
 static void net_backends_close(struct kvm_vm *vm)
 {
 	unsigned int i;
+
+	net_dumps_close();
 
 	for (i = 0; i < KAVM_MAX_NICS; i++) {
 		if (nics[i].backend)
@@ -61,6 +97,11 @@ static int net_backends_open(struct kvm_vm *vm)
 			ret = -ECANCELED; /* the backend said why, naming the netdev */
 			goto err;
 		}
+	}
+	ret = net_dumps_open(vm->cfg);
+	if (ret) {
+		ret = -ECANCELED; /* net_dump_open() said why, naming the object */
+		goto err;
 	}
 	return 0;
 err:
