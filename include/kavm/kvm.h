@@ -78,6 +78,9 @@ struct vm_config {
 	unsigned int nr_nics;
 	const char *control_path; /* --control, or the default for --name; NULL: none */
 	bool control_set;	  /* --control given (none included) */
+	/* Deployment knobs (Documentation/performance.md). */
+	bool mem_hugepages;	/* --memory ...,hugepages=on: RAM from the huge page pool */
+	bool mem_lock;		/* --memory ...,mlock=on: RAM locked (and so populated) at start */
 };
 
 /* Why the VM stopped; decides kavm's exit status and its one-line message. */
