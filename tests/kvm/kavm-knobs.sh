@@ -112,7 +112,9 @@ check_eq "without mlock=on nothing is locked" "$(status_field $PID VmLck)" 0
 unspin
 spin --memory 64M,mlock=on
 check_eq "mlock=on: VmLck is the guest's 64 MiB" "$(status_field $PID VmLck)" 65536
-check_eq "mlock=on: the 64 MiB are resident (RssShmem)" "$(status_field $PID RssShmem)" 65536
+# At least: Linux 6.1 counts kavm's other shared pages there too (68196 kB seen).
+shmem=$(status_field $PID RssShmem)
+check "mlock=on: the 64 MiB are resident (RssShmem $shmem kB)" test "$shmem" -ge 65536
 unspin
 check_eq "mlock=on: runs until SIGTERM" "$RC:$ERR" "1:kavm: terminated by SIGTERM"
 
