@@ -26,8 +26,9 @@ mkdir -p "$OUT" || exit 1
 rm -f "$OUT"/*.log "$OUT"/*.rc
 
 # Tools the kvm scripts call that busybox lacks or does differently
-# (python3: the control socket's test client, with its standard library).
-KVM_TOOLS="bash ip bridge jq nsenter unshare script python3 bpftool"
+# (python3: the control socket's test client, with its standard library;
+# prlimit, setpriv, stat -f: kavm-knobs.sh's memlock limit and hugetlbfs).
+KVM_TOOLS="bash ip bridge jq nsenter unshare script python3 bpftool prlimit setpriv stat"
 
 # Stage the tree into ROOT/k and bundle it: a tarball extracted at / in the
 # host puts each library where the loader looks for it.

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include <kavm/control.h>
+#include <kavm/cpulist.h>
 #include <kavm/log.h>
 #include <kavm/options.h>
 #include <kavm/registry.h>
@@ -99,11 +100,45 @@ static int opt_name(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+/* --memory's hugepages= and mlock= (Documentation/performance.md). */
+static int opt_memory_key(struct vm_config *cfg, const char *arg, const char *kv)
+{
+	const char *v;
+	bool *flag;
+
+	if (!strncmp(kv, "hugepages=", 10)) {
+		flag = &cfg->mem_hugepages;
+		v = kv + 10;
+	} else if (!strncmp(kv, "mlock=", 6)) {
+		flag = &cfg->mem_lock;
+		v = kv + 6;
+	} else {
+		pr_err("--memory %s: unknown key '%s' (expected hugepages=on|off or mlock=on|off)",
+		       arg, kv);
+		return -EINVAL;
+	}
+	if (strcmp(v, "on") && strcmp(v, "off")) {
+		pr_err("--memory %s: '%s': expected on or off", arg, kv);
+		return -EINVAL;
+	}
+	*flag = !strcmp(v, "on");
+	return 0;
+}
+
+/* --memory SIZE[,hugepages=on][,mlock=on]; SIZE may be spelled size=SIZE, as QEMU's -m. */
 static int opt_memory(struct vm_config *cfg, const char *arg)
 {
+	char copy[128], *size, *tok, *save = NULL;
 	unsigned long long bytes;
 
-	if (parse_mem_size(arg, &bytes)) {
+	if (snprintf(copy, sizeof(copy), "%s", arg) >= (int)sizeof(copy)) {
+		pr_err("--memory %.32s...: longer than %zu characters", arg, sizeof(copy) - 1);
+		return -EINVAL;
+	}
+	size = strtok_r(copy, ",", &save);
+	if (size && !strncmp(size, "size=", 5))
+		size += 5;
+	if (!size || parse_mem_size(size, &bytes)) {
 		pr_err("--memory %s: not a size (examples: 512M, 2G)", arg);
 		return -EINVAL;
 	}
@@ -112,22 +147,108 @@ static int opt_memory(struct vm_config *cfg, const char *arg)
 		       KVM_MIN_MEM >> 20, KAVM_MAX_MEM >> 30);
 		return -EINVAL;
 	}
+	while ((tok = strtok_r(NULL, ",", &save)))
+		if (opt_memory_key(cfg, arg, tok))
+			return -EINVAL;
 	cfg->mem_size = bytes;
+	return 0;
+}
+
+/*
+ * A CPU list of --cpus affinity= or --io-affinity: its syntax, and every
+ * CPU one kavm may run on now (its own mask, as taskset or a cgroup left
+ * it), so a typo is one line here rather than EINVAL from a thread later.
+ */
+static int options_cpulist(const char *what, const char *arg, const char *list, cpu_set_t *set)
+{
+	char allowed_list[256];
+	cpu_set_t allowed;
+	long bad;
+	int cpu, ret;
+
+	ret = cpulist_parse(list, set, &bad);
+	if (ret == -ERANGE) {
+		pr_err("%s %s: CPU %ld: kavm handles CPUs 0 to %d", what, arg, bad,
+		       CPU_SETSIZE - 1);
+		return -EINVAL;
+	}
+	if (ret) {
+		pr_err("%s %s: '%s' is not a CPU list (examples: 0-1,3 or 2)", what, arg, list);
+		return -EINVAL;
+	}
+	ret = cpulist_check_allowed(set, &allowed, &cpu);
+	if (ret < 0) {
+		pr_err("%s %s: sched_getaffinity: %s", what, arg, strerror(-ret));
+		return -EINVAL;
+	}
+	if (ret) {
+		pr_err("%s %s: CPU %d is not one kavm may run on (allowed: %s)", what, arg, cpu,
+		       cpulist_format(&allowed, allowed_list, sizeof(allowed_list)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * --cpus N[,affinity=LIST]. LIST is taskset's "0-1,3": after affinity=,
+ * an item without '=' continues the list, since every key has one.
+ */
+static int opt_cpus_keys(struct vm_config *cfg, const char *arg, char **save)
+{
+	char list[256] = "", *tok;
+	bool in_list = false;
+	size_t len;
+
+	while ((tok = strtok_r(NULL, ",", save))) {
+		len = strlen(list);
+		if (!strncmp(tok, "affinity=", 9) && !in_list) {
+			snprintf(list, sizeof(list), "%s", tok + 9);
+			in_list = true;
+		} else if (in_list && !strchr(tok, '=')) {
+			snprintf(list + len, sizeof(list) - len, ",%s", tok);
+		} else {
+			pr_err("--cpus %s: unexpected '%s' (the only key is affinity=LIST, once)",
+			       arg, tok);
+			return -EINVAL;
+		}
+	}
+	if (!in_list)
+		return 0;
+	if (options_cpulist("--cpus", arg, list, &cfg->vcpu_affinity))
+		return -EINVAL;
+	cfg->vcpu_affinity_set = true;
 	return 0;
 }
 
 static int opt_cpus(struct vm_config *cfg, const char *arg)
 {
-	unsigned long n;
-	char *end;
+	char copy[256], *tok, *save = NULL, *end = NULL;
+	unsigned long n = 0;
 
+	if (snprintf(copy, sizeof(copy), "%s", arg) >= (int)sizeof(copy)) {
+		pr_err("--cpus %.32s...: longer than %zu characters", arg, sizeof(copy) - 1);
+		return -EINVAL;
+	}
+	tok = strtok_r(copy, ",", &save);
 	errno = 0;
-	n = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || *arg == '-' || n < 1 || n > KVM_MAX_CPUS) {
+	if (tok)
+		n = strtoul(tok, &end, 10);
+	if (!tok || errno || end == tok || *end || *tok == '-' || n < 1 || n > KVM_MAX_CPUS) {
 		pr_err("--cpus %s: must be a number from 1 to %d", arg, KVM_MAX_CPUS);
 		return -EINVAL;
 	}
+	cfg->vcpu_affinity_set = false;
+	if (opt_cpus_keys(cfg, arg, &save))
+		return -EINVAL;
 	cfg->nr_cpus = n;
+	return 0;
+}
+
+static int opt_io_affinity(struct vm_config *cfg, const char *arg)
+{
+	if (options_cpulist("--io-affinity", arg, arg, &cfg->io_affinity))
+		return -EINVAL;
+	cfg->io_affinity_set = true;
 	return 0;
 }
 
@@ -493,9 +614,16 @@ static const struct kavm_option kavm_options[] = {
 	  "the VM's name for kavmctl vm, kavm-trace (/run/kavm/NAME.json) and messages "
 	  "(default kavm-PID)",
 	  opt_name },
-	{ "memory", 'm', "SIZE", "guest RAM, e.g. 512M or 2G (default 512M; a bare number is MiB)",
+	{ "memory", 'm', "SIZE",
+	  "guest RAM, e.g. 512M or 2G (default 512M; a bare number is MiB)"
+	  "[,hugepages=on: from the huge page pool][,mlock=on: locked in host RAM]",
 	  opt_memory },
-	{ "cpus", 'p', "N", "number of vCPUs (default 1)", opt_cpus },
+	{ "cpus", 'p', "N",
+	  "number of vCPUs (default 1)[,affinity=LIST: every vCPU thread on these host CPUs, "
+	  "e.g. 0-1,3]",
+	  opt_cpus },
+	{ "io-affinity", 0, "LIST", "kavm's I/O thread on these host CPUs, e.g. 2 or 2-3",
+	  opt_io_affinity },
 	{ "cpu-features", 0, "LIST", "-name hides a CPUID flag, +name requires it: -cx16,-xsave",
 	  opt_cpu_features },
 	{ "serial", 's', "SPEC", "COM1 backend: stdio (default), none, file:PATH, unix:PATH",

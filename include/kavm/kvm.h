@@ -8,6 +8,7 @@
 #define KAVM_KVM_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -81,6 +82,13 @@ struct vm_config {
 	unsigned int nr_filters;
 	const char *control_path; /* --control, or the default for --name; NULL: none */
 	bool control_set;	  /* --control given (none included) */
+	/* Deployment knobs (Documentation/performance.md). */
+	bool mem_hugepages;	/* --memory ...,hugepages=on: RAM from the huge page pool */
+	bool mem_lock;		/* --memory ...,mlock=on: RAM locked (and so populated) at start */
+	bool vcpu_affinity_set; /* --cpus N,affinity=LIST: every vCPU thread on vcpu_affinity */
+	cpu_set_t vcpu_affinity;
+	bool io_affinity_set; /* --io-affinity LIST: the I/O thread on io_affinity */
+	cpu_set_t io_affinity;
 };
 
 /* Why the VM stopped; decides kavm's exit status and its one-line message. */

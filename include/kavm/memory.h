@@ -35,9 +35,14 @@ struct mem_listener {
 	struct list_head link;
 };
 
+/* How RAM added from now on is backed (guest_mem.flags). */
+#define GUEST_MEM_HUGETLB (1u << 0) /* memfd from the huge page pool (MFD_HUGETLB) */
+#define GUEST_MEM_LOCKED (1u << 1)  /* mlock()ed: populated now, never swapped */
+
 struct guest_mem {
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 	unsigned int nr_regions;
+	unsigned int flags; /* GUEST_MEM_*, set before the first guest_mem_add_ram() */
 	struct list_head listeners;
 };
 
@@ -45,7 +50,12 @@ void guest_mem_init(struct guest_mem *mem);
 /* Unmaps every region, telling listeners first. */
 void guest_mem_exit(struct guest_mem *mem);
 
-/* Map size bytes of fresh, zeroed, memfd-backed RAM at gpa; listeners are told. */
+/*
+ * Map size bytes of fresh, zeroed, memfd-backed RAM at gpa; listeners are
+ * told. With GUEST_MEM_HUGETLB the pages are reserved at once (-ENOMEM:
+ * the pool is short; size must be a multiple of the huge page size); with
+ * GUEST_MEM_LOCKED a failed mlock() is returned as its -errno.
+ */
 int guest_mem_add_ram(struct guest_mem *mem, uint64_t gpa, uint64_t size);
 int guest_mem_listener_register(struct guest_mem *mem, struct mem_listener *l);
 void guest_mem_listener_unregister(struct guest_mem *mem, struct mem_listener *l);
@@ -55,6 +65,18 @@ void guest_mem_listener_unregister(struct guest_mem *mem, struct mem_listener *l
  * outside RAM or the range wraps. The range must lie within one region.
  */
 void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
+/*
+ * The default huge page size and how many such pages a new mapping can
+ * still get (free, not reserved, plus what overcommit allows) and the
+ * pool's size now, from /proc/meminfo. -ENOENT: no huge pages in this kernel.
+ */
+struct hugepage_info {
+	uint64_t page_size;
+	uint64_t available;
+	uint64_t total;
+};
+int guest_mem_hugepage_info(struct hugepage_info *hi);
 
 /* Total bytes of guest RAM over all regions. */
 uint64_t guest_mem_ram_size(const struct guest_mem *mem);

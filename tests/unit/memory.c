@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests: guest RAM regions, listener replay, bounds-checked translation. */
 #include <errno.h>
+#include <sys/mman.h>
 
 #include <kavm/memory.h>
 
@@ -74,5 +75,23 @@ TEST(memory_translation_is_bounds_checked)
 	EXPECT_EQ(guest_mem_ptr(&mem, 0xffff, 2), NULL);
 	EXPECT_EQ(guest_mem_ptr(&mem, 0x10000, UINT64_MAX), NULL);
 	EXPECT_EQ(guest_mem_ptr(&mem, UINT64_MAX, 2), NULL);
+	guest_mem_exit(&mem);
+}
+
+/* GUEST_MEM_LOCKED: the region is locked and resident before anyone touches it. */
+TEST(locked_ram_is_resident_at_once)
+{
+	struct guest_mem mem;
+	unsigned char vec[256];
+	unsigned int i, resident = 0;
+
+	guest_mem_init(&mem);
+	mem.flags = GUEST_MEM_LOCKED;
+	/* 1 MiB: below the default RLIMIT_MEMLOCK (8 MiB) of an unprivileged user. */
+	ASSERT_EQ(guest_mem_add_ram(&mem, 0, 1 << 20), 0);
+	ASSERT_EQ(mincore(mem.regions[0].hva, 1 << 20, vec), 0);
+	for (i = 0; i < 256; i++)
+		resident += vec[i] & 1;
+	EXPECT_EQ(resident, 256u);
 	guest_mem_exit(&mem);
 }

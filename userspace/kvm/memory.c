@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <kavm/log.h>
@@ -53,6 +54,63 @@ err_undo:
 	return ret;
 }
 
+/*
+ * Normal RAM is mapped MAP_NORESERVE (the guest touches what it uses);
+ * huge pages are reserved by the mmap itself, so a short pool is -ENOMEM
+ * here rather than a SIGBUS in the middle of the guest's run.
+ */
+static void *guest_mem_map(const struct guest_mem *mem, int fd, uint64_t size)
+{
+	int flags = MAP_SHARED;
+
+	if (!(mem->flags & GUEST_MEM_HUGETLB))
+		flags |= MAP_NORESERVE;
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+}
+
+static uint64_t read_ulong_file(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+int guest_mem_hugepage_info(struct hugepage_info *hi)
+{
+	unsigned long long total = 0, free = 0, rsvd = 0, surp = 0, kb = 0, v, over;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "HugePages_Total: %llu", &v) == 1)
+			total = v;
+		else if (sscanf(line, "HugePages_Free: %llu", &v) == 1)
+			free = v;
+		else if (sscanf(line, "HugePages_Rsvd: %llu", &v) == 1)
+			rsvd = v;
+		else if (sscanf(line, "HugePages_Surp: %llu", &v) == 1)
+			surp = v;
+		else if (sscanf(line, "Hugepagesize: %llu kB", &v) == 1)
+			kb = v;
+	}
+	fclose(f);
+	if (!kb)
+		return -ENOENT;
+	over = read_ulong_file("/proc/sys/vm/nr_overcommit_hugepages");
+	hi->page_size = kb << 10;
+	hi->total = total;
+	hi->available = (free > rsvd ? free - rsvd : 0) + (over > surp ? over - surp : 0);
+	return 0;
+}
+
 int guest_mem_add_ram(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 {
 	struct guest_mem_region *r;
@@ -67,17 +125,26 @@ int guest_mem_add_ram(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 	if (guest_mem_overlaps(mem, gpa, size))
 		return -EEXIST;
 	snprintf(name, sizeof(name), "kavm-ram-%u", mem->nr_regions);
-	fd = memfd_create(name, MFD_CLOEXEC);
+	fd = memfd_create(name, MFD_CLOEXEC | (mem->flags & GUEST_MEM_HUGETLB ? MFD_HUGETLB : 0));
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, size)) {
 		ret = -errno;
 		goto err_close;
 	}
-	hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	hva = guest_mem_map(mem, fd, size);
 	if (hva == MAP_FAILED) {
 		ret = -errno;
 		goto err_close;
+	}
+	/*
+	 * Locking a shared mapping faults every page in: RAM is there before
+	 * the guest runs. The system call itself: ASan makes mlock() a no-op,
+	 * and the sanitizer builds of the tests must see what kavm does.
+	 */
+	if (mem->flags & GUEST_MEM_LOCKED && syscall(SYS_mlock, hva, size)) {
+		ret = -errno;
+		goto err_unmap;
 	}
 	r = &mem->regions[mem->nr_regions];
 	*r = (struct guest_mem_region){

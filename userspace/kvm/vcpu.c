@@ -479,6 +479,35 @@ static void vcpus_started_hook(struct kvm_vm *vm, unsigned int nr)
 	vm->vcpus_started(vm, vm->vcpus_started_opaque);
 }
 
+/*
+ * One thread per vCPU, created already on --cpus affinity= (glibc applies
+ * the attribute before the thread runs, from this thread, which is not
+ * sandboxed yet). Returns how many started; a failure stops the VM.
+ */
+static unsigned int vcpus_start(struct kvm_vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	pthread_attr_t attr;
+	unsigned int i;
+	int ret;
+
+	pthread_attr_init(&attr);
+	if (cfg->vcpu_affinity_set)
+		pthread_attr_setaffinity_np(&attr, sizeof(cfg->vcpu_affinity), &cfg->vcpu_affinity);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		ret = pthread_create(&vm->vcpus[i].thread, &attr, vcpu_thread, &vm->vcpus[i]);
+		if (ret) {
+			kvm_vm_request_stop(vm, VM_STOP_ERROR, "vCPU %u thread%s: %s", i,
+					    cfg->vcpu_affinity_set ? " (--cpus affinity=)" : "",
+					    strerror(ret));
+			break;
+		}
+		__atomic_store_n(&vm->vcpus[i].started, true, __ATOMIC_RELEASE);
+	}
+	pthread_attr_destroy(&attr);
+	return i;
+}
+
 enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 {
 	struct loop_timer *halt_timer = NULL;
@@ -499,17 +528,14 @@ enum vm_stop_reason kvm_vm_run(struct kvm_vm *vm)
 		kvm_vm_request_stop(vm, VM_STOP_ERROR, "vCPU signals: %s", strerror(-ret));
 		return vm->stop_reason;
 	}
-	for (i = 0; i < vm->nr_vcpus; i++) {
-		ret = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
-		if (ret) {
-			kvm_vm_request_stop(vm, VM_STOP_ERROR, "vCPU %u thread: %s", i,
-					    strerror(ret));
-			break;
-		}
-		__atomic_store_n(&vm->vcpus[i].started, true, __ATOMIC_RELEASE);
-	}
+	i = vcpus_start(vm);
 	if (vm->vcpus_started && !vm_stopping(vm))
 		vcpus_started_hook(vm, i);
+	/* After the vCPUs, which would inherit it; before the sandbox, which forbids it. */
+	if (vm->cfg->io_affinity_set && !vm_stopping(vm) &&
+	    sched_setaffinity(0, sizeof(vm->cfg->io_affinity), &vm->cfg->io_affinity))
+		kvm_vm_request_stop(vm, VM_STOP_ERROR, "--io-affinity: I/O thread: %s",
+				    strerror(errno));
 	/* Without an in-kernel irqchip HLT exits to kavm: no need to look. */
 	if (!vm->cfg->no_irqchip &&
 	    loop_timer_add(vm->loop, HALT_CHECK_NS, HALT_CHECK_NS, vm_halt_check, vm, &halt_timer))

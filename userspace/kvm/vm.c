@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -53,6 +54,64 @@ static int kvm_vm_add_ram(struct kvm_vm *vm, uint64_t size)
 	if (size > low)
 		ret = guest_mem_add_ram(&vm->mem, KVM_HIGH_RAM_BASE, size - low);
 	return ret;
+}
+
+/*
+ * --memory ...,hugepages=on: is the pool big enough? Asked before any RAM
+ * is made so that a host with no (or too few) huge pages gets the one line
+ * saying how many to reserve, before /dev/kvm is opened.
+ */
+static int kvm_vm_check_hugepages(const struct vm_config *cfg)
+{
+	struct hugepage_info hi;
+	uint64_t need;
+
+	if (guest_mem_hugepage_info(&hi)) {
+		pr_err("--memory hugepages=on: this kernel has no huge pages (CONFIG_HUGETLBFS)");
+		return -EINVAL;
+	}
+	if (cfg->mem_size % hi.page_size) {
+		pr_err("--memory hugepages=on: %llu MiB is not a multiple of the huge page size "
+		       "(%llu kB)",
+		       (unsigned long long)(cfg->mem_size >> 20),
+		       (unsigned long long)(hi.page_size >> 10));
+		return -EINVAL;
+	}
+	need = cfg->mem_size / hi.page_size;
+	if (need <= hi.available)
+		return 0;
+	pr_err("--memory hugepages=on: %llu MiB of guest RAM needs %llu huge pages of %llu kB, "
+	       "%llu are free (reserve them as root: echo %llu > /proc/sys/vm/nr_hugepages)",
+	       (unsigned long long)(cfg->mem_size >> 20), (unsigned long long)need,
+	       (unsigned long long)(hi.page_size >> 10), (unsigned long long)hi.available,
+	       (unsigned long long)(hi.total + need - hi.available));
+	return -ENOMEM;
+}
+
+/* The one line for RAM that could not be made: what to change when it was a knob. */
+static void kvm_explain_ram_error(const struct vm_config *cfg, int err)
+{
+	unsigned long long mib = cfg->mem_size >> 20;
+	struct rlimit rl;
+
+	if (cfg->mem_lock && (err == ENOMEM || err == EPERM || err == EAGAIN) &&
+	    !getrlimit(RLIMIT_MEMLOCK, &rl)) {
+		char lim[32] = "unlimited";
+
+		if (rl.rlim_cur != RLIM_INFINITY)
+			snprintf(lim, sizeof(lim), "%llu KiB",
+				 (unsigned long long)rl.rlim_cur >> 10);
+		pr_err("--memory mlock=on: locking %llu MiB of guest RAM: %s (RLIMIT_MEMLOCK is %s: "
+		       "raise it with ulimit -l or systemd's LimitMEMLOCK=, or give kavm "
+		       "CAP_IPC_LOCK)",
+		       mib, strerror(err), lim);
+	} else if (cfg->mem_hugepages && err == ENOMEM) {
+		pr_err("--memory hugepages=on: %llu MiB of guest RAM: %s (the huge page pool is "
+		       "short: see /proc/meminfo, /proc/sys/vm/nr_hugepages)",
+		       mib, strerror(err));
+	} else {
+		pr_err("guest RAM of %llu MiB: %s", mib, strerror(err));
+	}
 }
 
 static int kvm_vm_check_config(const struct vm_config *cfg)
@@ -193,10 +252,17 @@ int kvm_vm_init(struct kvm_vm *vm, const struct vm_config *cfg)
 	ret = kvm_vm_check_config(cfg);
 	if (ret)
 		return ret;
+	if (cfg->mem_hugepages) {
+		ret = kvm_vm_check_hugepages(cfg);
+		if (ret)
+			return ret;
+		vm->mem.flags |= GUEST_MEM_HUGETLB;
+	}
+	if (cfg->mem_lock)
+		vm->mem.flags |= GUEST_MEM_LOCKED;
 	ret = kvm_vm_add_ram(vm, cfg->mem_size);
 	if (ret) {
-		pr_err("guest RAM of %llu MiB: %s", (unsigned long long)(cfg->mem_size >> 20),
-		       strerror(-ret));
+		kvm_explain_ram_error(cfg, -ret);
 		goto err_destroy;
 	}
 	ret = bus_init(&vm->pio_bus, "pio");
