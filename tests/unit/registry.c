@@ -62,22 +62,36 @@ TEST(registry_parse_skips_unknown_keys)
 
 TEST(registry_parse_refuses_bad_files)
 {
-	static const char *const bad[] = {
-		"",
-		"{",
-		"{\"name\":\"v\"}",			    /* no pid */
-		"{\"name\":\"../x\",\"pid\":1}",	    /* not a registry name */
-		"{\"name\":\"v\",\"pid\":1} trailing",	    /* text after the object */
-		"{\"name\":\"v\",\"pid\":1,\"version\":2}", /* a version we do not know */
-		"{\"name\":\"v\",\"pid\":1,\"taps\":[{\"ifname\":\"0123456789abcdefXX\"}]}",
-		"{\"name\":\"v\",\"pid\":-1}",
-		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+	static const struct {
+		const char *text;
+		int err;
+	} bad[] = {
+		{ "", -EINVAL },
+		{ "{", -EINVAL },
+		{ "{\"name\":\"v\"}", -EINVAL },			 /* no pid */
+		{ "{\"name\":\"../x\",\"pid\":1}", -EINVAL },		 /* not a registry name */
+		{ "{\"name\":\"v\",\"pid\":1} trailing", -EINVAL },	 /* text after the object */
+		{ "{\"name\":\"v\",\"pid\":1,\"version\":2}", -EPROTO }, /* a later version */
+		{ "{\"name\":\"v\",\"pid\":1,\"taps\":[{\"ifname\":\"0123456789abcdefXX\"}]}",
+		  -ENAMETOOLONG },
+		{ "{\"name\":\"v\",\"pid\":-1}", -EINVAL },
+		{ "{\"name\":\"v\",\"pid\":\"5\"}", -EINVAL }, /* a string where a number goes */
+		{ "{\"name\":\"v\",\"pid\":1,\"taps\":{}}", -EINVAL },
+		{ "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", -EINVAL },
 	};
 	static struct registry_vm vm;
+	char many[4096];
 	unsigned int i;
+	size_t n;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		EXPECT_NE(registry_parse(bad[i], &vm), 0);
+		EXPECT_EQ(registry_parse(bad[i].text, &vm), bad[i].err);
+	/* One tap more than a VM may have. */
+	n = (size_t)snprintf(many, sizeof(many), "{\"name\":\"v\",\"pid\":1,\"taps\":[");
+	for (i = 0; i <= REGISTRY_MAX_TAPS; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s{}", i ? "," : "");
+	snprintf(many + n, sizeof(many) - n, "]}");
+	EXPECT_EQ(registry_parse(many, &vm), -E2BIG);
 }
 
 TEST(registry_names_are_checked)

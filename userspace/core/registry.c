@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include <kavm/compiler.h>
 #include <kavm/json.h>
 #include <kavm/registry.h>
@@ -102,277 +104,154 @@ bool registry_alive(const struct registry_vm *vm)
 	return vm->pid > 0 && !registry_proc_start_time(vm->pid, &start) && start == vm->start_time;
 }
 
-/* --- reading: a JSON subset parser, enough for what registry_format() writes */
+/* --- reading, with json-c: unknown keys are a later version's, and skipped */
 
-struct jp {
-	const char *p;
-	int depth;
-};
-
-static void jp_ws(struct jp *jp)
+static int get_uint(struct json_object *o, uint64_t *v)
 {
-	while (*jp->p == ' ' || *jp->p == '\n' || *jp->p == '\t' || *jp->p == '\r')
-		jp->p++;
-}
-
-static bool jp_eat(struct jp *jp, char c)
-{
-	jp_ws(jp);
-	if (*jp->p != c)
-		return false;
-	jp->p++;
-	return true;
-}
-
-static int jp_string(struct jp *jp, char *out, size_t size)
-{
-	size_t n = 0;
-	char c;
-
-	if (!jp_eat(jp, '"'))
+	if (!json_object_is_type(o, json_type_int) || json_object_get_int64(o) < 0)
 		return -EINVAL;
-	while ((c = *jp->p++) != '"') {
-		if (!c || (unsigned char)c < 0x20)
-			return -EINVAL;
-		if (c == '\\') {
-			c = *jp->p++;
-			if (c == 'n')
-				c = '\n';
-			else if (c == 't')
-				c = '\t';
-			else if (c == 'u') {
-				/* Only the writer's \u00XX control characters. */
-				if (strncmp(jp->p, "00", 2) || !jp->p[2] || !jp->p[3])
-					return -EINVAL;
-				c = (char)strtoul((char[]){ jp->p[2], jp->p[3], 0 }, NULL, 16);
-				jp->p += 4;
-			} else if (c != '"' && c != '\\' && c != '/')
-				return -EINVAL;
-		}
-		if (n + 1 >= size)
-			return -ENAMETOOLONG;
-		out[n++] = c;
-	}
-	out[n] = '\0';
+	*v = json_object_get_uint64(o);
 	return 0;
 }
 
-static int jp_uint(struct jp *jp, uint64_t *v)
+static int get_string(struct json_object *o, char *out, size_t size)
 {
-	char *end;
-
-	jp_ws(jp);
-	if (*jp->p < '0' || *jp->p > '9')
+	if (!json_object_is_type(o, json_type_string))
 		return -EINVAL;
-	errno = 0;
-	*v = strtoull(jp->p, &end, 10);
-	if (errno)
-		return -ERANGE;
-	jp->p = end;
+	if ((size_t)json_object_get_string_len(o) >= size)
+		return -ENAMETOOLONG;
+	memcpy(out, json_object_get_string(o), json_object_get_string_len(o) + 1);
 	return 0;
-}
-
-static int jp_skip(struct jp *jp);
-
-/* The body of an object or array after its opening character. */
-static int jp_skip_items(struct jp *jp, char close, bool keys)
-{
-	char key[256];
-	int ret;
-
-	if (jp_eat(jp, close))
-		return 0;
-	do {
-		if (keys && (jp_string(jp, key, sizeof(key)) || !jp_eat(jp, ':')))
-			return -EINVAL;
-		ret = jp_skip(jp);
-		if (ret)
-			return ret;
-	} while (jp_eat(jp, ','));
-	return jp_eat(jp, close) ? 0 : -EINVAL;
-}
-
-/* A value of a key the reader does not know (a later version's). */
-static int jp_skip(struct jp *jp)
-{
-	static const char *const words[] = { "true", "false", "null" };
-	char buf[256];
-	uint64_t v;
-	size_t i;
-	int ret;
-
-	jp_ws(jp);
-	if (++jp->depth > 16)
-		return -EINVAL;
-	if (*jp->p == '"')
-		ret = jp_string(jp, buf, sizeof(buf));
-	else if (jp_eat(jp, '{'))
-		ret = jp_skip_items(jp, '}', true);
-	else if (jp_eat(jp, '['))
-		ret = jp_skip_items(jp, ']', false);
-	else if (*jp->p == '-') {
-		jp->p++;
-		ret = jp_uint(jp, &v);
-	} else if (*jp->p >= '0' && *jp->p <= '9')
-		ret = jp_uint(jp, &v);
-	else {
-		ret = -EINVAL;
-		for (i = 0; i < ARRAY_SIZE(words); i++) {
-			if (!strncmp(jp->p, words[i], strlen(words[i]))) {
-				jp->p += strlen(words[i]);
-				ret = 0;
-			}
-		}
-	}
-	jp->depth--;
-	return ret;
 }
 
 /* {"id":N,"tid":N} */
-static int jp_vcpu(struct jp *jp, struct registry_vcpu *vcpu)
+static int parse_vcpu(struct json_object *o, struct registry_vcpu *vcpu)
 {
-	char key[32];
-	uint64_t v;
-	int ret;
+	struct json_object *v;
+	uint64_t n = 0;
+	int ret = 0;
 
-	if (!jp_eat(jp, '{'))
+	if (!json_object_is_type(o, json_type_object))
 		return -EINVAL;
-	if (jp_eat(jp, '}'))
-		return 0;
-	do {
-		if (jp_string(jp, key, sizeof(key)) || !jp_eat(jp, ':'))
-			return -EINVAL;
-		if (!strcmp(key, "id") || !strcmp(key, "tid")) {
-			ret = jp_uint(jp, &v);
-			if (!strcmp(key, "id"))
-				vcpu->id = v;
-			else
-				vcpu->tid = v;
-		} else {
-			ret = jp_skip(jp);
-		}
-		if (ret)
-			return ret;
-	} while (jp_eat(jp, ','));
-	return jp_eat(jp, '}') ? 0 : -EINVAL;
+	if (json_object_object_get_ex(o, "id", &v)) {
+		ret = get_uint(v, &n);
+		vcpu->id = n;
+	}
+	if (!ret && json_object_object_get_ex(o, "tid", &v)) {
+		ret = get_uint(v, &n);
+		vcpu->tid = n;
+	}
+	return ret;
 }
 
 /* {"ifname":"tap0","ifindex":N} */
-static int jp_tap(struct jp *jp, struct registry_tap *tap)
+static int parse_tap(struct json_object *o, struct registry_tap *tap)
 {
-	char key[32];
-	uint64_t v;
-	int ret;
+	struct json_object *v;
+	uint64_t n = 0;
+	int ret = 0;
 
-	if (!jp_eat(jp, '{'))
+	if (!json_object_is_type(o, json_type_object))
 		return -EINVAL;
-	if (jp_eat(jp, '}'))
-		return 0;
-	do {
-		if (jp_string(jp, key, sizeof(key)) || !jp_eat(jp, ':'))
-			return -EINVAL;
-		if (!strcmp(key, "ifname")) {
-			ret = jp_string(jp, tap->ifname, sizeof(tap->ifname));
-		} else if (!strcmp(key, "ifindex")) {
-			ret = jp_uint(jp, &v);
-			tap->ifindex = v;
-		} else {
-			ret = jp_skip(jp);
-		}
-		if (ret)
-			return ret;
-	} while (jp_eat(jp, ','));
-	return jp_eat(jp, '}') ? 0 : -EINVAL;
+	if (json_object_object_get_ex(o, "ifname", &v))
+		ret = get_string(v, tap->ifname, sizeof(tap->ifname));
+	if (!ret && json_object_object_get_ex(o, "ifindex", &v)) {
+		ret = get_uint(v, &n);
+		tap->ifindex = n;
+	}
+	return ret;
 }
 
-static int jp_vcpus(struct jp *jp, struct registry_vm *vm)
+static int parse_vcpus(struct json_object *a, struct registry_vm *vm)
 {
+	size_t i, n;
 	int ret;
 
-	if (!jp_eat(jp, '['))
+	if (!json_object_is_type(a, json_type_array))
 		return -EINVAL;
-	if (jp_eat(jp, ']'))
-		return 0;
-	do {
-		if (vm->nr_vcpus == REGISTRY_MAX_VCPUS)
-			return -E2BIG;
-		ret = jp_vcpu(jp, &vm->vcpus[vm->nr_vcpus++]);
+	n = json_object_array_length(a);
+	if (n > REGISTRY_MAX_VCPUS)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		ret = parse_vcpu(json_object_array_get_idx(a, i), &vm->vcpus[i]);
 		if (ret)
 			return ret;
-	} while (jp_eat(jp, ','));
-	return jp_eat(jp, ']') ? 0 : -EINVAL;
-}
-
-static int jp_taps(struct jp *jp, struct registry_vm *vm)
-{
-	int ret;
-
-	if (!jp_eat(jp, '['))
-		return -EINVAL;
-	if (jp_eat(jp, ']'))
-		return 0;
-	do {
-		if (vm->nr_taps == REGISTRY_MAX_TAPS)
-			return -E2BIG;
-		ret = jp_tap(jp, &vm->taps[vm->nr_taps++]);
-		if (ret)
-			return ret;
-	} while (jp_eat(jp, ','));
-	return jp_eat(jp, ']') ? 0 : -EINVAL;
-}
-
-static int jp_vm_field(struct jp *jp, const char *key, struct registry_vm *vm)
-{
-	uint64_t v;
-	int ret;
-
-	if (!strcmp(key, "name"))
-		return jp_string(jp, vm->name, sizeof(vm->name));
-	if (!strcmp(key, "vcpus"))
-		return jp_vcpus(jp, vm);
-	if (!strcmp(key, "taps"))
-		return jp_taps(jp, vm);
-	if (strcmp(key, "pid") && strcmp(key, "start_time") && strcmp(key, "netns") &&
-	    strcmp(key, "version"))
-		return jp_skip(jp);
-	ret = jp_uint(jp, &v);
-	if (ret)
-		return ret;
-	if (!strcmp(key, "pid"))
-		vm->pid = v;
-	else if (!strcmp(key, "start_time"))
-		vm->start_time = v;
-	else if (!strcmp(key, "netns"))
-		vm->netns = v;
-	else if (v != 1)
-		return -EPROTO; /* a version this reader does not know */
+	}
+	vm->nr_vcpus = n;
 	return 0;
+}
+
+static int parse_taps(struct json_object *a, struct registry_vm *vm)
+{
+	size_t i, n;
+	int ret;
+
+	if (!json_object_is_type(a, json_type_array))
+		return -EINVAL;
+	n = json_object_array_length(a);
+	if (n > REGISTRY_MAX_TAPS)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		ret = parse_tap(json_object_array_get_idx(a, i), &vm->taps[i]);
+		if (ret)
+			return ret;
+	}
+	vm->nr_taps = n;
+	return 0;
+}
+
+static int parse_vm(struct json_object *o, struct registry_vm *vm)
+{
+	struct json_object *v;
+	uint64_t n = 0;
+	int ret = 0;
+
+	if (!json_object_is_type(o, json_type_object))
+		return -EINVAL;
+	if (json_object_object_get_ex(o, "version", &v)) {
+		ret = get_uint(v, &n);
+		if (!ret && n != 1)
+			return -EPROTO; /* a version this reader does not know */
+	}
+	if (!ret && json_object_object_get_ex(o, "name", &v))
+		ret = get_string(v, vm->name, sizeof(vm->name));
+	if (!ret && json_object_object_get_ex(o, "pid", &v)) {
+		ret = get_uint(v, &n);
+		vm->pid = n > INT32_MAX ? -1 : (pid_t)n;
+	}
+	if (!ret && json_object_object_get_ex(o, "start_time", &v))
+		ret = get_uint(v, &vm->start_time);
+	if (!ret && json_object_object_get_ex(o, "netns", &v))
+		ret = get_uint(v, &vm->netns);
+	if (!ret && json_object_object_get_ex(o, "vcpus", &v))
+		ret = parse_vcpus(v, vm);
+	if (!ret && json_object_object_get_ex(o, "taps", &v))
+		ret = parse_taps(v, vm);
+	return ret;
 }
 
 int registry_parse(const char *json, struct registry_vm *vm)
 {
-	struct jp jp = { .p = json };
-	char key[32];
+	struct json_tokener *tok = json_tokener_new_ex(16);
+	size_t len = strlen(json);
+	struct json_object *o;
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
-	if (!jp_eat(&jp, '{'))
-		return -EINVAL;
-	if (!jp_eat(&jp, '}')) {
-		do {
-			if (jp_string(&jp, key, sizeof(key)) || !jp_eat(&jp, ':'))
-				return -EINVAL;
-			ret = jp_vm_field(&jp, key, vm);
-			if (ret)
-				return ret;
-		} while (jp_eat(&jp, ','));
-		if (!jp_eat(&jp, '}'))
-			return -EINVAL;
-	}
-	jp_ws(&jp);
-	if (*jp.p || !vm->name[0] || vm->pid <= 0 || registry_check_name(vm->name))
-		return -EINVAL;
-	return 0;
+	if (!tok)
+		return -ENOMEM;
+	o = json_tokener_parse_ex(tok, json, (int)len);
+	/* One object and nothing after it but white space. */
+	ret = o && json_tokener_get_error(tok) == json_tokener_success &&
+			      strspn(json + json_tokener_get_parse_end(tok), " \t\r\n") ==
+				      len - json_tokener_get_parse_end(tok) ?
+		      parse_vm(o, vm) :
+		      -EINVAL;
+	json_object_put(o);
+	json_tokener_free(tok);
+	if (!ret && (!vm->name[0] || vm->pid <= 0 || registry_check_name(vm->name)))
+		ret = -EINVAL;
+	return ret;
 }
 
 int registry_load(const char *name, struct registry_vm *vm)
