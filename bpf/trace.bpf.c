@@ -398,44 +398,39 @@ static __always_inline __u64 frame_len(struct sk_buff *skb)
 }
 
 /*
- * From the guest, sent into the tap by a vhost worker. Attached only while
- * a traced tap's VM has vhost workers; the frames and bytes themselves are
- * the tap's own link statistics.
+ * The vhost share: a frame a vhost worker moved on a traced tap. The
+ * frames and bytes themselves are the tap's own link statistics; these
+ * two programs are attached only while a traced tap's VM has vhost workers.
  */
+static __always_inline void vhost_count(struct sk_buff *skb, unsigned int counter)
+{
+	struct net_device *dev;
+	struct kt_tap_val *v;
+	struct kt_tap *t;
+
+	if (!vhost_taps)
+		return;
+	t = skb_tap(skb, &dev);
+	if (!t || !in_vhost(t))
+		return;
+	v = tap_val(t);
+	if (v)
+		v->c[counter]++;
+}
+
+/* From the guest: the tap hands the frame to the host's stack. */
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
 {
-	struct net_device *dev;
-	struct kt_tap_val *v;
-	struct kt_tap *t;
-
-	if (!vhost_taps)
-		return 0;
-	t = skb_tap(skb, &dev);
-	if (!t || !in_vhost(t))
-		return 0;
-	v = tap_val(t);
-	if (v)
-		v->c[KT_TAP_VHOST_TX_PACKETS]++;
+	vhost_count(skb, KT_TAP_VHOST_TX_PACKETS);
 	return 0;
 }
 
-/* A frame the tap queued for the guest is taken off: by vhost-net or by kavm's read. */
+/* To the guest: a frame the tap queued is taken off it. */
 SEC("tp_btf/consume_skb")
 int BPF_PROG(consume_skb, struct sk_buff *skb)
 {
-	struct net_device *dev;
-	struct kt_tap_val *v;
-	struct kt_tap *t;
-
-	if (!vhost_taps)
-		return 0;
-	t = skb_tap(skb, &dev);
-	if (!t || !in_vhost(t))
-		return 0;
-	v = tap_val(t);
-	if (v)
-		v->c[KT_TAP_VHOST_RX_PACKETS]++;
+	vhost_count(skb, KT_TAP_VHOST_RX_PACKETS);
 	return 0;
 }
 
