@@ -104,7 +104,42 @@ struct kavm_link_info {
 		uint32_t owner;
 		uint32_t num_queues;
 	} tun;
+	/* kind == "vxlan" */
+	struct {
+		bool present;
+		uint32_t id;
+		int family;	    /* AF_INET or AF_INET6 of remote/group/local; 0 if none */
+		bool multicast;	    /* remote holds a multicast group */
+		uint8_t remote[16]; /* IFLA_VXLAN_GROUP(6): the peer or the group */
+		uint8_t local[16];  /* all zero when unset */
+		uint32_t link;	    /* ifindex of the underlay device, 0 if none */
+		uint16_t dstport;   /* host order */
+	} vxlan;
 };
+
+/*
+ * A VXLAN device (kavmctl vxlan, the uplink between hosts). VNI 0..2^24-1;
+ * exactly one of a unicast REMOTE or a multicast GROUP (which needs DEV, the
+ * underlay device); LOCAL optional; addresses of one family (4 or 16 bytes
+ * in network order). DSTPORT 0 means 4789 (IANA), not the kernel's legacy
+ * 8472. Learning stays on, as with ip link add ... type vxlan.
+ */
+#define KAVM_VXLAN_PORT 4789
+#define KAVM_VXLAN_VNI_MAX 16777215u
+struct kavm_vxlan_opts {
+	uint32_t id;
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t remote[16];
+	bool group; /* remote is a multicast group */
+	bool has_local;
+	uint8_t local[16];
+	const char *dev; /* NULL: none */
+	uint16_t dstport;
+};
+/* Create NAME (left down): -EEXIST, -ENODEV for DEV, the kernel's extack on refusal. */
+int kavm_rtnl_vxlan_add(struct kavm_rtnl *r, const char *name, const struct kavm_vxlan_opts *o);
+/* Delete VXLAN device NAME; -EMEDIUMTYPE if NAME is not one. */
+int kavm_rtnl_vxlan_del(struct kavm_rtnl *r, const char *name);
 
 /*
  * One RTM_NEWLINK message of LEN bytes (at least its nlmsg_len) into INFO;

@@ -15,6 +15,9 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/vxlan.h>
+#include <netlink/addr.h>
+#include <arpa/inet.h>
 
 #include <kavm/compiler.h>
 #include <kavm/nl-ack.h>
@@ -204,6 +207,38 @@ static void parse_tun(struct kavm_link_info *li, struct nlattr *data)
 	li->tun.num_queues = attr_u32(tb[IFLA_TUN_NUM_QUEUES]);
 }
 
+static void copy_addr(const struct nlattr *a, uint8_t *out, size_t len)
+{
+	if (a && (size_t)nla_len(a) >= len)
+		memcpy(out, nla_data(a), len);
+}
+
+static void parse_vxlan(struct kavm_link_info *li, struct nlattr *data)
+{
+	struct nlattr *tb[IFLA_VXLAN_MAX + 1];
+	uint8_t first;
+
+	if (nla_parse_nested(tb, IFLA_VXLAN_MAX, data, NULL) < 0)
+		return;
+	li->vxlan.present = true;
+	li->vxlan.id = attr_u32(tb[IFLA_VXLAN_ID]);
+	li->vxlan.link = attr_u32(tb[IFLA_VXLAN_LINK]);
+	if (tb[IFLA_VXLAN_PORT] && nla_len(tb[IFLA_VXLAN_PORT]) >= 2)
+		li->vxlan.dstport = ntohs(nla_get_u16(tb[IFLA_VXLAN_PORT]));
+	if (tb[IFLA_VXLAN_GROUP] || tb[IFLA_VXLAN_LOCAL]) {
+		li->vxlan.family = AF_INET;
+		copy_addr(tb[IFLA_VXLAN_GROUP], li->vxlan.remote, 4);
+		copy_addr(tb[IFLA_VXLAN_LOCAL], li->vxlan.local, 4);
+		li->vxlan.multicast = (li->vxlan.remote[0] & 0xf0) == 0xe0;
+	} else if (tb[IFLA_VXLAN_GROUP6] || tb[IFLA_VXLAN_LOCAL6]) {
+		li->vxlan.family = AF_INET6;
+		copy_addr(tb[IFLA_VXLAN_GROUP6], li->vxlan.remote, 16);
+		copy_addr(tb[IFLA_VXLAN_LOCAL6], li->vxlan.local, 16);
+		first = li->vxlan.remote[0];
+		li->vxlan.multicast = first == 0xff;
+	}
+}
+
 static void parse_linkinfo(struct kavm_link_info *li, struct nlattr *linkinfo)
 {
 	struct nlattr *tb[IFLA_INFO_MAX + 1];
@@ -217,6 +252,8 @@ static void parse_linkinfo(struct kavm_link_info *li, struct nlattr *linkinfo)
 		parse_bridge(li, tb[IFLA_INFO_DATA]);
 	else if (!strcmp(li->kind, "tun"))
 		parse_tun(li, tb[IFLA_INFO_DATA]);
+	else if (!strcmp(li->kind, "vxlan"))
+		parse_vxlan(li, tb[IFLA_INFO_DATA]);
 }
 
 static void parse_stats(struct kavm_link_info *li, const struct nlattr *a)
@@ -632,6 +669,90 @@ int kavm_rtnl_bridge_del_if_empty(struct kavm_rtnl *r, const char *name)
 		return seterr(r, -ENOTEMPTY, "%s still has %d port%s", name, ports,
 			      ports == 1 ? "" : "s");
 	return del_index(r, br.ifindex);
+}
+
+/* ---- VXLAN devices */
+
+static int set_vxlan_addr(struct rtnl_link *l, const struct kavm_vxlan_opts *o,
+			  int (*set)(struct rtnl_link *, struct nl_addr *), const uint8_t *bytes)
+{
+	struct nl_addr *a;
+	int ret;
+
+	a = nl_addr_build(o->family, bytes, o->family == AF_INET6 ? 16 : 4);
+	if (!a)
+		return -ENOMEM;
+	ret = set(l, a);
+	nl_addr_put(a);
+	return ret < 0 ? -EINVAL : 0;
+}
+
+static int vxlan_build(struct kavm_rtnl *r, const char *name, const struct kavm_vxlan_opts *o,
+		       struct rtnl_link *l)
+{
+	struct kavm_link_info dev;
+	int ret;
+
+	if (o->id > KAVM_VXLAN_VNI_MAX)
+		return seterr(r, -EINVAL, "VNI %u is above %u", o->id, KAVM_VXLAN_VNI_MAX);
+	if (o->family != AF_INET && o->family != AF_INET6)
+		return seterr(r, -EAFNOSUPPORT, "no remote or group address");
+	if (o->group && !o->dev)
+		return seterr(r, -EINVAL, "a multicast group needs an underlay device");
+	rtnl_link_set_name(l, name);
+	if (rtnl_link_vxlan_set_id(l, o->id) < 0 ||
+	    rtnl_link_vxlan_set_port(l, o->dstport ? o->dstport : KAVM_VXLAN_PORT) < 0)
+		return -EINVAL;
+	ret = set_vxlan_addr(l, o, rtnl_link_vxlan_set_group, o->remote);
+	if (!ret && o->has_local)
+		ret = set_vxlan_addr(l, o, rtnl_link_vxlan_set_local, o->local);
+	if (ret)
+		return ret;
+	if (o->dev) {
+		ret = kavm_rtnl_link_get(r, o->dev, &dev);
+		if (ret)
+			return ret;
+		if (rtnl_link_vxlan_set_link(l, (uint32_t)dev.ifindex) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int kavm_rtnl_vxlan_add(struct kavm_rtnl *r, const char *name, const struct kavm_vxlan_opts *o)
+{
+	struct nl_msg *msg = NULL;
+	struct rtnl_link *l;
+	int ret;
+
+	nl_ack_reset(&r->ack);
+	ret = check_name(r, name);
+	if (ret)
+		return ret;
+	l = rtnl_link_vxlan_alloc();
+	if (!l)
+		return -ENOMEM;
+	ret = vxlan_build(r, name, o, l);
+	if (!ret && rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL, &msg) < 0)
+		ret = -ENOMEM;
+	rtnl_link_put(l);
+	if (ret)
+		return ret;
+	ret = request(r, msg);
+	if (ret == -EEXIST && !r->ack.msg[0])
+		seterr(r, ret, "a device named %s already exists", name);
+	return ret;
+}
+
+int kavm_rtnl_vxlan_del(struct kavm_rtnl *r, const char *name)
+{
+	struct kavm_link_info li;
+	int ret = kavm_rtnl_link_get(r, name, &li);
+
+	if (ret)
+		return ret;
+	if (strcmp(li.kind, "vxlan"))
+		return seterr(r, -EMEDIUMTYPE, "%s is not a vxlan device", name);
+	return del_index(r, li.ifindex);
 }
 
 /* ---- formatting */
