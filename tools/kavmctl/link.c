@@ -221,6 +221,8 @@ static void print_link(struct json_writer *jw, const struct kavm_link_info *all,
 		kavmctl_print_bridge_details(jw, all, n, li);
 	if (kavmctl_details && kavmctl_is_tap(li))
 		kavmctl_print_tap_details(jw, li);
+	if (kavmctl_details && kavmctl_is_vxlan(li))
+		kavmctl_print_vxlan_details(jw, li);
 	if (kavmctl_stats)
 		kavmctl_print_link_stats(jw, li);
 	if (jw)

@@ -42,6 +42,9 @@ void kavmctl_print_bridge_details(struct json_writer *jw, const struct kavm_link
 /* A tap's own facts (owner, vnet_hdr, multi_queue, persist, queues). */
 bool kavmctl_is_tap(const struct kavm_link_info *li);
 void kavmctl_print_tap_details(struct json_writer *jw, const struct kavm_link_info *li);
+/* A VXLAN device's own facts (id, remote or group, local, dev, dstport). */
+bool kavmctl_is_vxlan(const struct kavm_link_info *li);
+void kavmctl_print_vxlan_details(struct json_writer *jw, const struct kavm_link_info *li);
 /* "key on|off" in text, a JSON bool. */
 void kavmctl_print_onoff(struct json_writer *jw, const char *key, bool v);
 void kavmctl_print_uint(struct json_writer *jw, const char *key, uint64_t v);
