@@ -113,13 +113,49 @@ vmm_boot() {	# netdev-extra
 	fi
 }
 
+# What kavm-trace net saw of tap0 from boot to the end of both transfers:
+# the tap's own counters and, with vhost=on, the share the vhost worker
+# moved (frames are large: the tap carries TSO/GSO frames).
+trace_checks() {	# mode
+	tot=$(grep '"type":"net".*"ifname":"tap0"' /tmp/trace.out | tail -n 1 |
+		sed -n 's/.*"total":{\(.*\)}}$/\1/p')
+	echo "# $1: kavm-trace net, tap0 totals: ${tot:-none} $(cat /tmp/trace.err)"
+	trace_field() {
+		local v
+		v=$(printf '%s\n' "$tot" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p")
+		echo "${v:-0}"
+	}
+	check "$1: kavm-trace net: at least 16 MiB to the guest on tap0" \
+		test "$(trace_field rx_bytes)" -ge 16777216
+	check "$1: kavm-trace net: at least 16 MiB from the guest on tap0" \
+		test "$(trace_field tx_bytes)" -ge 16777216
+	case "$1" in
+	vhost*)
+		check "$1: kavm-trace net: the vhost worker took 80% of the frames to the guest" \
+			test "$(($(trace_field vhost_rx_packets) * 5))" -ge "$(($(trace_field rx_packets) * 4))"
+		check "$1: kavm-trace net: and sent 80% of the guest's into tap0" \
+			test "$(($(trace_field vhost_tx_packets) * 5))" -ge "$(($(trace_field tx_packets) * 4))"
+		check "$1: kavm-trace net: some at all" test "$(trace_field vhost_tx_packets)" -gt 100 ;;
+	*)
+		check_eq "$1: kavm-trace net: no vhost share without vhost-net" \
+			"$(trace_field vhost_rx_packets) $(trace_field vhost_tx_packets)" "0 0" ;;
+	esac
+}
+
 # One guest boot: MODE names the checks, EXTRA goes on the guest's cmdline,
 # IRQ is what its virtio interrupts must look like in /proc/interrupts,
 # NETDEV is added to both --netdev options.
 net_boot() {	# mode extra irq netdev
 	m=$1
 	f0=$_in_fail
-	rm -f /srv/done /tmp/g.bin /tmp/g.res /tmp/kavm.log /tmp/kavm.sample*
+	rm -f /srv/done /tmp/g.bin /tmp/g.res /tmp/kavm.log /tmp/kavm.sample* /tmp/trace.*
+	# kavm-trace net from before the boot (it finds the VM at its next
+	# interval, before the guest's network is up) to the end of the transfers.
+	tracer=
+	if [ "$NET_VMM" = kavm ]; then
+		kavm-trace net -j -i 2 >/tmp/trace.out 2>/tmp/trace.err &
+		tracer=$!
+	fi
 	# The host's side of guest -> host: fetch g.bin once the guest serves it;
 	# once the guest has h.bin too, look at kavm, then let the guest reboot.
 	(
@@ -131,12 +167,17 @@ net_boot() {	# mode extra irq netdev
 			>/tmp/g.res
 		wait_log /tmp/kavm.log guest-h-sha
 		vmm_counters "$(vmm_pid)" >/tmp/kavm.sample
+		[ -n "$tracer" ] && kill -INT "$tracer"
 		touch /srv/done
 	) &
 	fetcher=$!
 	GUEST_CMDLINE="$GUEST_CMDLINE $2" vmm_boot "$4"
 	kill "$fetcher" 2>/dev/null
 	wait "$fetcher"
+	if [ -n "$tracer" ]; then
+		kill -INT "$tracer" 2>/dev/null
+		wait "$tracer"
+	fi
 	out=$(guest_output /tmp/kavm.log)
 	printf '%s\n' "$out" | sed "s/^/# $m guest: /"
 	echo "# $m: guest userspace after ${VM_UP_MS:-never} ms, exit after $VM_MS ms"
@@ -169,6 +210,7 @@ net_boot() {	# mode extra irq netdev
 	s1=$(echo "$sample" | sed -n 's/^syscalls=\([0-9]*\) .*/\1/p')
 	sys=
 	[ -n "$s0" ] && [ -n "$s1" ] && sys=$((s1 - s0))
+	[ "$NET_VMM" = kavm ] && trace_checks "$m"
 	case "$m" in
 	fallback*)
 		# At each DRIVER_OK: both NICs at boot, eth0 again after its rebind.
