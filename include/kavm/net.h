@@ -69,6 +69,12 @@ struct net_client_ops {
 	 * NetClientInfo.poll: off while vhost-net reads the fd. Loop thread.
 	 */
 	void (*poll)(struct net_client *nc, bool on);
+	/*
+	 * A multiqueue backend's queue in use by the NIC (true) or not: the
+	 * host side stops steering frames to it (TUNSETQUEUE). Loop thread;
+	 * never calls back.
+	 */
+	int (*queue_enable)(struct net_client *nc, bool on);
 };
 
 struct net_stats {
@@ -104,6 +110,12 @@ struct net_client {
 	struct net_stats stats;
 	const struct net_backend_ops *backend; /* set by netdev_open() */
 	struct net_filter *filter;	       /* --object filter-dump on it, or NULL */
+	/*
+	 * Multiqueue: the client of the next queue of the same NIC or backend
+	 * (queue 0 is the one netdev_open() returns). One link for all: the
+	 * queues follow the first one's net_client_set_link().
+	 */
+	struct net_client *queue_next;
 };
 
 #define NET_QUEUE_LEN 256
@@ -122,6 +134,9 @@ bool net_client_flush_queued(struct net_client *nc);
 void net_client_purge_sent(struct net_client *nc);
 /* Link state as QEMU's set_link: frames sent over a down link go nowhere. */
 void net_client_set_link(struct net_client *nc, bool up);
+/* Queues of a multiqueue client (1 for most), and queue i's client (NULL past the last). */
+unsigned int net_client_nr_queues(const struct net_client *nc);
+struct net_client *net_client_queue(struct net_client *nc, unsigned int i);
 /* Is the path nc <-> peer up? */
 bool net_client_link_up(const struct net_client *nc);
 /*
@@ -135,6 +150,7 @@ int net_peer_set_vnet_hdr_len(struct net_client *nc, int len);
 int net_peer_set_offload(struct net_client *nc, const struct net_offload *off);
 struct vhost_net *net_peer_vhost_net(struct net_client *nc);
 void net_peer_poll(struct net_client *nc, bool on);
+int net_peer_queue_enable(struct net_client *nc, bool on);
 
 /* Per-client bounded queue (net/queue.c) */
 typedef ssize_t (*net_queue_deliver_fn)(struct net_client *sender, const struct iovec *iov,
@@ -173,6 +189,7 @@ struct netdev_opts {
 	char udp[64];	    /* socket: HOST:PORT datagrams go to */
 	char mcast[64];	    /* socket: GROUP:PORT to join */
 	char localaddr[64]; /* socket: udp= HOST:PORT to bind, mcast= the interface's ADDR */
+	int queues;	    /* tap, bridge: queue pairs (IFF_MULTI_QUEUE past 1); 1 by default */
 };
 
 struct net_device_opts {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kavm virtio-net device (virtio 1.x, device id 1): one RX/TX pair and a
- * control queue, a net client whose peer is a backend (tap, ...).
+ * kavm virtio-net device (virtio 1.x, device id 1): one RX/TX pair per queue
+ * of its backend (VIRTIO_NET_F_MQ past one, up to VNET_MAX_PAIRS) and a
+ * control queue; pair i is a net client whose peer is the backend's queue i
+ * (tap, ...).
  *
  * Locking contract with the transport: queue_notify() is called on the loop
  * thread without vdev->lock held; every other virtio_dev_ops entry is called
@@ -21,10 +23,13 @@ struct net_client;
 struct virtio_dev;
 struct virtio_net;
 
+/* Queue pairs per NIC: 17 queues and 18 MSI-X vectors, within the transport's limits. */
+#define VNET_MAX_PAIRS 8
+
 struct virtio_net_params {
 	struct guest_mem *mem;
 	struct loop *loop;
-	struct net_client *backend; /* becomes the device's peer */
+	struct net_client *backend; /* its queue i becomes pair i's peer (net_client_queue()) */
 	uint8_t mac[6];
 	uint16_t mtu;	     /* 0: 1500 */
 	uint16_t queue_size; /* largest queue offered; 0: 256 */
@@ -43,7 +48,12 @@ struct virtio_net_stats {
 int virtio_net_init(const struct virtio_net_params *p, struct virtio_net **out);
 void virtio_net_exit(struct virtio_net *vn);
 struct virtio_dev *virtio_net_vdev(struct virtio_net *vn);
+/* The NIC's counters, every pair's engine added up. */
 void virtio_net_get_stats(struct virtio_net *vn, struct virtio_net_stats *st);
+/* Pair i's own data path counters; -ENOENT past the last pair. */
+int virtio_net_get_pair_stats(struct virtio_net *vn, unsigned int i, struct net_engine_stats *st);
+/* Pairs the NIC has (the backend's queues); *in_use: those the driver enabled. */
+unsigned int virtio_net_nr_pairs(struct virtio_net *vn, unsigned int *in_use);
 /* The NIC's own net client (its link state, its counters): the control socket's view. */
 struct net_client *virtio_net_client(struct virtio_net *vn);
 /* vhost-net has the rings now (started at DRIVER_OK, not stopped since). */

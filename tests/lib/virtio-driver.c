@@ -262,6 +262,19 @@ int vdrv_driver_ok(struct vdrv *d)
 	return ret;
 }
 
+/* The queues a virtio-net driver sets up: a control queue only with CTRL_VQ, pairs past one with MQ. */
+static unsigned int vdrv_net_queues(struct vdrv *d)
+{
+	unsigned int nq = d->vdev->ops->num_queues(d->vdev);
+
+	if (!(d->features & F(VIRTIO_NET_F_CTRL_VQ)) && nq > 2)
+		nq = 2;
+	if (!(d->features & F(VIRTIO_NET_F_MQ)) && nq > 3)
+		nq = 3;
+	d->ctrlq = nq - 1;
+	return min(nq, (unsigned int)VDRV_MAX_QUEUES);
+}
+
 int vdrv_probe(struct vdrv *d, uint64_t want, uint16_t qsize)
 {
 	unsigned int i, nq;
@@ -271,9 +284,7 @@ int vdrv_probe(struct vdrv *d, uint64_t want, uint16_t qsize)
 	ret = vdrv_negotiate(d, d->vdev->ops->get_host_features(d->vdev) & want);
 	if (ret)
 		return ret;
-	nq = d->vdev->ops->num_queues(d->vdev);
-	if (!(d->features & F(VIRTIO_NET_F_CTRL_VQ)) && nq > 2)
-		nq = 2;
+	nq = vdrv_net_queues(d);
 	for (i = 0; i < nq; i++) {
 		ret = vdrv_setup_queue(d, i, qsize);
 		if (ret)
@@ -291,9 +302,7 @@ int vdrv_probe_nowait(struct vdrv *d, uint64_t want, uint16_t qsize)
 	ret = vdrv_negotiate(d, d->vdev->ops->get_host_features(d->vdev) & want);
 	if (ret)
 		return ret;
-	nq = d->vdev->ops->num_queues(d->vdev);
-	if (!(d->features & F(VIRTIO_NET_F_CTRL_VQ)) && nq > 2)
-		nq = 2;
+	nq = vdrv_net_queues(d);
 	for (i = 0; i < nq; i++) {
 		ret = vdrv_setup_queue(d, i, qsize);
 		if (ret)
@@ -493,24 +502,25 @@ int vdrv_net_ctrl(struct vdrv *d, uint8_t class, uint8_t cmd, const void *data, 
 		{ data, len, false },
 		{ NULL, 1, true },
 	};
+	unsigned int cq = d->ctrlq ?: 2;
 	uint16_t head, ack_desc;
 	uint32_t used_len;
 	int h;
 
 	if (len) {
-		h = vdrv_post(d, 2, segs, 3, false);
+		h = vdrv_post(d, cq, segs, 3, false);
 	} else {
 		segs[1] = segs[2];
-		h = vdrv_post(d, 2, segs, 2, false);
+		h = vdrv_post(d, cq, segs, 2, false);
 	}
 	if (h < 0)
 		return h;
-	ack_desc = d->q[2].chain[h][d->q[2].chain_len[h] - 1];
-	*(uint8_t *)vdrv_ptr(d, vdrv_buf_gpa(d, 2, ack_desc), 1) = 0xee;
-	vdrv_notify(d, 2);
-	if (!vdrv_used(d, 2, &head, &used_len) || head != h || used_len != 1)
+	ack_desc = d->q[cq].chain[h][d->q[cq].chain_len[h] - 1];
+	*(uint8_t *)vdrv_ptr(d, vdrv_buf_gpa(d, cq, ack_desc), 1) = 0xee;
+	vdrv_notify(d, cq);
+	if (!vdrv_used(d, cq, &head, &used_len) || head != h || used_len != 1)
 		return -1;
-	return *(uint8_t *)vdrv_ptr(d, vdrv_buf_gpa(d, 2, ack_desc), 1);
+	return *(uint8_t *)vdrv_ptr(d, vdrv_buf_gpa(d, cq, ack_desc), 1);
 }
 
 int vdrv_used(struct vdrv *d, unsigned int qi, uint16_t *head, uint32_t *len)

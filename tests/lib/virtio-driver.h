@@ -21,7 +21,8 @@
 struct loop;
 struct virtio_dev;
 
-#define VDRV_MAX_QUEUES 3
+/* Two RX/TX pairs (multiqueue tests) and the control queue. */
+#define VDRV_MAX_QUEUES 5
 #define VDRV_BUF_SIZE 4096
 #define VDRV_MAX_QSIZE 256
 #define VDRV_IND_MAX 80
@@ -48,6 +49,7 @@ struct vdrv {
 	struct virtio_dev *vdev;
 	struct vdrv_queue q[VDRV_MAX_QUEUES];
 	unsigned int nq;
+	unsigned int ctrlq; /* 2, or the last queue with VIRTIO_NET_F_MQ */
 	uint64_t features;
 	unsigned int irq[VDRV_MAX_QUEUES];
 	unsigned int config_irq;

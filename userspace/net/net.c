@@ -137,7 +137,10 @@ void net_client_purge_sent(struct net_client *nc)
 
 void net_client_set_link(struct net_client *nc, bool up)
 {
-	nc->link_down = !up;
+	struct net_client *q;
+
+	for (q = nc; q; q = q->queue_next)
+		q->link_down = !up;
 	if (nc->ops->link_status_changed)
 		nc->ops->link_status_changed(nc);
 	if (nc->peer && nc->peer->ops->link_status_changed)
@@ -150,6 +153,22 @@ void net_link_watch(void (*fn)(struct net_client *nc, void *opaque), void *opaqu
 {
 	net_link_watch_fn = fn;
 	net_link_watch_opaque = opaque;
+}
+
+unsigned int net_client_nr_queues(const struct net_client *nc)
+{
+	unsigned int n = 0;
+
+	for (; nc; nc = nc->queue_next)
+		n++;
+	return n;
+}
+
+struct net_client *net_client_queue(struct net_client *nc, unsigned int i)
+{
+	while (nc && i--)
+		nc = nc->queue_next;
+	return nc;
 }
 
 bool net_client_link_up(const struct net_client *nc)
@@ -187,6 +206,13 @@ void net_peer_poll(struct net_client *nc, bool on)
 {
 	if (nc->peer && nc->peer->ops->poll)
 		nc->peer->ops->poll(nc->peer, on);
+}
+
+int net_peer_queue_enable(struct net_client *nc, bool on)
+{
+	if (!nc->peer || !nc->peer->ops->queue_enable)
+		return -EOPNOTSUPP;
+	return nc->peer->ops->queue_enable(nc->peer, on);
 }
 
 const struct net_backend_ops *net_backend_find(const char *type)
