@@ -629,7 +629,7 @@ static const struct kavm_option kavm_options[] = {
 	{ "serial", 's', "SPEC", "COM1 backend: stdio (default), none, file:PATH, unix:PATH",
 	  opt_serial },
 	{ "netdev", 0, "SPEC",
-	  "network backend: tap,id=ID[,ifname=NAME][,fd=N][,vnet_hdr=on|off][,vhost=on]"
+	  "network backend: tap,id=ID[,ifname=NAME][,fd=N][,vnet_hdr=on|off][,vhost=on][,queues=N]"
 	  " or bridge,id=ID,br=BR[,create=on][,vhost=on]; both take switch=SW;"
 	  " or vhost-user,id=ID,socket=PATH[,server=on][,reconnect=SECONDS]"
 	  " or hubport,id=ID,hubid=N"

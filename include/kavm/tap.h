@@ -17,6 +17,7 @@ struct tap_fd_args {
 	bool vnet_hdr;		 /* the fd was opened with IFF_VNET_HDR */
 	const char *switch_name; /* NULL/"": no eBPF switch; else join it, leave on close */
 	bool vhost;		 /* accelerate with vhost-net (needs vnet_hdr) */
+	int queues;		 /* > 1: fd is queue 0 of a multi-queue tap; open the others */
 	int vhost_fd;		 /* an inherited /dev/vhost-net fd, or -1 */
 	/*
 	 * Called on close after the client left the loop and the switch, with

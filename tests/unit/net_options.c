@@ -44,7 +44,28 @@ TEST(netdev_defaults_and_fd)
 
 BAD_NETDEV(unknown_type, "slirp,id=n0", "unknown netdev type slirp")
 BAD_NETDEV(missing_id, "tap,ifname=tap0", "id= is required")
-BAD_NETDEV(unknown_key, "tap,id=n0,queues=4", "unknown option queues")
+BAD_NETDEV(unknown_key, "tap,id=n0,poll_us=4", "unknown option poll_us")
+BAD_NETDEV(zero_queues, "tap,id=n0,queues=0", "queues: want 1 to 8, not 0")
+BAD_NETDEV(nine_queues, "tap,id=n0,queues=9", "queues: want 1 to 8, not 9")
+BAD_NETDEV(queues_with_fd, "tap,id=n0,fd=3,queues=2",
+	   "queues= needs kavm to open the tap and vhost-net (not fd= or vhostfd=)")
+BAD_NETDEV(queues_with_vhostfd, "tap,id=n0,vhostfd=3,queues=2",
+	   "queues= needs kavm to open the tap and vhost-net (not fd= or vhostfd=)")
+BAD_NETDEV(queues_on_vhost_user, "vhost-user,id=n0,socket=/s,queues=2",
+	   "vhost-user takes socket=, server=, reconnect=")
+
+TEST(netdev_queues)
+{
+	struct netdev_opts o;
+
+	ASSERT_EQ(netdev_parse("tap,id=n0", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.queues, 1);
+	ASSERT_EQ(netdev_parse("tap,id=n0,ifname=t0,queues=4,vhost=on", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.queues, 4);
+	EXPECT_EQ(o.vhost, 1);
+	ASSERT_EQ(netdev_parse("bridge,id=n0,br=b,queues=3", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.queues, 3);
+}
 BAD_NETDEV(a_script, "tap,id=n0,script=/etc/qemu-ifup",
 	   "script=/etc/qemu-ifup: kavm runs no scripts (only script=no)")
 BAD_NETDEV(a_downscript, "tap,id=n0,script=no,downscript=/bin/x",

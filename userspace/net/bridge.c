@@ -122,7 +122,8 @@ static int bridge_tap_address(struct bridge_port *p)
 /* Tap made, sized to the bridge, given a high address, enslaved and up: returns its fd. */
 static int bridge_make_tap(struct bridge_port *p, const struct netdev_opts *o, unsigned int mtu)
 {
-	unsigned int flags = TUN_CREATE | (o->vnet_hdr != 0 ? TUN_VNET_HDR : 0);
+	unsigned int flags = TUN_CREATE | (o->vnet_hdr != 0 ? TUN_VNET_HDR : 0) |
+			     (o->queues > 1 ? TUN_MULTI_QUEUE : 0);
 	char name[IFNAMSIZ];
 	int fd, ret;
 
@@ -182,7 +183,8 @@ static int bridge_open(const struct netdev_opts *o, struct loop *loop, struct ne
 				 .vnet_hdr = o->vnet_hdr != 0,
 				 .switch_name = o->sw,
 				 .vhost = o->vhost == 1,
-				 .vhost_fd = o->vhostfd };
+				 .vhost_fd = o->vhostfd,
+				 .queues = o->queues };
 	unsigned int mtu = 0;
 	int fd, ret;
 

@@ -59,6 +59,9 @@ static int opt_fd(const char *val, int *out)
 	return 0;
 }
 
+/* Queue pairs of a multiqueue tap (tap and bridge netdevs): virtio-net's VNET_MAX_PAIRS. */
+#define NETDEV_MAX_QUEUES 8
+
 /* The longest wait between reconnects QEMU-style users ask for is minutes, not days. */
 #define NETDEV_RECONNECT_MAX 3600
 
@@ -142,6 +145,11 @@ static int netdev_parse_kv(struct netdev_opts *o, char *key, char *val, char *er
 		return opt_onoff(val, &o->vhost) ?
 			       opt_err(err, errlen, "vhost: want on or off, not %s", val) :
 			       0;
+	if (!strcmp(key, "queues"))
+		return opt_fd(val, &o->queues) || o->queues < 1 || o->queues > NETDEV_MAX_QUEUES ?
+			       opt_err(err, errlen, "queues: want 1 to %d, not %s",
+				       NETDEV_MAX_QUEUES, val) :
+			       0;
 	if (!strcmp(key, "vhostfd"))
 		return opt_fd(val, &o->vhostfd) ?
 			       opt_err(err, errlen, "vhostfd: not a number: %s", val) :
@@ -173,12 +181,27 @@ static int netdev_check_vhost(struct netdev_opts *o, char *err, size_t errlen)
 static bool netdev_has_tap_keys(const struct netdev_opts *o)
 {
 	return o->ifname[0] || o->fd >= 0 || o->vnet_hdr >= 0 || o->br[0] || o->create ||
-	       o->sw[0] || o->vhost >= 0 || o->vhostfd >= 0;
+	       o->sw[0] || o->vhost >= 0 || o->vhostfd >= 0 || o->queues;
 }
 
 static bool netdev_has_socket_keys(const struct netdev_opts *o)
 {
 	return o->listen[0] || o->connect[0] || o->udp[0] || o->mcast[0] || o->localaddr[0];
+}
+
+/*
+ * queues=N opens N fds on one tap (IFF_MULTI_QUEUE): kavm opens them, so
+ * not with an inherited fd= or vhostfd= (one fd each).
+ */
+static int netdev_check_queues(struct netdev_opts *o, char *err, size_t errlen)
+{
+	if (o->queues > 1 && (o->fd >= 0 || o->vhostfd >= 0))
+		return opt_err(err, errlen,
+			       "netdev %s: queues= needs kavm to open the tap and "
+			       "vhost-net (not fd= or vhostfd=)",
+			       o->id);
+	o->queues = max(o->queues, 1);
+	return 0;
 }
 
 /* A vhost-user netdev is a socket and nothing else; its keys are its own. */
@@ -281,6 +304,9 @@ static int netdev_check_type(struct netdev_opts *o, char *err, size_t errlen)
 	if (o->sw[0] && !bridge && strcmp(o->type, "tap"))
 		return opt_err(err, errlen, "netdev %s: switch= is for tap and bridge netdevs",
 			       o->id);
+	ret = netdev_check_queues(o, err, errlen);
+	if (ret)
+		return ret;
 	return netdev_check_vhost(o, err, errlen);
 }
 

@@ -55,10 +55,16 @@ struct tap {
 	bool gone;		 /* deleted: the fd is dead for good */
 	struct bpf_switch *swh;	 /* a port of eBPF switch sw, kept open to leave it on close */
 	bool poll_off;		 /* not reading: vhost-net has the fd (or may get it) */
+	bool detached;		 /* a queue the NIC does not use (TUNSETQUEUE): EPOLLERR */
 	struct vhost_net *vhost; /* vhost=on */
 	char sw[BPF_SWITCH_NAME_MAX + 1];
 	void (*release)(void *opaque, int fd); /* the fd's owner, when another backend */
 	void *opaque;
+	/*
+	 * queues=N: queue 0, which owns the link (netlink, switch, name); itself
+	 * for queue 0. The others hang off q0->nc.queue_next, one fd each.
+	 */
+	struct tap *q0;
 	uint8_t buf[TAP_BUF_SIZE];
 };
 
@@ -73,7 +79,7 @@ static void tap_fd_event(int fd, uint32_t events, void *opaque);
 static void tap_update_poll(struct tap *t)
 {
 	uint32_t ev = (t->read_on && !t->poll_off ? EPOLLIN : 0) | (t->write_on ? EPOLLOUT : 0);
-	bool want = t->up && !t->gone && ev;
+	bool want = t->up && !t->gone && !t->detached && ev;
 
 	if (!want) {
 		if (t->polled)
@@ -87,24 +93,33 @@ static void tap_update_poll(struct tap *t)
 		t->polled = !loop_add_fd(t->loop, t->fd, ev, tap_fd_event, t);
 }
 
+/* The interface's state, for every queue of it: one link. */
 static void tap_set_up(struct tap *t, bool up, bool gone)
 {
-	bool was = t->up && !t->gone;
+	bool was, now;
+	struct net_client *q;
 
-	t->up = up;
-	t->gone = t->gone || gone;
-	if (was == (t->up && !t->gone))
+	t = t->q0;
+	was = t->up && !t->gone;
+	now = up && !(t->gone || gone);
+	for (q = &t->nc; q; q = q->queue_next) {
+		to_tap(q)->up = up;
+		to_tap(q)->gone = to_tap(q)->gone || gone;
+	}
+	if (was == now)
 		return;
 	if (was)
 		pr_warn("tap %s: %s; guest link down, its TX is dropped\n", t->ifname,
 			t->gone ? "deleted" : "set down");
 	else
 		pr_info("tap %s: up; guest link up\n", t->ifname);
-	t->write_on = false;
-	tap_update_poll(t);
-	net_client_set_link(&t->nc, t->up && !t->gone);
-	if (!t->up || t->gone)
-		net_client_flush_queued(&t->nc); /* queued TX drains into nowhere */
+	for (q = &t->nc; q; q = q->queue_next) {
+		to_tap(q)->write_on = false;
+		tap_update_poll(to_tap(q));
+	}
+	net_client_set_link(&t->nc, now);
+	for (q = &t->nc; !now && q; q = q->queue_next)
+		net_client_flush_queued(q); /* queued TX drains into nowhere */
 }
 
 static void tap_sent(struct net_client *nc, ssize_t len)
@@ -297,6 +312,33 @@ static int tap_set_offload(struct net_client *nc, const struct net_offload *o)
 	return ioctl(t->fd, TUNSETOFFLOAD, f) ? -errno : 0;
 }
 
+/*
+ * The NIC uses this queue (VQ_PAIRS_SET) or not: the kernel steers frames
+ * to attached queues only. A detached queue's fd polls EPOLLERR, which is
+ * not the tap going away: it leaves the loop before the detach and joins it
+ * after the attach. Loop thread.
+ */
+static int tap_queue_enable(struct net_client *nc, bool on)
+{
+	struct tap *t = to_tap(nc);
+	struct ifreq ifr = { .ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE };
+
+	if (t->q0 == t || t->detached == !on)
+		return 0; /* queue 0 stays: the NIC always uses its first pair */
+	if (!on) {
+		t->detached = true;
+		tap_update_poll(t);
+	}
+	if (ioctl(t->fd, TUNSETQUEUE, &ifr)) {
+		pr_warn_ratelimited("tap %s: %s queue: %s\n", t->ifname, on ? "attach" : "detach",
+				    strerror(errno));
+		return -errno; /* detach failed: stays out of the loop, harmless */
+	}
+	t->detached = !on;
+	tap_update_poll(t);
+	return 0;
+}
+
 static struct vhost_net *tap_get_vhost_net(struct net_client *nc)
 {
 	return to_tap(nc)->vhost;
@@ -371,6 +413,11 @@ static void tap_cleanup(struct net_client *nc)
 {
 	struct tap *t = to_tap(nc);
 
+	/* The other queues first: the interface kavm made goes with its last fd. */
+	if (nc->queue_next)
+		tap_cleanup(nc->queue_next);
+	nc->queue_next = NULL;
+
 	/*
 	 * Unlink after leaving the loop: purging our frames from the peer's
 	 * queue calls tap_sent(), which must find the tap already out of it.
@@ -392,6 +439,7 @@ static const struct net_client_ops tap_client_ops = {
 	.set_offload = tap_set_offload,
 	.get_vhost_net = tap_get_vhost_net,
 	.poll = tap_poll,
+	.queue_enable = tap_queue_enable,
 };
 
 /* Attach to (or create) the tap by name; fills t->fd, t->ifname, t->created. */
@@ -404,7 +452,8 @@ static int tap_attach_name(struct tap *t, const struct netdev_opts *o)
 	t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (t->fd < 0)
 		return -errno;
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (o->vnet_hdr != 0 ? IFF_VNET_HDR : 0);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (o->vnet_hdr != 0 ? IFF_VNET_HDR : 0) |
+			(o->queues > 1 ? IFF_MULTI_QUEUE : 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", o->ifname);
 	if (ioctl(t->fd, TUNSETIFF, &ifr)) {
 		ret = -errno;
@@ -529,6 +578,7 @@ static struct tap *tap_alloc(const char *id, struct loop *loop)
 	t->loop = loop;
 	t->nlfd = -1;
 	t->fd = -1;
+	t->q0 = t;
 	return t;
 }
 
@@ -539,6 +589,71 @@ static void tap_free(struct tap *t)
 	net_client_exit(&t->nc);
 	vhost_net_close(t->vhost);
 	free(t);
+}
+
+/*
+ * Queue i > 0 of a queues=N tap: one more fd on q0's interface
+ * (IFF_MULTI_QUEUE), with its own vhost-net device when vhost=on. The link
+ * (netlink, switch) stays with q0.
+ */
+static int tap_queue_open(struct tap *q0, const char *id, bool vhost, struct tap **out)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE };
+	int len = TAP_VNET_HDR_LEN, ret;
+	struct tap *t = tap_alloc(id, q0->loop);
+
+	if (!t)
+		return -ENOMEM;
+	t->q0 = q0;
+	t->vnet_hdr = q0->vnet_hdr;
+	t->ifindex = q0->ifindex;
+	memcpy(t->ifname, q0->ifname, IFNAMSIZ);
+	memcpy(ifr.ifr_name, q0->ifname, IFNAMSIZ);
+	ifr.ifr_flags |= t->vnet_hdr ? IFF_VNET_HDR : 0;
+	t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (t->fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	if (ioctl(t->fd, TUNSETIFF, &ifr) || (t->vnet_hdr && ioctl(t->fd, TUNSETVNETHDRSZ, &len))) {
+		ret = -errno;
+		goto err_close;
+	}
+	t->up = q0->up;
+	t->nc.link_down = q0->nc.link_down;
+	t->read_on = true;
+	tap_update_poll(t);
+	ret = tap_vhost_open(t, id, vhost, -1);
+	if (ret)
+		goto err_close;
+	*out = t;
+	return 0;
+err_close:
+	tap_stop(t);
+	close(t->fd);
+err_free:
+	tap_free(t);
+	return ret;
+}
+
+/* Queues 1 .. queues - 1 after q0, chained; on failure the caller closes q0 and those made. */
+static int tap_queues_open(struct tap *q0, const char *id, int queues, bool vhost)
+{
+	struct net_client **next = &q0->nc.queue_next;
+	struct tap *t = NULL;
+	int i, ret;
+
+	for (i = 1; i < queues; i++) {
+		ret = tap_queue_open(q0, id, vhost, &t);
+		if (ret) {
+			pr_err("netdev %s: tap %s: queue %d: %s", id, q0->ifname, i,
+			       strerror(-ret));
+			return ret;
+		}
+		*next = &t->nc;
+		next = &t->nc.queue_next;
+	}
+	return 0;
 }
 
 static int tap_open(const struct netdev_opts *o, struct loop *loop, struct net_client **out)
@@ -560,6 +675,11 @@ static int tap_open(const struct netdev_opts *o, struct loop *loop, struct net_c
 	ret = tap_switch_join(t, o->id, o->sw);
 	if (ret)
 		goto err_close_quiet;
+	ret = tap_queues_open(t, o->id, o->queues, o->vhost == 1);
+	if (ret) {
+		tap_cleanup(&t->nc); /* the queues made, the switch, the fd */
+		return ret;
+	}
 	*out = &t->nc;
 	return 0;
 err_close:
@@ -605,6 +725,15 @@ int tap_client_new_fd(const struct tap_fd_args *a, struct loop *loop, struct net
 		goto err_free_quiet;
 	t->release = a->release;
 	t->opaque = a->opaque;
+	ret = tap_queues_open(t, a->id, a->queues, a->vhost);
+	if (ret) {
+		/* The queues made and the switch go; the fd goes back to its owner, who frees. */
+		tap_stop(t);
+		t->release = NULL;
+		t->fd = -1;
+		tap_cleanup(&t->nc);
+		return ret;
+	}
 	*out = &t->nc;
 	return 0;
 err_free:
