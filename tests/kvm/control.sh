@@ -109,8 +109,8 @@ check_reply "query-netdevs: the tap, its peer, link, vhost, queues" \
 	'{"execute":"query-netdevs","id":"nd"}' \
 	'{"id":"nd","return":[{"id":"n0","type":"tap","peer":"n0","driver":"virtio-net-pci","ifname":"kt0","link":"up","link-set":"up","backend-link":"up","vhost":"off","queued":{"to-guest":0,"to-backend":0}}]}'
 req '{"execute":"query-counters","id":2}'
-check_match "query-counters: NIC, backend and virtio-net counters" "$REPLY_LINE" \
-	'^\{"id":2,"return":\[\{"id":"n0","netdev":"n0","nic":\{"tx_packets":0,.*"rx_errors":0\},"backend":\{"tx_packets":0,.*\},"virtio-net":\{"tx_frames":0,.*"ring_damage":0\}\}\]\}$'
+check_match "query-counters: NIC, backend, virtio-net and per-pair counters" "$REPLY_LINE" \
+	'^\{"id":2,"return":\[\{"id":"n0","netdev":"n0","nic":\{"tx_packets":0,.*"rx_errors":0\},"backend":\{"tx_packets":0,.*\},"virtio-net":\{"tx_frames":0,.*"ring_damage":0\},"queue_pairs":1,"queue_pairs_in_use":1,"queues":\[\{"rx_frames":0,"tx_frames":0,"rx_no_buf":0,"tx_paused":0\}\]\}\]\}$'
 
 check_reply "set-link down" \
 	'{"execute":"set-link","id":3,"arguments":{"name":"n0","up":false}}' '{"id":3,"return":{}}'

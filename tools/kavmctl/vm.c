@@ -322,6 +322,24 @@ static void print_counters(const char *what, struct json_object *o)
 	printf("\n");
 }
 
+/* A multiqueue NIC's pairs, one line each: "queue 1:  rx_frames N tx_frames M ...". */
+static void print_queue_counters(struct json_object *nic)
+{
+	struct json_object *a;
+	char what[32];
+	size_t i;
+
+	if (!json_object_object_get_ex(nic, "queues", &a) || json_object_array_length(a) < 2)
+		return;
+	printf("    pairs:      %d in use of %d\n",
+	       json_object_get_int(json_object_object_get(nic, "queue_pairs_in_use")),
+	       json_object_get_int(json_object_object_get(nic, "queue_pairs")));
+	for (i = 0; i < json_object_array_length(a); i++) {
+		snprintf(what, sizeof(what), "queue %zu:", i);
+		print_counters(what, json_object_array_get_idx(a, i));
+	}
+}
+
 static int vm_counters(struct vm_conn *c, int argc, char **argv)
 {
 	struct json_object *all, *nic, *v;
@@ -343,6 +361,7 @@ static int vm_counters(struct vm_conn *c, int argc, char **argv)
 			print_counters("backend:", v);
 		if (json_object_object_get_ex(nic, "virtio-net", &v))
 			print_counters("virtio-net:", v);
+		print_queue_counters(nic);
 	}
 	json_object_put(all);
 	return 0;

@@ -173,17 +173,55 @@ static struct json_object *virtio_stats_json(const struct virtio_net_stats *st)
 	return o;
 }
 
+/* A multiqueue client's counters: every queue's client added up (net.h's queue_next). */
+static void net_stats_sum(const struct net_client *nc, struct net_stats *sum)
+{
+	size_t i;
+
+	_Static_assert(sizeof(*sum) % sizeof(uint64_t) == 0, "net_stats: u64 only");
+	memset(sum, 0, sizeof(*sum));
+	for (; nc; nc = nc->queue_next)
+		for (i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+			((uint64_t *)sum)[i] += ((const uint64_t *)&nc->stats)[i];
+}
+
+/* Per queue pair (multiqueue): what each pair's data path moved through kavm. */
+static struct json_object *queues_json(struct virtio_net *vn)
+{
+	struct json_object *a = json_object_new_array();
+	struct net_engine_stats e;
+	unsigned int i;
+
+	for (i = 0; !virtio_net_get_pair_stats(vn, i, &e); i++) {
+		struct json_object *q = json_object_new_object();
+
+		ADD_U64(q, &e, rx_frames);
+		ADD_U64(q, &e, tx_frames);
+		ADD_U64(q, &e, rx_no_buf);
+		ADD_U64(q, &e, tx_paused);
+		json_object_array_add(a, q);
+	}
+	return a;
+}
+
 static struct json_object *counters_info(const struct control_nic *n)
 {
 	struct json_object *o = json_object_new_object();
 	struct virtio_net_stats vst;
+	struct net_stats nst;
+	unsigned int in_use, pairs = virtio_net_nr_pairs(n->vn, &in_use);
 
 	virtio_net_get_stats(n->vn, &vst);
 	json_object_object_add(o, "id", json_object_new_string(n->id));
 	json_object_object_add(o, "netdev", json_object_new_string(n->netdev));
-	json_object_object_add(o, "nic", net_stats_json(&virtio_net_client(n->vn)->stats));
-	json_object_object_add(o, "backend", net_stats_json(&n->backend->stats));
+	net_stats_sum(virtio_net_client(n->vn), &nst);
+	json_object_object_add(o, "nic", net_stats_json(&nst));
+	net_stats_sum(n->backend, &nst);
+	json_object_object_add(o, "backend", net_stats_json(&nst));
 	json_object_object_add(o, "virtio-net", virtio_stats_json(&vst));
+	json_object_object_add(o, "queue_pairs", json_object_new_int(pairs));
+	json_object_object_add(o, "queue_pairs_in_use", json_object_new_int(in_use));
+	json_object_object_add(o, "queues", queues_json(n->vn));
 	return o;
 }
 
