@@ -166,6 +166,17 @@ static void net_dump_vhost_note(const struct net_dump *d, const struct netdev_op
 			d->id, nd->id, tap ? tap : "TAP");
 }
 
+/*
+ * Every queue of a multiqueue netdev (queues=N: net.h's queue_next) carries
+ * frames: the capture is on all of them. Only where it is still ours (was).
+ */
+static void net_dump_set_filter(struct net_client *nc, struct net_filter *was, struct net_filter *f)
+{
+	for (; nc; nc = nc->queue_next)
+		if (nc->filter == was || !was)
+			nc->filter = f;
+}
+
 int net_dump_open(const struct net_filter_opts *o, const struct netdev_opts *nd,
 		  struct net_client *nc, struct net_dump **out)
 {
@@ -188,7 +199,7 @@ int net_dump_open(const struct net_filter_opts *o, const struct netdev_opts *nd,
 	if (nc->ops->has_vnet_hdr && nc->ops->has_vnet_hdr(nc))
 		d->skip = DUMP_VNET_HDR_LEN;
 	d->filter.observe = net_dump_observe;
-	nc->filter = &d->filter;
+	net_dump_set_filter(nc, NULL, &d->filter);
 	net_dump_vhost_note(d, nd);
 	*out = d;
 	return 0;
@@ -204,8 +215,7 @@ void net_dump_close(struct net_dump *d)
 {
 	if (!d)
 		return;
-	if (d->nc->filter == &d->filter)
-		d->nc->filter = NULL;
+	net_dump_set_filter(d->nc, &d->filter, NULL);
 	if (d->w.over_cap)
 		pr_info("filter-dump %s: %llu frames not written (maxsize)", d->id,
 			(unsigned long long)d->w.over_cap);
