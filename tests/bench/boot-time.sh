@@ -40,7 +40,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # bench_one NAME: boot once, append the boot time and memory to NAME's lists.
 bench_one() {
+	first_run_arm || echo "$1: no kvm:kvm_entry tracepoint, no first-KVM_RUN figure"
 	boot_$1 /tmp/$1.log 300 /test/guest.cpio.gz
+	fr=$(first_run_ms)
 	if [ "$VM_RC" -ne 0 ] || [ -z "$VM_UP_MS" ]; then
 		echo "$1: run failed (exit $VM_RC, first userspace line ${VM_UP_MS:-never})"
 		tail -n 20 /tmp/$1.log | sed "s/^/  $1: /"
@@ -53,10 +55,10 @@ bench_one() {
 	# time passed before the kernel started its clock (VMM setup, firmware,
 	# the bzImage decompressing itself, early boot before timekeeping).
 	gup=$(sed -n 's/^KAVM-GUEST-UPTIME=//p' /tmp/$1.log | awk '{ printf "%d", $1 * 1000 }')
-	echo "$1: first userspace line after $VM_UP_MS ms (guest clock $gup ms);" \
+	echo "$1: first KVM_RUN after ${fr:-?} ms, first userspace line after $VM_UP_MS ms (guest clock $gup ms);" \
 		"VmRSS $(mem_kib /tmp/$1.log.mem VmRSS) KiB = guest RAM (memfd) $2 + own $3" \
 		"(RssAnon $(mem_kib /tmp/$1.log.mem RssAnon))"
-	eval "up_$1=\"\$up_$1 $VM_UP_MS\"; own_$1=\"\$own_$1 $own\"; gup_$1=\"\$gup_$1 $gup\""
+	eval "run_$1=\"\$run_$1 $fr\"; up_$1=\"\$up_$1 $VM_UP_MS\"; own_$1=\"\$own_$1 $own\"; gup_$1=\"\$gup_$1 $gup\""
 }
 
 # kavm also boots the ELF vmlinux: the difference is the bzImage's own
@@ -100,6 +102,12 @@ fi
 echo "  of which on the guest's clock (the rest: VMM setup, firmware, decompression), median:"
 echo "                   qemu $(echo "$gup_qemu" | median), kavm $(echo "$gup_kavm" | median)," \
 	"kavm ELF $(echo "$gup_kavm_elf" | median)"
+r=$(echo "$run_kavm" | median)
+rq=$(echo "$run_qemu" | median)
+echo "start to the first KVM_RUN (kvm:kvm_entry), ms:"
+echo "  qemu: median $rq (runs:$run_qemu )"
+echo "  kavm: median $r (runs:$run_kavm ), kavm ELF (runs:$run_kavm_elf )"
+echo "  kavm/qemu: median $(ratio "$r" "$rq"), min $(ratio "$(echo "$run_kavm" | minimum)" "$(echo "$run_qemu" | minimum)")"
 echo "resident memory beyond guest RAM (VmRSS - memfd), median (KiB):"
 echo "  qemu: $qm"
 echo "  kavm: $km = $(ratio "$km" 1024) MiB (Firecracker's bar: < 5 MiB); kavm/qemu: $(ratio "$km" "$qm")"

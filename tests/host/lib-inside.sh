@@ -42,6 +42,10 @@
 #                                guest gets, after boot_kavm/boot_qemu
 #   guest_output LOG             what the guest script printed
 #   guest_status LOG             its exit status, "" if it never finished
+#   first_run_arm                before a boot: trace the first KVM_RUN
+#   first_run_ms                 after it: ms from first_run_arm to the guest's
+#                                first entry (the kvm:kvm_entry tracepoint), ""
+#                                if it never ran
 #   finish                       exit 1 if anything failed
 
 _in_fail=0
@@ -364,6 +368,33 @@ vmm_counters() {	# pid
 		_vt=$((${_vt#none} + $(awk '{ print $14 + $15 }' "${_c%/comm}/stat")))
 	done
 	echo "syscalls=$_sys cpu=$_cpu io=$_io vhost_ticks=$_vt"
+}
+
+# What a VMM costs before its guest runs, the same way for any VMM: a mark in
+# the trace buffer just before the boot, then the first kvm:kvm_entry (KVM
+# entering a vCPU: the first KVM_RUN that runs the guest) after it, both on
+# the trace clock "mono". The entry's filtered trigger (evaluated after the
+# event is recorded) switches the buffer off at once, so the rest of the boot
+# is not traced and the first entry is the one kept.
+_TR=/sys/kernel/tracing
+first_run_arm() {
+	[ -w $_TR/trace_marker ] || return 1
+	echo 0 >$_TR/tracing_on
+	echo mono >$_TR/trace_clock
+	echo >$_TR/trace
+	echo 'traceoff if vcpu_id < 4096' >$_TR/events/kvm/kvm_entry/trigger || return 1
+	echo 1 >$_TR/events/kvm/kvm_entry/enable
+	echo 1 >$_TR/tracing_on
+	echo KAVM-FIRST-RUN-MARK >$_TR/trace_marker
+}
+
+first_run_ms() {
+	echo 0 >$_TR/tracing_on
+	echo 0 >$_TR/events/kvm/kvm_entry/enable
+	echo '!traceoff if vcpu_id < 4096' >$_TR/events/kvm/kvm_entry/trigger
+	awk '/KAVM-FIRST-RUN-MARK/ && !m { m = $0; sub(/:.*/, "", m); sub(/.* /, "", m) }
+		/kvm_entry:/ && m != "" { e = $0; sub(/: kvm_entry:.*/, "", e); sub(/.* /, "", e)
+			printf "%d\n", (e - m) * 1000 + 0.5; exit }' $_TR/trace
 }
 
 finish() {
