@@ -66,6 +66,19 @@ int kswitch_open(struct kswitch **out);
 void kswitch_close(struct kswitch *k);
 const char *kswitch_errmsg(const struct kswitch *k);
 
+/*
+ * The switch NAME of the kmod engine, without loading the module: 0 and an
+ * open socket in *out, -ENOENT when kavm_switch.ko is not loaded or has no
+ * switch NAME here, else -errno. What kavm's switch= does at start.
+ */
+int kswitch_find(const char *name, struct kswitch **out);
+/*
+ * Removes port IFINDEX from switch NAME over K's socket (no new socket, no
+ * family lookup: it runs under kavm's sandbox at exit) and closes K,
+ * whatever happens.
+ */
+int kswitch_leave(struct kswitch *k, const char *name, uint32_t ifindex);
+
 /* ageing_ms, fdb_max: 0 for the module's defaults (300 s, 4096 entries). */
 int kswitch_new(struct kswitch *k, const char *name, uint32_t ageing_ms, uint32_t fdb_max);
 int kswitch_del(struct kswitch *k, const char *name);

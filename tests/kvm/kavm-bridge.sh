@@ -162,7 +162,7 @@ check_eq "switch: tap netdev left" "$(nports)" 0
 run $(nic tap,id=n0,ifname=vm5,switch=kt-nosuch)
 check_eq "missing switch: status 1" "$RC" 1
 check_match "missing switch: says so" "$ERR" \
-	"kavm: netdev n0: switch kt-nosuch: no such switch \\(make it with kavmctl switch add kt-nosuch\\)"
+	"kavm: netdev n0: switch kt-nosuch: no such switch \\(make it with kavmctl switch add kt-nosuch \\[--engine kmod\\]\\)"
 check "missing switch: no tap left" absent vm5
 
 done_testing

@@ -24,6 +24,7 @@
 
 #include <kavm/bpf-switch.h>
 #include <kavm/compiler.h>
+#include <kavm/kswitch.h>
 #include <kavm/log.h>
 #include <kavm/loop.h>
 #include <kavm/net.h>
@@ -54,6 +55,7 @@ struct tap {
 	bool up;		 /* the interface is up (IFF_UP) */
 	bool gone;		 /* deleted: the fd is dead for good */
 	struct bpf_switch *swh;	 /* a port of eBPF switch sw, kept open to leave it on close */
+	struct kswitch *ksw;	 /* or of kmod switch sw: its genl socket, kept for the same */
 	bool poll_off;		 /* not reading: vhost-net has the fd (or may get it) */
 	bool detached;		 /* a queue the NIC does not use (TUNSETQUEUE): EPOLLERR */
 	struct vhost_net *vhost; /* vhost=on */
@@ -392,6 +394,13 @@ static void tap_switch_leave(struct tap *t)
 {
 	int ret;
 
+	if (t->ksw) {
+		/* By ifindex over the socket opened at start: no name lookup, no new socket. */
+		ret = kswitch_leave(t->ksw, t->sw, t->ifindex);
+		if (ret)
+			pr_warn("tap %s: leave switch %s: %s", t->ifname, t->sw, strerror(-ret));
+		t->ksw = NULL;
+	}
 	if (!t->swh)
 		return;
 	/* Before the fd closes: a tap kavm made is gone after, and its port with it. */
@@ -547,16 +556,61 @@ static int tap_setup(struct tap *t)
 	return 0;
 }
 
+/* Switch SW of the kmod engine: t->ksw holds its socket once the tap is a port. */
+static int tap_kswitch_join(struct tap *t, const char *id)
+{
+	struct kswitch *k = t->ksw;
+	int ret;
+
+	t->ksw = NULL;
+	ret = kswitch_port_add(k, t->sw, t->ifname, 0, NULL);
+	if (ret) {
+		if (*kswitch_errmsg(k))
+			pr_err("netdev %s: switch %s (kmod): attach %s: %s: %s", id, t->sw,
+			       t->ifname, strerror(-ret), kswitch_errmsg(k));
+		else
+			pr_err("netdev %s: switch %s (kmod): attach %s: %s", id, t->sw, t->ifname,
+			       strerror(-ret));
+		kswitch_close(k);
+		return ret;
+	}
+	t->ksw = k;
+	return 0;
+}
+
+/*
+ * switch=SW: the eBPF switch or kavm_switch.ko's switch of that name, never
+ * both (kavmctl refuses to make the second; a name taken in both is refused).
+ */
 static int tap_switch_join(struct tap *t, const char *id, const char *sw)
 {
+	struct bpf_switch *bsw = NULL;
+	bool bpf_has;
 	int ret;
 
 	if (!sw || !sw[0])
 		return 0;
 	snprintf(t->sw, sizeof(t->sw), "%s", sw);
+	ret = kswitch_find(t->sw, &t->ksw);
+	if (ret && ret != -ENOENT) {
+		pr_err("netdev %s: switch %s: kavm_switch.ko: %s", id, t->sw, strerror(-ret));
+		return ret;
+	}
+	ret = bpf_switch_open(t->sw, &bsw);
+	bpf_has = !ret;
+	bpf_switch_close(bsw);
+	if (bpf_has && t->ksw) {
+		pr_err("netdev %s: switch %s: both an eBPF switch and a kmod switch are named %s; delete one",
+		       id, t->sw, t->sw);
+		kswitch_close(t->ksw);
+		t->ksw = NULL;
+		return -EEXIST;
+	}
+	if (t->ksw)
+		return tap_kswitch_join(t, id);
 	ret = bpf_switch_join(t->sw, t->ifname, &t->swh);
 	if (ret == -ENOENT)
-		pr_err("netdev %s: switch %s: no such switch (make it with kavmctl switch add %s)",
+		pr_err("netdev %s: switch %s: no such switch (make it with kavmctl switch add %s [--engine kmod])",
 		       id, t->sw, t->sw);
 	else if (ret)
 		pr_err("netdev %s: switch %s: attach %s: %s", id, t->sw, t->ifname, strerror(-ret));

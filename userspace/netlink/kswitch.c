@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 #include <netlink/attr.h>
 #include <netlink/genl/ctrl.h>
@@ -370,6 +371,38 @@ int kswitch_port_del(struct kswitch *k, const char *name, const char *dev)
 int kswitch_ports(struct kswitch *k, const char *name, struct kswitch_port_info **out)
 {
 	return dump(k, KAVM_CMD_PORT_GET, name, sizeof(**out), KSWITCH_REPLY_PORT, (void **)out);
+}
+
+int kswitch_find(const char *name, struct kswitch **out)
+{
+	struct kswitch_info info;
+	struct kswitch *k;
+	int ret;
+
+	/* Resolving the family would load an installed module (its alias). */
+	if (access("/sys/module/kavm_switch", F_OK))
+		return -ENOENT;
+	ret = kswitch_open(&k);
+	if (ret)
+		return ret;
+	ret = kswitch_get(k, name, &info);
+	if (ret) {
+		kswitch_close(k);
+		return ret;
+	}
+	*out = k;
+	return 0;
+}
+
+int kswitch_leave(struct kswitch *k, const char *name, uint32_t ifindex)
+{
+	char dev[16];
+	int ret;
+
+	snprintf(dev, sizeof(dev), "%u", ifindex);
+	ret = kswitch_port_del(k, name, dev);
+	kswitch_close(k);
+	return ret;
 }
 
 int kswitch_fdb_add(struct kswitch *k, const char *name, const uint8_t mac[6], const char *dev)
