@@ -53,11 +53,24 @@ static int parse_opts(int argc, char **argv, struct kavm_bridge_opts *o)
 	return 0;
 }
 
+static int do_bridge_add(struct kavm_rtnl *r, const char *name, const void *o)
+{
+	return kavm_rtnl_bridge_add(r, name, o);
+}
+
+static int do_bridge_set(struct kavm_rtnl *r, const char *name, const void *o)
+{
+	return kavm_rtnl_bridge_set(r, name, o);
+}
+
+static int do_bridge_del(struct kavm_rtnl *r, const char *name, const void *unused)
+{
+	return kavm_rtnl_bridge_del(r, name);
+}
+
 static int bridge_change(int argc, char **argv, bool add)
 {
 	struct kavm_bridge_opts o;
-	struct kavm_rtnl *r;
-	char what[64];
 	int ret;
 
 	if (argc < 1)
@@ -66,36 +79,15 @@ static int bridge_change(int argc, char **argv, bool add)
 	ret = parse_opts(argc - 1, argv + 1, &o);
 	if (ret)
 		return ret;
-	ret = kavmctl_rtnl_open(&r);
-	if (ret)
-		return ret;
-	ret = add ? kavm_rtnl_bridge_add(r, argv[0], &o) : kavm_rtnl_bridge_set(r, argv[0], &o);
-	if (ret) {
-		snprintf(what, sizeof(what), "bridge %s: %s", argv[0], add ? "add" : "set");
-		kavmctl_net_err(r, ret, what);
-	}
-	kavm_rtnl_close(r);
-	return ret;
+	return kavmctl_rtnl_change("bridge", add ? "add" : "set", argv[0],
+				   add ? do_bridge_add : do_bridge_set, &o);
 }
 
 static int bridge_del(int argc, char **argv)
 {
-	struct kavm_rtnl *r;
-	char what[64];
-	int ret;
-
 	if (argc != 1)
 		return kavmctl_usage_err(bridge_usage, "bridge del: expected exactly one NAME");
-	ret = kavmctl_rtnl_open(&r);
-	if (ret)
-		return ret;
-	ret = kavm_rtnl_bridge_del(r, argv[0]);
-	if (ret) {
-		snprintf(what, sizeof(what), "bridge %s: del", argv[0]);
-		kavmctl_net_err(r, ret, what);
-	}
-	kavm_rtnl_close(r);
-	return ret;
+	return kavmctl_rtnl_change("bridge", "del", argv[0], do_bridge_del, NULL);
 }
 
 static void print_ports(struct json_writer *jw, const struct kavm_link_info *v, int n,

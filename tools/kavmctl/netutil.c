@@ -32,6 +32,26 @@ int kavmctl_rtnl_open(struct kavm_rtnl **r)
 	return ret;
 }
 
+int kavmctl_rtnl_change(const char *object, const char *verb, const char *name,
+			int (*fn)(struct kavm_rtnl *r, const char *name, const void *arg),
+			const void *arg)
+{
+	struct kavm_rtnl *r;
+	char what[64];
+	int ret;
+
+	ret = kavmctl_rtnl_open(&r);
+	if (ret)
+		return ret;
+	ret = fn(r, name, arg);
+	if (ret) {
+		snprintf(what, sizeof(what), "%s %s: %s", object, name, verb);
+		kavmctl_net_err(r, ret, what);
+	}
+	kavm_rtnl_close(r);
+	return ret;
+}
+
 int kavmctl_parse_onoff(const char *s)
 {
 	if (!strcmp(s, "on"))

@@ -13,6 +13,13 @@
 int kavmctl_net_err(const struct kavm_rtnl *r, int err, const char *what);
 /* Open the route socket or print why not. */
 int kavmctl_rtnl_open(struct kavm_rtnl **r);
+/*
+ * One change on NAME over a route socket of its own: open it, run FN, and
+ * say "OBJECT NAME: VERB: why" when FN fails; returns FN's result.
+ */
+int kavmctl_rtnl_change(const char *object, const char *verb, const char *name,
+			int (*fn)(struct kavm_rtnl *r, const char *name, const void *arg),
+			const void *arg);
 /* "on"/"off" -> 1/0, else -EINVAL. */
 int kavmctl_parse_onoff(const char *s);
 /* A decimal number in [min, max] into *out, else -EINVAL. */

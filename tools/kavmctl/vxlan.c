@@ -107,11 +107,19 @@ static int parse_opts(int argc, char **argv, struct kavm_vxlan_opts *o)
 	return 0;
 }
 
+static int do_vxlan_add(struct kavm_rtnl *r, const char *name, const void *o)
+{
+	return kavm_rtnl_vxlan_add(r, name, o);
+}
+
+static int do_vxlan_del(struct kavm_rtnl *r, const char *name, const void *unused)
+{
+	return kavm_rtnl_vxlan_del(r, name);
+}
+
 static int vxlan_add(int argc, char **argv)
 {
 	struct kavm_vxlan_opts o;
-	struct kavm_rtnl *r;
-	char what[64];
 	int ret;
 
 	if (argc < 1)
@@ -119,36 +127,14 @@ static int vxlan_add(int argc, char **argv)
 	ret = parse_opts(argc - 1, argv + 1, &o);
 	if (ret)
 		return ret;
-	ret = kavmctl_rtnl_open(&r);
-	if (ret)
-		return ret;
-	ret = kavm_rtnl_vxlan_add(r, argv[0], &o);
-	if (ret) {
-		snprintf(what, sizeof(what), "vxlan %s: add", argv[0]);
-		kavmctl_net_err(r, ret, what);
-	}
-	kavm_rtnl_close(r);
-	return ret;
+	return kavmctl_rtnl_change("vxlan", "add", argv[0], do_vxlan_add, &o);
 }
 
 static int vxlan_del(int argc, char **argv)
 {
-	struct kavm_rtnl *r;
-	char what[64];
-	int ret;
-
 	if (argc != 1)
 		return kavmctl_usage_err(vxlan_usage, "vxlan del: expected exactly one NAME");
-	ret = kavmctl_rtnl_open(&r);
-	if (ret)
-		return ret;
-	ret = kavm_rtnl_vxlan_del(r, argv[0]);
-	if (ret) {
-		snprintf(what, sizeof(what), "vxlan %s: del", argv[0]);
-		kavmctl_net_err(r, ret, what);
-	}
-	kavm_rtnl_close(r);
-	return ret;
+	return kavmctl_rtnl_change("vxlan", "del", argv[0], do_vxlan_del, NULL);
 }
 
 static void print_addr(struct json_writer *jw, const char *key, int family, const uint8_t *a)
