@@ -488,61 +488,6 @@ TEST_F(guest, cpuid_topology_and_feature_masks)
 	}
 }
 
-/* Leaf 1 ECX bit 24 (TSC-deadline) as kavm sets it and as KVM took it, for vCPU 0. */
-static void tsc_deadline_bits(bool irqchip, const char *spec, int *set, int *taken)
-{
-	struct vm_config cfg = { .mem_size = GUEST_MEM, .nr_cpus = 1, .no_irqchip = !irqchip };
-	struct kvm_cpuid_entry2 *e;
-	struct kvm_cpuid2 *c;
-	const char *bad;
-	struct kvm_vm vm;
-	uint32_t r[4];
-
-	*set = *taken = -1;
-	if (spec && cpu_features_parse(&cfg, spec, &bad))
-		return;
-	if (kvm_vm_create(&vm, &cfg))
-		return;
-	if (!kvm_vcpus_create(&vm) && !kvm_cpuid_lookup(&vm, 0, 1, 0, r)) {
-		*set = !!(r[2] & (1U << 24));
-		c = vcpu_cpuid(&vm.vcpus[0]);
-		e = c ? find_leaf(c, 1, 0) : NULL;
-		if (e)
-			*taken = !!(e->ecx & (1U << 24));
-		free(c);
-	}
-	kvm_vm_destroy(&vm);
-}
-
-/*
- * With the in-kernel LAPIC the guest is told about its TSC-deadline mode
- * whenever KVM can emulate it, so Linux skips calibrating the LAPIC timer
- * (Documentation/boot-time.md); without it (the test guests' no_irqchip) it
- * is not, and --cpu-features -tsc_deadline_timer still hides it.
- */
-TEST(cpuid_tsc_deadline_with_irqchip)
-{
-	int kfd, cap, set, taken;
-
-	if (access("/dev/kvm", R_OK | W_OK))
-		SKIP("needs /dev/kvm");
-	log_level = LOG_LEVEL_ERR;
-	kfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	ASSERT_GE(kfd, 0);
-	cap = ioctl(kfd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
-	close(kfd);
-	printf("# KVM_CAP_TSC_DEADLINE_TIMER: %d\n", cap);
-	tsc_deadline_bits(true, NULL, &set, &taken);
-	EXPECT_EQ(set, cap);
-	EXPECT_EQ(taken, cap);
-	tsc_deadline_bits(false, NULL, &set, &taken);
-	EXPECT_EQ(set, 0);
-	EXPECT_EQ(taken, 0);
-	tsc_deadline_bits(true, "-tsc_deadline_timer", &set, &taken);
-	EXPECT_EQ(set, 0);
-	EXPECT_EQ(taken, 0);
-}
-
 /* Is CPUID bit (function, index, reg 0..3 = eax..edx, bit) in what this KVM supports? */
 static bool kvm_supports(uint32_t function, uint32_t index, int reg, int bit)
 {

@@ -161,29 +161,6 @@ static int cpuid_apply_features(struct kvm_vm *vm)
 	return 0;
 }
 
-/*
- * What KVM emulates but leaves out of KVM_GET_SUPPORTED_CPUID because it
- * depends on how the VMM set the VM up. The TSC-deadline mode of the local
- * APIC needs KVM's in-kernel LAPIC: with it, Linux arms its timer in TSC
- * ticks and skips calibrating the LAPIC timer against another clock (a
- * 100 ms busy loop in calibrate_APIC_clock(), much longer nested). QEMU
- * (kvm_arch_get_supported_cpuid) and Firecracker's CPUID normalization set
- * it the same way.
- */
-static void cpuid_add_emulated(struct kvm_vm *vm, struct cpuid_table *t)
-{
-	struct kvm_cpuid_entry2 *e = cpuid_find(t, 1, 0);
-
-	if (!e)
-		return;
-	/* Some KVMs (PVM) list it already: without an in-kernel LAPIC there is none. */
-	if (!vm->cfg->no_irqchip &&
-	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
-		e->ecx |= 1U << 24;
-	else
-		e->ecx &= ~(1U << 24);
-}
-
 int kvm_cpuid_get(struct kvm_vm *vm)
 {
 	struct cpuid_table *t;
@@ -200,7 +177,6 @@ int kvm_cpuid_get(struct kvm_vm *vm)
 		return ret;
 	}
 	vm->cpuid = t;
-	cpuid_add_emulated(vm, t);
 	return cpuid_apply_features(vm);
 }
 
