@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kavm test harness runner: fork per test, TAP output, timeouts. */
 #include <errno.h>
+#include <limits.h>
 #include <fnmatch.h>
 #include <sched.h>
 #include <signal.h>
@@ -45,6 +46,27 @@ void kt_skip(const char *file, int line, const char *reason)
 bool kt_is_root(void)
 {
 	return geteuid() == 0;
+}
+
+int kt_build_prog(const char *prog, char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+	int i;
+
+	if (n < 0)
+		return -errno;
+	self[n] = 0;
+	for (i = 0; i < 3; i++) { /* .../tests/GROUP/NAME -> ... */
+		slash = strrchr(self, '/');
+		if (!slash)
+			return -ENOENT;
+		*slash = 0;
+	}
+	if (snprintf(out, len, "%s/%s", self, prog) >= (int)len)
+		return -ENAMETOOLONG;
+	return access(out, X_OK) ? -errno : 0;
 }
 
 void kt_unshare_netns(void)

@@ -127,6 +127,12 @@ void kt_fail(const char *file, int line, bool fatal, const char *fmt, ...)
 bool kt_is_root(void);
 /* Move this test process into a fresh network namespace (skips when not root). */
 void kt_unshare_netns(void);
+/*
+ * build[/san]/PROG beside this test binary's build directory (it is
+ * build[/san]/tests/GROUP/NAME) into OUT: 0, or -errno if it is not there
+ * to run.
+ */
+int kt_build_prog(const char *prog, char *out, size_t len);
 
 #define REQUIRE_ROOT()                                                                             \
 	do {                                                                                       \

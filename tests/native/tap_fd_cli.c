@@ -23,28 +23,6 @@
 
 #define TAP_FD 5
 
-/* build/kavm beside this binary's build directory (build/ or build/san/). */
-static int kavm_path(char *out, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-	int i;
-
-	if (n < 0)
-		return -errno;
-	self[n] = 0;
-	for (i = 0; i < 3; i++) { /* .../tests/native/tap_fd_cli -> ... */
-		slash = strrchr(self, '/');
-		if (!slash)
-			return -ENOENT;
-		*slash = 0;
-	}
-	if (snprintf(out, len, "%s/kavm", self) >= (int)len)
-		return -ENAMETOOLONG;
-	return access(out, X_OK) ? -errno : 0;
-}
-
 /*
  * A bzImage (protocol 2.15) whose 64-bit entry resets the machine through the
  * i8042: should kavm get that far (an fd wrongly accepted), it stops at once.
@@ -112,7 +90,7 @@ static int run_kavm(int fd, const char *spec, char *err, size_t errlen)
 	int pipefd[2], status, k;
 	pid_t pid;
 
-	if (kavm_path(kavm, sizeof(kavm)) || (k = mkstemp(kernel)) < 0)
+	if (kt_build_prog("kavm", kavm, sizeof(kavm)) || (k = mkstemp(kernel)) < 0)
 		return -1;
 	close(k);
 	if (write_bzimage(kernel) || pipe(pipefd))
@@ -138,7 +116,7 @@ static void need_kavm(void)
 {
 	char path[PATH_MAX];
 
-	if (kavm_path(path, sizeof(path)))
+	if (kt_build_prog("kavm", path, sizeof(path)))
 		SKIP("needs build/kavm (make)");
 }
 

@@ -35,28 +35,6 @@ FIXTURE(vx)
 	bool made_ns[2];
 };
 
-/* build/kavmctl beside this binary's build directory (build/ or build/san/). */
-static int kavmctl_path(char *out, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-	int i;
-
-	if (n < 0)
-		return -errno;
-	self[n] = 0;
-	for (i = 0; i < 3; i++) { /* .../tests/native/vxlan_e2e -> ... */
-		slash = strrchr(self, '/');
-		if (!slash)
-			return -ENOENT;
-		*slash = 0;
-	}
-	if (snprintf(out, len, "%s/kavmctl", self) >= (int)len)
-		return -ENAMETOOLONG;
-	return access(out, X_OK) ? -errno : 0;
-}
-
 /* Run a shell command line; its exit status (-1 if it did not run). */
 static int sh(const char *fmt, ...) __printf(1, 2);
 static int sh(const char *fmt, ...)
@@ -106,7 +84,7 @@ FIXTURE_SETUP(vx)
 
 	REQUIRE_ROOT();
 	self->fd[0] = self->fd[1] = -1;
-	ASSERT_EQ(kavmctl_path(k, sizeof(k)), 0);
+	ASSERT_EQ(kt_build_prog("kavmctl", k, sizeof(k)), 0);
 	sw_sweep_stale();
 	for (i = 0; i < 2; i++) {
 		snprintf(self->ns[i], sizeof(self->ns[i]), "kvx%c-%d", 'a' + i, (int)getpid());
@@ -146,7 +124,7 @@ FIXTURE_TEARDOWN(vx)
 	for (i = 0; i < 2; i++)
 		if (self->fd[i] >= 0)
 			close(self->fd[i]);
-	if (self->sw[0] && !kavmctl_path(k, sizeof(k)))
+	if (self->sw[0] && !kt_build_prog("kavmctl", k, sizeof(k)))
 		for (i = 0; i < 2; i++)
 			sh("%s -n %s switch del %s%c --force 2>/dev/null", k, self->ns[i], self->sw,
 			   'a' + i);
@@ -227,7 +205,7 @@ TEST_F(vx, bpf_switch)
 	char k[PATH_MAX];
 	int i;
 
-	ASSERT_EQ(kavmctl_path(k, sizeof(k)), 0);
+	ASSERT_EQ(kt_build_prog("kavmctl", k, sizeof(k)), 0);
 	sw_test_name(self->sw, sizeof(self->sw) - 1, "vx");
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(sh("%s -n %s switch add %s%c && %s -n %s switch attach %s%c vm%c && "
