@@ -16,12 +16,16 @@
 #include <kavm/options.h>
 #include <kavm/registry.h>
 #include <kavm/seccomp.h>
+#include <kavm/serial.h>
 
 /* Armed by the first SIGTERM once the power button is pressed; I/O thread only. */
 static struct loop_timer *power_button_timer;
 
 static void power_button_timeout(void *opaque)
 {
+	/* Whether the guest was busy, idle or stuck: the first question about a guest that hung. */
+	kvm_vm_progress_report(opaque, "the power button");
+	serial_console_report();
 	pr_warn("the guest did not power off within %d s of the power button",
 		ACPI_POWER_BUTTON_TIMEOUT_S);
 	kvm_vm_request_stop(opaque, VM_STOP_SIGNAL, "terminated by SIGTERM");
@@ -46,6 +50,7 @@ static bool press_power_button(struct kvm_vm *vm)
 		power_button_timer = NULL;
 		return false;
 	}
+	kvm_vm_progress_mark(vm);
 	pr_info("SIGTERM: pressed the guest's power button; it has %d s to power off "
 		"(SIGTERM again stops it now)",
 		ACPI_POWER_BUTTON_TIMEOUT_S);

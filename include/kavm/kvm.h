@@ -102,6 +102,15 @@ enum vm_stop_reason {
 	VM_STOP_ERROR,	  /* internal error, failed entry, crash event */
 };
 
+/* What a vCPU did, from KVM's counters and kavm's own; see kvm_vm_progress_report(). */
+struct kvm_vcpu_progress {
+	uint64_t exits;	     /* every exit from guest mode, even those KVM handles itself */
+	uint64_t kavm_exits; /* those that came out to kavm */
+	uint64_t irqs;	     /* interrupts KVM injected */
+	uint64_t wakeups;    /* wakeups from HLT */
+	bool blocking;	     /* now blocked in HLT */
+};
+
 struct kvm_vcpu {
 	struct kvm_vm *vm;
 	unsigned int id;
@@ -112,7 +121,10 @@ struct kvm_vcpu {
 	/* KVM's binary stats (vcpu-stats.c); -1 without them. Loop thread only. */
 	int stats_fd;
 	uint64_t stats_blocking, stats_wakeups; /* offsets of the two counters */
+	int64_t stats_exits, stats_irqs;	/* the same, or -1: not every KVM has them */
 	uint64_t halt_wakeups_seen;		/* halt_wakeup at the last halt check */
+	struct kvm_vcpu_progress mark;		/* kvm_vm_progress_mark(); loop thread only */
+	uint64_t kavm_exits;			/* exits kavm handled; atomic, vCPU thread writes */
 	char sandbox_name[16];			/* "vCPU N" in a seccomp report */
 	pid_t tid; /* set by the thread itself first thing; protected by vm->pause_lock */
 };
@@ -164,6 +176,8 @@ struct kvm_vm {
 int kvm_vcpu_stats_open(struct kvm_vcpu *vcpu);
 void kvm_vcpu_stats_close(struct kvm_vcpu *vcpu);
 int kvm_vcpu_stats_halt(struct kvm_vcpu *vcpu, bool *blocking, uint64_t *wakeups);
+void kvm_vm_progress_mark(struct kvm_vm *vm);
+void kvm_vm_progress_report(struct kvm_vm *vm, const char *since);
 
 /*
  * Two steps, so that every input is checked before /dev/kvm is opened:

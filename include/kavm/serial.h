@@ -68,6 +68,10 @@ void serial_tx_fail(struct serial *s, int err);
 /* Give up on what is still buffered (exit): it counts as dropped. */
 void serial_tx_discard(struct serial *s);
 void serial_get_stats(struct serial *s, struct serial_stats *st);
+/* The interrupt state and what waits to be written, as one line of text. */
+void serial_describe(struct serial *s, char *buf, size_t len);
+/* Print serial_describe() of kavm's console, if there is one. */
+void serial_console_report(void);
 /* Those of kavm's console (COM1), for the control socket; -ENODEV without one. */
 int serial_console_stats(struct serial_stats *st);
 

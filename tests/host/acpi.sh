@@ -104,7 +104,7 @@ retry_stall() {	# func log
 	_rs0=$_in_fail
 	"$1" >/tmp/attempt.out
 	if [ "$_in_fail" -ne "$_rs0" ] && _why=$(grep -m 1 -E \
-		'detected stalls on CPUs|soft lockup - CPU|kavm: guest reset \(triple fault\)' "$2"); then
+		"$RIG_STALL_RE|kavm: guest reset \\(triple fault\\)" "$2"); then
 		echo "# $1: the guest failed as nested guests do here ($_why); booting it again, once"
 		sed 's/^/# first boot: /' /tmp/attempt.out
 		_in_fail=$_rs0

@@ -298,9 +298,12 @@ vmm_rss_split() {	# log
 # with any VMM (Documentation/testhost.md, "The rig's own failures"), or
 # nothing: the guest reset itself before its script ended (a triple fault:
 # the VMM exits 0 as QEMU's -no-reboot does), or a guest CPU stalled.
+# A guest CPU stall, or a vCPU that kavm saw stuck in guest mode (its
+# report when a guest ignores the power button; kvm/vcpu-stats.c).
+RIG_STALL_RE='detected stalls on CPUs|soft lockup - CPU|never left guest mode since'
 vm_rig_fault() {	# log
-	if grep -q -E 'detected stalls on CPUs|soft lockup - CPU' "$1"; then
-		grep -m 1 -E 'detected stalls on CPUs|soft lockup - CPU' "$1"
+	if grep -q -E "$RIG_STALL_RE" "$1"; then
+		grep -m 1 -E "$RIG_STALL_RE" "$1"
 	elif [ "$VM_RC" = 0 ] && [ -z "$(guest_status "$1")" ]; then
 		echo "the guest reset itself before its script ended: $(tail -n 1 "$1")"
 	else

@@ -113,6 +113,14 @@ check_eq "deaf guest, one SIGTERM: the timeout, then the signal" \
 	"$(tail -n 2 "$T/err")" \
 	"kavm: warning: the guest did not power off within 10 s of the power button
 kavm: terminated by SIGTERM"
+grep -E 'kavm: (vCPU|COM1)' "$T/err" | sed 's/^/# deaf guest: /'
+# What each vCPU did meanwhile, for whoever looks into a guest that hung:
+# this one spun (jmp .), so it kept leaving guest mode for the host's timer
+# but never for kavm, and it never halted.
+check_match "deaf guest, one SIGTERM: what the spinning vCPU did is reported" "$ERR" \
+	'kavm: vCPU 0 since the power button: [1-9][0-9]* exits \(0 to kavm\), [0-9]+ interrupts injected, 0 wakeups from HLT; now running'
+check_match "deaf guest, one SIGTERM: and the UART's state" "$ERR" \
+	'kavm: COM1: IER 0x00, no interrupt, IRQ line low, 0 output bytes waiting, 0 input bytes in the FIFO'
 
 # A guest without ACPI (a kernel booted with acpi=off, here one that never
 # ran the GED's _INI) still powers off through the all-halted check ...
@@ -120,15 +128,19 @@ run --kernel "$T/halt.bz"
 check_match "no ACPI in the guest: cli; hlt is still a power-off" "$RC:$ERR" \
 	'^0:kavm: guest halted \(every vCPU stopped'
 # ... but a guest running ACPI powers off through S5, not by halting.
-start --kernel "$T/acpi-halt.bz"
+start --kernel "$T/acpi-halt.bz" --cpus 2
 sleep 3
 kill -0 "$PID" 2>/dev/null
 check_eq "ACPI guest: halting with interrupts off is not taken as a power-off" "$?" 0
 kill -TERM "$PID"
-sleep 0.5	# two signals sent at once are one pending signal
-kill -TERM "$PID"
-finish_in 5
-check_eq "ACPI guest: stopped by SIGTERM" "$RC" 1
+finish_in 20
+check_eq "ACPI guest: stopped by SIGTERM after the button's timeout" "$RC" 1
+grep -E 'kavm: (vCPU|COM1)' "$T/err" | sed 's/^/# ACPI guest: /'
+# Its boot vCPU sleeps in HLT; the other one was never started by the guest.
+check_match "ACPI guest: the report shows vCPU 0 blocked in HLT" "$ERR" \
+	'kavm: vCPU 0 since the power button: [0-9]+ exits \(0 to kavm\), 0 interrupts injected, 0 wakeups from HLT; now blocked in HLT'
+check_match "ACPI guest: and vCPU 1, waiting for its INIT, blocked as well" "$ERR" \
+	'kavm: vCPU 1 since the power button: 0 exits \(0 to kavm\), 0 interrupts injected, 0 wakeups from HLT; now blocked in HLT'
 
 # system-powerdown on the control socket presses the same button.
 if command -v python3 >/dev/null; then

@@ -472,3 +472,13 @@ int serial_console_stats(struct serial_stats *st)
 	serial_get_stats(con.uart, st);
 	return 0;
 }
+
+void serial_console_report(void)
+{
+	char buf[160];
+
+	if (!con.uart)
+		return;
+	serial_describe(con.uart, buf, sizeof(buf));
+	pr_info("COM1: %s", buf);
+}

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -373,6 +374,27 @@ void serial_get_stats(struct serial *s, struct serial_stats *st)
 {
 	pthread_mutex_lock(&s->lock);
 	*st = s->stats;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* For a guest that stopped answering: a transmitter waiting on a lost interrupt shows here. */
+void serial_describe(struct serial *s, char *buf, size_t len)
+{
+	static const char *const why[] = {
+		[IIR_MSI] = "modem status",	 [IIR_THRI] = "THR empty",
+		[IIR_RDI] = "data ready",	 [IIR_RLSI] = "line status",
+		[IIR_RX_TIMEOUT] = "data ready",
+	};
+	uint8_t iir;
+
+	pthread_mutex_lock(&s->lock);
+	iir = serial_iir(s);
+	snprintf(
+		buf, len,
+		"IER 0x%02x, %s%s, IRQ line %s, %zu output bytes waiting, %zu input bytes in the FIFO",
+		s->ier, iir == IIR_NO_INT ? "no interrupt" : "interrupt: ",
+		iir == IIR_NO_INT ? "" : why[iir], s->irq_level ? "high" : "low", s->tx_len,
+		(size_t)s->rx_count);
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -327,6 +327,7 @@ static void *vcpu_thread(void *arg)
 					    vcpu->id, strerror(errno));
 			break;
 		}
+		__atomic_store_n(&vcpu->kavm_exits, vcpu->kavm_exits + 1, __ATOMIC_RELAXED);
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
