@@ -98,13 +98,15 @@ check_fast_exit() {	# who log
 
 # These guests end without finishing their script on purpose, which
 # retry_rig_fault would take for the rig's spontaneous resets: boot again
-# only when a guest CPU stalled or the guest triple-faulted (none of them
-# resets by design; Documentation/testhost.md, "The rig's own failures").
+# only when a guest CPU stalled, the guest triple-faulted (none of them
+# resets by design) or it stopped answering until the boot's timeout (none
+# waits that long by design; Documentation/testhost.md, "The rig's own
+# failures").
 retry_stall() {	# func log
 	_rs0=$_in_fail
 	"$1" >/tmp/attempt.out
-	if [ "$_in_fail" -ne "$_rs0" ] && _why=$(grep -m 1 -E \
-		"$RIG_STALL_RE|kavm: guest reset \\(triple fault\\)" "$2"); then
+	if [ "$_in_fail" -ne "$_rs0" ] && { _why=$(grep -m 1 -E \
+		"$RIG_STALL_RE|kavm: guest reset \\(triple fault\\)" "$2") || _why=$(vm_hung "$2"); }; then
 		echo "# $1: the guest failed as nested guests do here ($_why); booting it again, once"
 		sed 's/^/# first boot: /' /tmp/attempt.out
 		_in_fail=$_rs0

@@ -298,12 +298,24 @@ vmm_rss_split() {	# log
 # with any VMM (Documentation/testhost.md, "The rig's own failures"), or
 # nothing: the guest reset itself before its script ended (a triple fault:
 # the VMM exits 0 as QEMU's -no-reboot does), or a guest CPU stalled.
+# A guest that stopped answering: the boot's timeout ran out (vm_run took
+# the VMM's threads, LOG.hang), SIGTERM pressed the power button in vain and
+# kavm reported what the vCPUs and the UART did meanwhile (kvm/vcpu-stats.c).
+# The rig's nested guests do this too (Documentation/testhost.md); the
+# report stays in the log. Prints it on one line.
+vm_hung() {	# log
+	[ -s "$1.hang" ] && grep -q 'did not power off within 10 s of the power button' "$1" &&
+		echo "the guest stopped answering: $(grep -E '^kavm: (vCPU|COM1)' "$1" | tr '\n' ' ')"
+}
+
 # A guest CPU stall, or a vCPU that kavm saw stuck in guest mode (its
 # report when a guest ignores the power button; kvm/vcpu-stats.c).
 RIG_STALL_RE='detected stalls on CPUs|soft lockup - CPU|never left guest mode since'
 vm_rig_fault() {	# log
 	if grep -q -E "$RIG_STALL_RE" "$1"; then
 		grep -m 1 -E "$RIG_STALL_RE" "$1"
+	elif vm_hung "$1"; then
+		:
 	elif [ "$VM_RC" = 0 ] && [ -z "$(guest_status "$1")" ]; then
 		echo "the guest reset itself before its script ended: $(tail -n 1 "$1")"
 	else
