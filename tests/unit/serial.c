@@ -154,6 +154,28 @@ TEST_F(uart, every_transmitted_byte_gives_a_fresh_thre_edge)
 	EXPECT_GE(self->irq.lowers, 1u);
 }
 
+/* What kavm prints of its UART when a guest stopped answering (main.c). */
+TEST_F(uart, describe_names_the_pending_interrupt_the_line_and_the_buffers)
+{
+	uint8_t c = 'z';
+	char buf[160];
+
+	serial_describe(self->s, buf, sizeof(buf));
+	EXPECT_STREQ(buf, "IER 0x00, no interrupt, IRQ line low, 0 output bytes waiting, "
+			  "0 input bytes in the FIFO");
+	wr(&self->bus, IER, 0x02);
+	wr(&self->bus, THR, 'a');
+	wr(&self->bus, THR, 'b');
+	EXPECT_EQ(serial_receive(self->s, &c, 1), 1u);
+	serial_describe(self->s, buf, sizeof(buf));
+	EXPECT_STREQ(buf, "IER 0x02, interrupt: THR empty, IRQ line high, 2 output bytes waiting, "
+			  "1 input bytes in the FIFO");
+	wr(&self->bus, IER, 0x03);
+	serial_describe(self->s, buf, sizeof(buf));
+	EXPECT_STREQ(buf, "IER 0x03, interrupt: data ready, IRQ line high, 2 output bytes waiting, "
+			  "1 input bytes in the FIFO");
+}
+
 TEST_F(uart, received_byte_sets_dr_and_raises_rdi)
 {
 	uint8_t c = 'z';
