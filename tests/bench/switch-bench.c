@@ -8,10 +8,14 @@
  * comes out of tap B's fd (the other VM's RX). Between them: the Linux
  * bridge (the baseline), a one-line tc redirect and a one-line XDP devmap
  * redirect (the ceilings of each hook), the kavm switch in tc and in XDP
- * mode, and a userspace forwarder that reads A's frames from a packet socket
- * and sends them out of B with another (a hub in userspace, one syscall per
- * frame each way). Figures are ratios to the bridge and, for the switch, to
- * the one-line program of its hook, two ways: the rate (best of interleaved
+ * mode, kavm_switch.ko (the kmod engine: an rx_handler, as the bridge's;
+ * measured when the module is loaded, which only the test host can do:
+ * tests/bench/switch-bench-kmod.sh), and a userspace forwarder that reads A's
+ * frames from a packet socket and sends them out of B with another (a hub in
+ * userspace, one syscall per frame each way). Figures are ratios to the
+ * bridge and, for the eBPF switch, to the one-line program of its hook (for
+ * kavm_switch.ko: to the tc one-line program and to the eBPF switch in tc
+ * mode, the engine it stands against), two ways: the rate (best of interleaved
  * rounds; the host is shared and noise only slows) and the CPU time the
  * threads spend per frame (writer per frame written, reader and forwarder
  * per frame moved; least of the rounds), which contention disturbs far less.
@@ -35,6 +39,7 @@
 
 #include <kavm/bpf-switch.h>
 #include <kavm/compiler.h>
+#include <kavm/kswitch.h>
 
 #include "bpf/redirect-one.skel.h"
 
@@ -43,12 +48,13 @@
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 2, 0x0a };
 static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 2, 0x0b };
 
-enum path { BRIDGE, TC_ONE, KAVM_TC, XDP_ONE, KAVM_XDP, USERSPACE, NR_PATHS };
+enum path { BRIDGE, TC_ONE, KAVM_TC, KMOD, XDP_ONE, KAVM_XDP, USERSPACE, NR_PATHS };
 
 static const char *const path_name[NR_PATHS] = {
-	[BRIDGE] = "linux bridge",	 [TC_ONE] = "tc one-line redirect",
-	[KAVM_TC] = "kavm switch, tc",	 [XDP_ONE] = "xdp one-line redirect",
-	[KAVM_XDP] = "kavm switch, xdp", [USERSPACE] = "userspace forwarder",
+	[BRIDGE] = "linux bridge",	     [TC_ONE] = "tc one-line redirect",
+	[KAVM_TC] = "kavm switch, tc",	     [KMOD] = "kavm switch, kmod",
+	[XDP_ONE] = "xdp one-line redirect", [KAVM_XDP] = "kavm switch, xdp",
+	[USERSPACE] = "userspace forwarder",
 };
 
 struct bench {
@@ -60,6 +66,8 @@ struct bench {
 	int pkt_a, pkt_b; /* USERSPACE */
 	struct redirect_one_bpf *one;
 	char sw[BPF_SWITCH_NAME_MAX + 1];
+	struct kswitch *k; /* KMOD: the switch ksw of kavm_switch.ko */
+	char ksw[KAVM_SWITCH_NAME_MAX + 1];
 	atomic_bool stop;
 	atomic_bool stop_fwd;
 	uint64_t tx, rx, fwd;
@@ -250,6 +258,35 @@ static int setup_kavm(struct bench *b)
 	return ret ? ret : bpf_switch_attach(b->sw, b->b, &pb);
 }
 
+/* The same for kavm_switch.ko: both ports with their VM's MAC (a static entry). */
+static int setup_kmod(struct bench *b)
+{
+	int ret;
+
+	ret = kswitch_open(&b->k);
+	if (ret)
+		return ret;
+	snprintf(b->ksw, sizeof(b->ksw), "kbench-%d", (int)getpid());
+	ret = kswitch_new(b->k, b->ksw, 0, 0);
+	if (ret) {
+		b->ksw[0] = 0;
+		return ret;
+	}
+	ret = kswitch_port_add(b->k, b->ksw, b->a, 0, mac_a);
+	return ret ? ret : kswitch_port_add(b->k, b->ksw, b->b, 0, mac_b);
+}
+
+/* Whether kavm_switch.ko is there to be measured (its genl family exists). */
+static bool kmod_loaded(void)
+{
+	struct kswitch *k;
+
+	if (kswitch_open(&k))
+		return false;
+	kswitch_close(k);
+	return true;
+}
+
 static int setup_path(struct bench *b)
 {
 	switch (b->path) {
@@ -264,6 +301,8 @@ static int setup_path(struct bench *b)
 	case KAVM_TC:
 	case KAVM_XDP:
 		return setup_kavm(b);
+	case KMOD:
+		return setup_kmod(b);
 	case USERSPACE:
 		b->pkt_a = packet_socket(b->a);
 		b->pkt_b = packet_socket(b->b);
@@ -292,6 +331,23 @@ static void print_switch_counters(struct bench *b)
 	bpf_switch_close(sw);
 }
 
+static void print_kmod_counters(struct bench *b)
+{
+	struct kswitch_info info;
+	const char *name;
+	int i;
+
+	if (!getenv("SWITCH_BENCH_VERBOSE") || kswitch_get(b->k, b->ksw, &info))
+		return;
+	fprintf(stderr, "#  ");
+	for (i = 0; i < KSWITCH_NR_STATS; i++) {
+		name = kswitch_stat_name(i);
+		if (name && info.stats[i])
+			fprintf(stderr, " %s %" PRIu64, name, info.stats[i]);
+	}
+	fprintf(stderr, "\n");
+}
+
 static void teardown(struct bench *b)
 {
 	if (b->path == BRIDGE)
@@ -299,6 +355,15 @@ static void teardown(struct bench *b)
 	if (b->sw[0]) {
 		print_switch_counters(b);
 		bpf_switch_destroy(b->sw);
+	}
+	if (b->k) {
+		if (b->ksw[0]) {
+			print_kmod_counters(b);
+			if (kswitch_del(b->k, b->ksw))
+				fprintf(stderr, "switch-bench: kmod switch %s: del: %s\n", b->ksw,
+					kswitch_errmsg(b->k));
+		}
+		kswitch_close(b->k);
 	}
 	if (b->pkt_a >= 0)
 		close(b->pkt_a);
@@ -483,10 +548,20 @@ static void print_row(size_t size, enum path p, const struct result *r)
 		print_ratio("rate", r[p].pps, c->pps);
 		print_ratio("cpu", c->cpu_ns, r[p].cpu_ns);
 	}
+	if (p == KMOD) {
+		printf("   of tc one-line:");
+		print_ratio("rate", r[p].pps, r[TC_ONE].pps);
+		print_ratio("cpu", r[TC_ONE].cpu_ns, r[p].cpu_ns);
+		printf("   of kavm tc:");
+		print_ratio("rate", r[p].pps, r[KAVM_TC].pps);
+		print_ratio("cpu", r[KAVM_TC].cpu_ns, r[p].cpu_ns);
+	}
 	printf("\n");
 }
 
 /* Interleaved rounds: the host is shared and noise only slows, so keep the best. */
+static bool have_kmod;
+
 static void bench_size(size_t size, double secs, int rounds, const char *only)
 {
 	struct result res[NR_PATHS] = {}, r;
@@ -495,6 +570,8 @@ static void bench_size(size_t size, double secs, int rounds, const char *only)
 	for (i = 0; i < rounds; i++) {
 		for (p = 0; p < NR_PATHS; p++) {
 			if (only && !strstr(path_name[p], only))
+				continue;
+			if (p == KMOD && !have_kmod)
 				continue;
 			r = (struct result){};
 			if (bench_one(p, size, secs, &r))
@@ -538,6 +615,11 @@ int main(int argc, char **argv)
 	printf("switch-bench: tap A fd -> tap B fd, writer and reader threads, "
 	       "best of %d x %.1f s per case\n",
 	       rounds, secs);
+	have_kmod = kmod_loaded();
+	if (!have_kmod && (!only || strstr(path_name[KMOD], only)))
+		printf("(%s: kavm_switch.ko is not loaded here, not measured; "
+		       "tests/bench/switch-bench-kmod.sh runs every path in the test host)\n",
+		       path_name[KMOD]);
 	printf("%5s  %-22s %8s  %7s  %8s  %7s\n", "bytes", "path", "kpps", "bridge", "cpu ns/f",
 	       "bridge");
 	for (s = 0; s < ARRAY_SIZE(sizes); s++)
