@@ -631,7 +631,7 @@ static const struct kavm_option kavm_options[] = {
 	{ "netdev", 0, "SPEC",
 	  "network backend: tap,id=ID[,ifname=NAME][,fd=N][,vnet_hdr=on|off][,vhost=on][,queues=N]"
 	  " or bridge,id=ID,br=BR[,create=on][,vhost=on]; both take switch=SW;"
-	  " or vhost-user,id=ID,socket=PATH[,server=on][,reconnect=SECONDS]"
+	  " or vhost-user,id=ID,socket=PATH[,server=on][,reconnect=SECONDS][,queues=N]"
 	  " or hubport,id=ID,hubid=N"
 	  " or socket,id=ID,listen=|connect=HOST:PORT|udp=HOST:PORT,localaddr=HOST:PORT"
 	  "|mcast=GROUP:PORT[,localaddr=ADDR]; help lists the types",

@@ -189,7 +189,7 @@ struct netdev_opts {
 	char udp[64];	    /* socket: HOST:PORT datagrams go to */
 	char mcast[64];	    /* socket: GROUP:PORT to join */
 	char localaddr[64]; /* socket: udp= HOST:PORT to bind, mcast= the interface's ADDR */
-	int queues;	    /* tap, bridge: queue pairs (IFF_MULTI_QUEUE past 1); 1 by default */
+	int queues;	    /* tap, bridge, vhost-user: queue pairs; 1 by default */
 };
 
 struct net_device_opts {
@@ -204,7 +204,7 @@ struct net_device_opts {
  * "tap,id=n0,ifname=tap0[,fd=N][,vnet_hdr=on|off][,switch=SW][,vhost=on|off][,vhostfd=N]"
  * or "bridge,id=n0,br=br0[,ifname=NAME][,create=on|off][,vnet_hdr=on|off][,switch=SW]
  * [,vhost=on|off][,vhostfd=N]" or "vhost-user,id=n0,socket=PATH[,server=on|off]
- * [,reconnect=SECONDS]"; -EINVAL with a message in err.
+ * [,reconnect=SECONDS][,queues=N]"; -EINVAL with a message in err.
  */
 int netdev_parse(const char *arg, struct netdev_opts *o, char *err, size_t errlen);
 /* --object filter-dump,id=ID,netdev=ID,file=PATH[,maxlen=N][,maxsize=SIZE] */

@@ -44,14 +44,19 @@ int testpmd_init(struct testpmd *t, bool client)
 
 static void testpmd_exec(const struct testpmd *t, int in_fd)
 {
-	char vdev[2][192], prefix[64];
-	unsigned int i;
+	char vdev[2][192], prefix[64], rxq[24], txq[24], mbufs[32];
+	unsigned int i, queues = t->queues ?: 1;
 	int log;
 
 	for (i = 0; i < 2; i++)
-		snprintf(vdev[i], sizeof(vdev[i]), "net_vhost%u,iface=%s,queues=1%s", i, t->sock[i],
-			 t->client ? ",client=1" : "");
+		snprintf(vdev[i], sizeof(vdev[i]), "net_vhost%u,iface=%s,queues=%u%s", i,
+			 t->sock[i], queues, t->client ? ",client=1" : "");
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", t->prefix);
+	/* io forwarding pairs port 0's RX queue i with port 1's TX queue i, and back. */
+	snprintf(rxq, sizeof(rxq), "--rxq=%u", queues);
+	snprintf(txq, sizeof(txq), "--txq=%u", queues);
+	/* Every RX queue fills its ring with mbufs: more queues, more of them. */
+	snprintf(mbufs, sizeof(mbufs), "--total-num-mbufs=%u", queues > 1 ? 16384 : 8192);
 	log = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	if (log < 0 || dup2(in_fd, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 		_exit(127);
@@ -62,8 +67,8 @@ static void testpmd_exec(const struct testpmd *t, int in_fd)
 	 * by testpmd_exit().
 	 */
 	execlp(TESTPMD, TESTPMD, "--no-huge", "-m", "256", "--no-pci", "--no-shconf", prefix,
-	       "--vdev", vdev[0], "--vdev", vdev[1], "--", "--forward-mode=io",
-	       "--total-num-mbufs=8192", "--max-pkt-len=9600", "-a", (char *)NULL);
+	       "--vdev", vdev[0], "--vdev", vdev[1], "--", "--forward-mode=io", rxq, txq, mbufs,
+	       "--max-pkt-len=9600", "-a", (char *)NULL);
 	_exit(127);
 }
 
@@ -171,4 +176,45 @@ void testpmd_exit(struct testpmd *t)
 	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", t->prefix);
 	if (system(cmd))
 		return;
+}
+
+int testpmd_finish(struct testpmd *t)
+{
+	int status, i;
+
+	if (!t->pid)
+		return -ECHILD;
+	/* With -a and no terminal, the end of stdin stops forwarding and prints the stats. */
+	close(t->stdin_fd);
+	t->stdin_fd = -1;
+	for (i = 0; i < 1000 && waitpid(t->pid, &status, WNOHANG) != t->pid; i++)
+		usleep(10000);
+	if (i == 1000)
+		return testpmd_stop(t, SIGKILL) ?: -ETIMEDOUT;
+	t->pid = 0;
+	if (!t->client) {
+		unlink(t->sock[0]);
+		unlink(t->sock[1]);
+	}
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ECHILD;
+}
+
+long long testpmd_stream_rx(const struct testpmd *t, unsigned int port, unsigned int queue)
+{
+	char want[64], line[512];
+	long long n = -1;
+	bool in = false;
+	FILE *f = fopen(t->log, "r");
+
+	/* "---- Forward Stats for RX Port= 0/Queue= 1 -> TX Port= 1/Queue= 1 ----" */
+	snprintf(want, sizeof(want), "Forward Stats for RX Port=%2u/Queue=%2u ", port, queue);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!in)
+			in = strstr(line, want) != NULL;
+		else if (sscanf(line, " RX-packets: %lld", &n) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return n < 0 ? 0 : n;
 }

@@ -13,9 +13,10 @@
 #include <sys/un.h>
 
 struct testpmd {
-	pid_t pid;    /* 0 while not running */
-	int stdin_fd; /* its stdin: with -a it ends when this closes */
-	bool client;  /* testpmd connects (kavm listens, server=on) */
+	pid_t pid;	     /* 0 while not running */
+	int stdin_fd;	     /* its stdin: with -a it ends when this closes */
+	bool client;	     /* testpmd connects (kavm listens, server=on) */
+	unsigned int queues; /* queue pairs per port (its vhost PMD's queues=); 0: 1 */
 	unsigned int starts;
 	char dir[64]; /* a private directory for the sockets and the log */
 	char sock[2][sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -31,6 +32,14 @@ int testpmd_init(struct testpmd *t, bool client);
 int testpmd_start(struct testpmd *t);
 /* End it with sig (SIGKILL: a crash) and reap it; a server's sockets are removed. */
 int testpmd_stop(struct testpmd *t, int sig);
+/* End it as a user would (its stdin closes): it stops forwarding and logs its stats. */
+int testpmd_finish(struct testpmd *t);
+/*
+ * After testpmd_finish(): the frames its io forwarding took from RX queue
+ * queue of port, from its per-stream stats (0 when it logged none: testpmd
+ * leaves out streams that carried nothing).
+ */
+long long testpmd_stream_rx(const struct testpmd *t, unsigned int port, unsigned int queue);
 /* Stop it if running, remove the directory. */
 void testpmd_exit(struct testpmd *t);
 /* The last lines of its log, for a failing test. */

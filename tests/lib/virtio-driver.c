@@ -437,6 +437,12 @@ uint64_t vdrv_buf_gpa(struct vdrv *d, unsigned int qi, uint16_t desc)
 int vdrv_net_tx(struct vdrv *d, const struct virtio_net_hdr_v1 *hdr, const void *frame, size_t len,
 		bool indirect)
 {
+	return vdrv_net_tx_on(d, 0, hdr, frame, len, indirect);
+}
+
+int vdrv_net_tx_on(struct vdrv *d, unsigned int pair, const struct virtio_net_hdr_v1 *hdr,
+		   const void *frame, size_t len, bool indirect)
+{
 	struct vdrv_seg segs[VDRV_IND_MAX];
 	unsigned int n = 0;
 	size_t off = 0;
@@ -450,34 +456,46 @@ int vdrv_net_tx(struct vdrv *d, const struct virtio_net_hdr_v1 *hdr, const void 
 	}
 	if (off < len)
 		return -E2BIG;
-	return vdrv_post(d, 1, segs, n, indirect);
+	return vdrv_post(d, 2 * pair + 1, segs, n, indirect);
 }
 
 int vdrv_net_rx_fill(struct vdrv *d, unsigned int n)
+{
+	return vdrv_net_rx_fill_on(d, 0, n);
+}
+
+int vdrv_net_rx_fill_on(struct vdrv *d, unsigned int pair, unsigned int n)
 {
 	struct vdrv_seg seg = { NULL, VDRV_BUF_SIZE, true };
 	unsigned int i;
 	int ret = 0;
 
 	for (i = 0; i < n && ret >= 0; i++)
-		ret = vdrv_post(d, 0, &seg, 1, false);
-	vdrv_notify(d, 0);
+		ret = vdrv_post(d, 2 * pair, &seg, 1, false);
+	vdrv_notify(d, 2 * pair);
 	return ret < 0 ? ret : 0;
 }
 
 ssize_t vdrv_net_rx(struct vdrv *d, struct virtio_net_hdr_v1 *hdr, void *frame, size_t max)
 {
+	return vdrv_net_rx_on(d, 0, hdr, frame, max);
+}
+
+ssize_t vdrv_net_rx_on(struct vdrv *d, unsigned int pair, struct virtio_net_hdr_v1 *hdr,
+		       void *frame, size_t max)
+{
+	unsigned int rxq = 2 * pair;
 	size_t got = 0, total;
 	unsigned int nbuf, i;
 	uint16_t head;
 	uint32_t len;
 	uint8_t *p;
 
-	if (!vdrv_used(d, 0, &head, &len))
+	if (!vdrv_used(d, rxq, &head, &len))
 		return 0;
 	if (len < sizeof(*hdr))
 		return -EINVAL;
-	p = vdrv_ptr(d, vdrv_buf_gpa(d, 0, head), len);
+	p = vdrv_ptr(d, vdrv_buf_gpa(d, rxq, head), len);
 	memcpy(hdr, p, sizeof(*hdr));
 	nbuf = (d->features & F(VIRTIO_NET_F_MRG_RXBUF)) ? hdr->num_buffers : 1;
 	total = len - sizeof(*hdr);
@@ -486,9 +504,9 @@ ssize_t vdrv_net_rx(struct vdrv *d, struct virtio_net_hdr_v1 *hdr, void *frame, 
 	memcpy(frame, p + sizeof(*hdr), total);
 	got = total;
 	for (i = 1; i < nbuf; i++) {
-		if (!vdrv_used(d, 0, &head, &len) || got + len > max)
+		if (!vdrv_used(d, rxq, &head, &len) || got + len > max)
 			return -EIO;
-		memcpy((uint8_t *)frame + got, vdrv_ptr(d, vdrv_buf_gpa(d, 0, head), len), len);
+		memcpy((uint8_t *)frame + got, vdrv_ptr(d, vdrv_buf_gpa(d, rxq, head), len), len);
 		got += len;
 	}
 	return got;

@@ -21,8 +21,9 @@
 struct loop;
 struct virtio_dev;
 
-/* Two RX/TX pairs (multiqueue tests) and the control queue. */
-#define VDRV_MAX_QUEUES 5
+/* Four RX/TX pairs (multiqueue tests) and the control queue. */
+#define VDRV_MAX_PAIRS 4
+#define VDRV_MAX_QUEUES (2 * VDRV_MAX_PAIRS + 1)
 #define VDRV_BUF_SIZE 4096
 #define VDRV_MAX_QSIZE 256
 #define VDRV_IND_MAX 80
@@ -134,6 +135,12 @@ int vdrv_net_tx(struct vdrv *d, const struct virtio_net_hdr_v1 *hdr, const void 
 int vdrv_net_rx_fill(struct vdrv *d, unsigned int n);
 /* One received frame (num_buffers gathered): its length, 0 if none. */
 ssize_t vdrv_net_rx(struct vdrv *d, struct virtio_net_hdr_v1 *hdr, void *frame, size_t max);
+/* The same on pair `pair` (queues 2 pair and 2 pair + 1, VIRTIO_NET_F_MQ). */
+int vdrv_net_tx_on(struct vdrv *d, unsigned int pair, const struct virtio_net_hdr_v1 *hdr,
+		   const void *frame, size_t len, bool indirect);
+int vdrv_net_rx_fill_on(struct vdrv *d, unsigned int pair, unsigned int n);
+ssize_t vdrv_net_rx_on(struct vdrv *d, unsigned int pair, struct virtio_net_hdr_v1 *hdr,
+		       void *frame, size_t max);
 /* A control command; returns the ack byte (VIRTIO_NET_OK/ERR), or -1 for no used entry. */
 int vdrv_net_ctrl(struct vdrv *d, uint8_t class, uint8_t cmd, const void *data, size_t len);
 

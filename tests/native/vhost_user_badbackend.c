@@ -8,7 +8,10 @@
  * and kavm (this process) must go on, never waiting longer than the reply
  * deadline. The violations come at start (netdev open: kavm refuses to
  * start), at a reconnect's handshake, at DRIVER_OK, at a device reset and
- * between requests.
+ * between requests. With queues=N: GET_QUEUE_NUM's lies (short, 0, absurd,
+ * fewer pairs than asked), no MQ at all, the last ring refused; and the
+ * backend records what it got, so that VQ_PAIRS_SET is seen to enable and
+ * disable the backend's rings.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +58,7 @@ enum {
 	SET_VRING_CALL = 13,
 	GET_PROTOCOL_FEATURES = 15,
 	SET_PROTOCOL_FEATURES = 16,
+	GET_QUEUE_NUM = 17,
 	SET_VRING_ENABLE = 18,
 };
 
@@ -103,12 +107,19 @@ struct scenario {
 	enum fault fault; /* how */
 	uint64_t value;
 	enum phase phase;
-	const char *line;  /* what kavm says, after "vhost-user vu0: "; NULL: nothing */
-	uint64_t features; /* what GET_FEATURES offers (0: GOOD_FEATURES) */
-	unsigned int ring; /* for a ring's request: which ring's */
+	const char *line;    /* what kavm says, after "vhost-user vu0: "; NULL: nothing */
+	uint64_t features;   /* what GET_FEATURES offers (0: GOOD_FEATURES) */
+	unsigned int ring;   /* for a ring's request: which ring's */
+	unsigned int queues; /* kavm's queues= (0: 1) */
 };
 
+/* Queue pairs a good backend offers in GET_QUEUE_NUM. */
+#define GOOD_QUEUE_NUM 8
+
 /* --- the backend (child process) ----------------------------------------------------- */
+
+/* Where the backend records the requests it got (set before it forks). */
+static char E_record[96];
 
 struct msg {
 	uint32_t req, flags, size;
@@ -206,6 +217,9 @@ static int good_reply(const struct scenario *sc, const struct msg *m, uint8_t *p
 	case GET_PROTOCOL_FEATURES:
 		v = F(PROTOCOL_F_REPLY_ACK) | F(PROTOCOL_F_MQ);
 		break;
+	case GET_QUEUE_NUM:
+		v = GOOD_QUEUE_NUM;
+		break;
 	case GET_VRING_BASE:
 		memcpy(state, m->payload, 4);
 		state[1] = 0;
@@ -291,23 +305,41 @@ static unsigned int fault_conn(const struct scenario *sc)
 	return sc->phase == AT_RECONNECT || sc->phase == SERVED ? 2 : 1;
 }
 
+static unsigned int pairs(const struct scenario *sc)
+{
+	return sc->queues ?: 1;
+}
+
+/* Every request as "request index value" (the payload's first two u32s), for a test to read. */
+static void record(int rec, const struct msg *m)
+{
+	uint32_t v[2] = { 0, 0 };
+
+	memcpy(v, m->payload, min((size_t)m->size, sizeof(v)));
+	dprintf(rec, "%u %u %u\n", m->req, v[0], v[1]);
+}
+
 static void serve(int fd, const struct scenario *sc, unsigned int conn)
 {
 	bool enabled_tx = false;
 	struct msg m;
+	int rec = open(E_record, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
 	while (!read_msg(fd, &m)) {
 		bool faulty = m.req == sc->req && conn >= fault_conn(sc) &&
 			      (!ring_request(m.req) || m.payload[0] == sc->ring);
 
+		record(rec, &m);
 		if (!answer(fd, sc, &m, faulty))
-			return;
-		enabled_tx |= m.req == SET_VRING_ENABLE && m.payload[0] == 1;
+			break;
+		/* The last ring's enable ends the start (acked: kavm waits for nothing more). */
+		enabled_tx |= m.req == SET_VRING_ENABLE && m.payload[0] == 2 * pairs(sc) - 1;
 		if (fault_conn(sc) == 2 && conn == 1 && enabled_tx) {
 			usleep(100000);
-			return; /* the first connection ends; kavm dials again */
+			break; /* the first connection ends; kavm dials again */
 		}
 	}
+	close(rec);
 }
 
 /* The next connection: accepted on lfd, or (lfd < 0) dialled to kavm's socket. */
@@ -371,6 +403,7 @@ static int backend_start(const struct scenario *sc)
 		return -errno;
 	snprintf(E.sock, sizeof(E.sock), "%s/backend.sock", E.dir);
 	snprintf(E.log, sizeof(E.log), "%s/kavm.log", E.dir);
+	snprintf(E_record, sizeof(E_record), "%s/requests", E.dir);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", E.sock);
 	/* Listening before kavm dials: no race with the child's start. */
 	lfd = sc->phase == SERVED ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -473,10 +506,11 @@ static int nic_up(const struct scenario *sc)
 	char spec[192], err[128];
 	int ret;
 
-	snprintf(spec, sizeof(spec), "vhost-user,id=vu0,socket=%s,%s", E.sock,
+	snprintf(spec, sizeof(spec), "vhost-user,id=vu0,socket=%s,%s,queues=%u", E.sock,
 		 sc->phase == SERVED	   ? "server=on" :
 		 sc->phase == AT_RECONNECT ? "reconnect=1" :
-					     "reconnect=0");
+					     "reconnect=0",
+		 pairs(sc));
 	if (loop_create(&E.loop) || vdrv_init(&E.d, E.loop))
 		return -ENOMEM;
 	vdrv_use_eventfds(&E.d);
@@ -512,6 +546,7 @@ static void env_down(void)
 	}
 	unlink(E.sock);
 	unlink(E.log);
+	unlink(E_record);
 	rmdir(E.dir);
 	memset(&E, 0, sizeof(E));
 }
@@ -677,6 +712,120 @@ SCENARIO(idle_reply_twice, SET_VRING_ENABLE, TWICE, 0, IDLE,
 	 "between requests: the backend sent a message nobody asked for (request 18, flags 0x5, "
 	 "size 8)",
 	 .ring = 1)
+
+/* Multiqueue (queues=2 or 4): VHOST_USER_PROTOCOL_F_MQ and GET_QUEUE_NUM, then every ring. */
+SCENARIO(mq_good_backend_two_pairs, 0, GOOD, 0, AT_START, NULL, .queues = 2)
+SCENARIO(mq_open_backend_offers_fewer_pairs, GET_QUEUE_NUM, VALUE, 1, AT_OPEN,
+	 "GET_QUEUE_NUM: queues=2, but the backend offers only 1 queue pair(s)", .queues = 2)
+SCENARIO(mq_open_backend_without_mq, GET_PROTOCOL_FEATURES, VALUE, F(PROTOCOL_F_REPLY_ACK), AT_OPEN,
+	 "handshake: queues=2, but the backend offers no multiqueue (VHOST_USER_PROTOCOL_F_MQ)",
+	 .queues = 2)
+SCENARIO(mq_reconnect_queue_num_short, GET_QUEUE_NUM, SIZE, 4, AT_RECONNECT,
+	 "GET_QUEUE_NUM: the reply's payload is 4 bytes, not 8", .queues = 2)
+SCENARIO(mq_reconnect_queue_num_zero, GET_QUEUE_NUM, VALUE, 0, AT_RECONNECT,
+	 "GET_QUEUE_NUM: the backend claims 0 queue pairs (1 to 32768 make sense)", .queues = 2)
+SCENARIO(mq_reconnect_queue_num_absurd, GET_QUEUE_NUM, VALUE, ~0ull, AT_RECONNECT,
+	 "GET_QUEUE_NUM: the backend claims 18446744073709551615 queue pairs (1 to 32768 make "
+	 "sense)",
+	 .queues = 2)
+SCENARIO(mq_reconnect_backend_came_back_smaller, GET_QUEUE_NUM, VALUE, 3, AT_RECONNECT,
+	 "GET_QUEUE_NUM: queues=4, but the backend offers only 3 queue pair(s)", .queues = 4)
+SCENARIO(mq_reconnect_queue_num_never_replies, GET_QUEUE_NUM, HANG, 0, AT_RECONNECT,
+	 "GET_QUEUE_NUM: no reply within 2000 ms", .queues = 2)
+SCENARIO(mq_start_last_ring_refused, SET_VRING_CALL, VALUE, 1, AT_START,
+	 "SET_VRING_CALL: the backend refused it (ack 0x1)", .ring = 3, .queues = 2)
+SCENARIO(mq_reset_last_ring_base_out_of_range, GET_VRING_BASE, RING_STATE, (3ull << 32) | 70000,
+	 AT_RESET, "GET_VRING_BASE: ring 3's base 70000 is out of range (at most 65535)", .ring = 3,
+	 .queues = 2)
+
+/* The last (request, index) the backend recorded: its value, or -1; *n how many there were. */
+static long long recorded(uint32_t req, uint32_t index, unsigned int *n)
+{
+	unsigned int r, i, v;
+	long long last = -1;
+	FILE *f = fopen(E_record, "r");
+
+	*n = 0;
+	while (f && fscanf(f, "%u %u %u", &r, &i, &v) == 3) {
+		if (r != req || i != index)
+			continue;
+		last = v;
+		(*n)++;
+	}
+	if (f)
+		fclose(f);
+	return last;
+}
+
+static int set_pairs(unsigned int n)
+{
+	uint8_t le[2] = { n & 0xff, n >> 8 };
+
+	return vdrv_net_ctrl(&E.d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 2);
+}
+
+/* Rings [from, to) were last told `on`; each ring of the pairs counted `times` enables. */
+static void expect_enabled(unsigned int from, unsigned int to, long long on, unsigned int times)
+{
+	unsigned int r, n;
+
+	for (r = from; r < to; r++) {
+		EXPECT_EQ(recorded(SET_VRING_ENABLE, r, &n), on);
+		EXPECT_EQ(n, times);
+	}
+}
+
+/*
+ * A recording backend with queues=4: DRIVER_OK sets up all 8 rings, enables
+ * pair 0 and disables the others (the guest uses one pair until
+ * VQ_PAIRS_SET); VQ_PAIRS_SET 4 enables them, VQ_PAIRS_SET 2 disables
+ * pairs 2 and 3 again; a reset takes back all 8 rings.
+ */
+TEST_TIMEOUT(mq_vq_pairs_set_enables_and_disables_rings, 30)
+{
+	static const struct scenario sc = { .phase = AT_START, .queues = 4 };
+	unsigned int r, n, total;
+	long long waited = 0;
+	char first[512];
+
+	ASSERT_EQ(backend_start(&sc), 0);
+	capture_start();
+	ASSERT_EQ(nic_up(&sc), 0);
+	run_until_line(NULL, 100, &waited);
+	for (r = 0; r < 8; r++) {
+		EXPECT_EQ(recorded(SET_VRING_NUM, r, &n), 64);
+		/* Index r with no VU_VRING_NOFD bit: an eventfd came with it. */
+		EXPECT_EQ(recorded(SET_VRING_KICK, r, &n), 0);
+		EXPECT_EQ(n, 1u);
+		EXPECT_EQ(recorded(SET_VRING_CALL, r, &n), 0);
+		EXPECT_EQ(n, 1u);
+	}
+	EXPECT_GE(recorded(GET_QUEUE_NUM, 0, &n), 0);
+	EXPECT_EQ(n, 1u);
+	expect_enabled(0, 2, 1, 1);
+	expect_enabled(2, 8, 0, 1);
+	EXPECT_EQ(set_pairs(4), VIRTIO_NET_OK);
+	expect_enabled(0, 2, 1, 1);
+	expect_enabled(2, 8, 1, 2);
+	EXPECT_EQ(set_pairs(2), VIRTIO_NET_OK);
+	expect_enabled(2, 4, 1, 2);
+	expect_enabled(4, 8, 0, 3);
+	/* Out of range: refused by the NIC, nothing reaches the backend. */
+	EXPECT_EQ(set_pairs(5), VIRTIO_NET_ERR);
+	expect_enabled(4, 8, 0, 3);
+	vdrv_reset(&E.d);
+	for (r = 0; r < 8; r++) {
+		EXPECT_EQ(recorded(GET_VRING_BASE, r, &n), 0);
+		EXPECT_EQ(n, 1u);
+	}
+	EXPECT_EQ(vhost_user_started_pairs(vhost_user_of(E.nc)), 0u);
+	log_lines(NULL, &total, first, sizeof(first));
+	capture_stop();
+	fprintf(stderr, "# kavm said: %s", total ? first : "nothing\n");
+	EXPECT_EQ(total, 0u);
+	EXPECT_TRUE(link_up());
+	env_down();
+}
 
 /* --- the same life under kavm's sandbox ---------------------------------------------- */
 

@@ -51,8 +51,8 @@ BAD_NETDEV(queues_with_fd, "tap,id=n0,fd=3,queues=2",
 	   "queues= needs kavm to open the tap and vhost-net (not fd= or vhostfd=)")
 BAD_NETDEV(queues_with_vhostfd, "tap,id=n0,vhostfd=3,queues=2",
 	   "queues= needs kavm to open the tap and vhost-net (not fd= or vhostfd=)")
-BAD_NETDEV(queues_on_vhost_user, "vhost-user,id=n0,socket=/s,queues=2",
-	   "vhost-user takes socket=, server=, reconnect=")
+BAD_NETDEV(queues_on_vhost_user_with_ifname, "vhost-user,id=n0,socket=/s,queues=2,ifname=t0",
+	   "vhost-user takes socket=, server=, reconnect=, queues=")
 
 TEST(netdev_queues)
 {

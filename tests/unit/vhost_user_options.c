@@ -39,6 +39,20 @@ TEST(vhost_user_server_and_reconnect)
 	EXPECT_EQ(o.reconnect, 3600);
 }
 
+TEST(vhost_user_queues)
+{
+	struct netdev_opts o;
+
+	ASSERT_EQ(netdev_parse("vhost-user,id=n0,socket=/s", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.queues, 1);
+	ASSERT_EQ(
+		netdev_parse("vhost-user,id=n0,socket=/s,queues=4,server=on", &o, err, sizeof(err)),
+		0);
+	EXPECT_EQ(o.queues, 4);
+	ASSERT_EQ(netdev_parse("vhost-user,id=n0,socket=/s,queues=8", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(o.queues, 8);
+}
+
 TEST(tap_keeps_vhost_user_keys_off)
 {
 	struct netdev_opts o;
@@ -74,11 +88,13 @@ BAD(reconnect_huge, "vhost-user,id=n0,socket=/s,reconnect=3601",
 BAD(server_reconnect, "vhost-user,id=n0,socket=/s,server=on,reconnect=1",
     "netdev n0: reconnect= is for server=off")
 BAD(ifname, "vhost-user,id=n0,socket=/s,ifname=tap0",
-    "netdev n0: vhost-user takes socket=, server=, reconnect=")
+    "netdev n0: vhost-user takes socket=, server=, reconnect=, queues=")
 BAD(vhost, "vhost-user,id=n0,socket=/s,vhost=on",
-    "netdev n0: vhost-user takes socket=, server=, reconnect=")
+    "netdev n0: vhost-user takes socket=, server=, reconnect=, queues=")
 BAD(switch, "vhost-user,id=n0,socket=/s,switch=sw0",
-    "netdev n0: vhost-user takes socket=, server=, reconnect=")
+    "netdev n0: vhost-user takes socket=, server=, reconnect=, queues=")
+BAD(zero_queues, "vhost-user,id=n0,socket=/s,queues=0", "queues: want 1 to 8, not 0")
+BAD(nine_queues, "vhost-user,id=n0,socket=/s,queues=9", "queues: want 1 to 8, not 9")
 BAD(socket_on_tap, "tap,id=n0,socket=/s",
     "netdev n0: socket=, server=, reconnect= are for vhost-user")
 BAD(server_on_bridge, "bridge,id=n0,br=br0,server=on",

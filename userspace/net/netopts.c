@@ -59,7 +59,7 @@ static int opt_fd(const char *val, int *out)
 	return 0;
 }
 
-/* Queue pairs of a multiqueue tap (tap and bridge netdevs): virtio-net's VNET_MAX_PAIRS. */
+/* Queue pairs of a multiqueue tap or vhost-user netdev: virtio-net's VNET_MAX_PAIRS. */
 #define NETDEV_MAX_QUEUES 8
 
 /* The longest wait between reconnects QEMU-style users ask for is minutes, not days. */
@@ -207,6 +207,8 @@ static int netdev_check_queues(struct netdev_opts *o, char *err, size_t errlen)
 /* A vhost-user netdev is a socket and nothing else; its keys are its own. */
 static int netdev_check_vhost_user(struct netdev_opts *o, char *err, size_t errlen)
 {
+	int queues;
+
 	if (strcmp(o->type, "vhost-user")) {
 		if (o->socket[0] || o->server >= 0 || o->reconnect >= 0)
 			return opt_err(err, errlen,
@@ -217,9 +219,14 @@ static int netdev_check_vhost_user(struct netdev_opts *o, char *err, size_t errl
 	}
 	if (!o->socket[0])
 		return opt_err(err, errlen, "netdev %s: socket= is required", o->id);
+	/* queues=N: N pairs of rings on the one socket (VHOST_USER_PROTOCOL_F_MQ). */
+	queues = o->queues;
+	o->queues = 0;
 	if (netdev_has_tap_keys(o))
-		return opt_err(err, errlen,
-			       "netdev %s: vhost-user takes socket=, server=, reconnect=", o->id);
+		return opt_err(
+			err, errlen,
+			"netdev %s: vhost-user takes socket=, server=, reconnect=, queues=", o->id);
+	o->queues = max(queues, 1);
 	/* As QEMU: a server waits for its backend to come back, it cannot redial. */
 	if (o->server == 1 && o->reconnect > 0)
 		return opt_err(err, errlen, "netdev %s: reconnect= is for server=off", o->id);

@@ -49,6 +49,7 @@ enum vu_request {
 	VU_SET_VRING_ERR = 14,
 	VU_GET_PROTOCOL_FEATURES = 15,
 	VU_SET_PROTOCOL_FEATURES = 16,
+	VU_GET_QUEUE_NUM = 17,
 	VU_SET_VRING_ENABLE = 18,
 };
 
@@ -66,6 +67,7 @@ static const char *const vu_request_names[] = {
 	[VU_SET_VRING_ERR] = "SET_VRING_ERR",
 	[VU_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
 	[VU_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
+	[VU_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
 	[VU_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
 };
 
@@ -74,7 +76,10 @@ static const char *const vu_request_names[] = {
 #define VU_FLAG_REPLY (1u << 2)
 #define VU_FLAG_NEED_REPLY (1u << 3)
 #define VU_F_PROTOCOL_FEATURES 30
+#define VU_PROTOCOL_F_MQ 0
 #define VU_PROTOCOL_F_REPLY_ACK 3
+/* GET_QUEUE_NUM above virtio-net's own limit (VQ_PAIRS_MAX) is a lie, not a big backend. */
+#define VU_QUEUE_NUM_MAX 0x8000
 /* SET_VRING_KICK/CALL/ERR payload: no fd follows. */
 #define VU_VRING_NOFD (1ull << 8)
 /* The spec's baseline: a message carries at most 8 fds (SET_MEM_TABLE's regions). */
@@ -123,6 +128,13 @@ struct vu_mem_table {
 	struct vu_region regions[VU_MAX_FDS];
 } __packed;
 
+/* Queue pair 1 and up (queues=N): a NIC pair's peer; pair 0 is vhost_user.nc itself. */
+struct vu_queue {
+	struct net_client nc;
+	struct vhost_user *vu;
+	unsigned int index;
+};
+
 /* One RAM region as the listener learnt it; the fd stays guest_mem's. */
 struct vu_ram {
 	uint64_t gpa, size, offset;
@@ -136,11 +148,13 @@ struct vhost_user {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	bool server;
 	unsigned int reconnect_ms; /* longest wait between attempts; 0: never redial */
+	unsigned int pairs;	   /* queues=N: 2N rings, ring 2i RX and 2i + 1 TX of pair i */
+	struct vu_queue q[VHOST_USER_MAX_PAIRS]; /* [1, pairs): the other pairs' clients */
 	/* Loop thread only, or the main thread before the loop runs: */
-	int listen_fd;		      /* server=on */
-	int wake_fd;		      /* eventfd: the connection broke on some thread */
-	int timer_fd;		      /* the next reconnect attempt */
-	int err_fd[VHOST_NET_QUEUES]; /* SET_VRING_ERR */
+	int listen_fd;			  /* server=on */
+	int wake_fd;			  /* eventfd: the connection broke on some thread */
+	int timer_fd;			  /* the next reconnect attempt */
+	int err_fd[VHOST_USER_MAX_RINGS]; /* SET_VRING_ERR, one per ring */
 	bool conn_polled, listen_polled;
 	unsigned int backoff_ms;
 	bool retry_logged; /* one line per outage for failed attempts */
@@ -150,10 +164,12 @@ struct vhost_user {
 	 * never held across a call into the NIC (a link change).
 	 */
 	pthread_mutex_t lock;
-	int fd;		       /* the connection, -1 while none */
-	bool broken;	       /* logged and going: no request goes out on it */
-	bool running;	       /* the rings are the backend's */
-	bool link_up;	       /* what the NIC was last told */
+	int fd;				    /* the connection, -1 while none */
+	bool broken;			    /* logged and going: no request goes out on it */
+	bool running;			    /* the rings are the backend's */
+	unsigned int started;		    /* pairs whose rings the backend has while running */
+	bool pair_on[VHOST_USER_MAX_PAIRS]; /* the NIC uses pair i (VQ_PAIRS_SET); [0] always */
+	bool link_up;			    /* what the NIC was last told */
 	const char *op;	       /* the request under way, for the one line a failure prints */
 	uint64_t features;     /* GET_FEATURES of the backend connected now */
 	uint64_t protocol;     /* protocol features both sides use */
@@ -467,7 +483,35 @@ static int vu_get_u64(struct vhost_user *vu, uint32_t req, uint64_t *v)
 	return vu_get(vu, req, NULL, 0, v, sizeof(*v));
 }
 
-/* GET_FEATURES, the protocol features (REPLY_ACK only), SET_OWNER. Lock held. */
+/* queues=N past one: the backend's MQ, and at least N pairs (GET_QUEUE_NUM). Lock held. */
+static int vu_check_queue_num(struct vhost_user *vu)
+{
+	uint64_t n;
+	int ret;
+
+	if (vu->pairs == 1)
+		return 0;
+	vu->op = "handshake";
+	if (!(vu->protocol & F(VU_PROTOCOL_F_MQ)))
+		return vu_fail(vu, -EOPNOTSUPP,
+			       "queues=%u, but the backend offers no multiqueue "
+			       "(VHOST_USER_PROTOCOL_F_MQ)",
+			       vu->pairs);
+	ret = vu_get_u64(vu, VU_GET_QUEUE_NUM, &n);
+	if (ret)
+		return ret;
+	if (n == 0 || n > VU_QUEUE_NUM_MAX)
+		return vu_fail(vu, -EPROTO,
+			       "the backend claims %llu queue pairs (1 to %u make sense)",
+			       (unsigned long long)n, VU_QUEUE_NUM_MAX);
+	if (n < vu->pairs)
+		return vu_fail(vu, -EOPNOTSUPP,
+			       "queues=%u, but the backend offers only %llu queue pair(s)",
+			       vu->pairs, (unsigned long long)n);
+	return 0;
+}
+
+/* GET_FEATURES, the protocol features (REPLY_ACK, MQ), GET_QUEUE_NUM, SET_OWNER. Lock held. */
 static int vu_handshake(struct vhost_user *vu)
 {
 	uint64_t proto;
@@ -485,13 +529,16 @@ static int vu_handshake(struct vhost_user *vu)
 		ret = vu_get_u64(vu, VU_GET_PROTOCOL_FEATURES, &proto);
 		if (ret)
 			return ret;
-		/* One queue pair: MQ stays off; REPLY_ACK lets every request be checked. */
-		proto &= F(VU_PROTOCOL_F_REPLY_ACK);
+		/* REPLY_ACK lets every request be checked; MQ only when queues= asks for it. */
+		proto &= F(VU_PROTOCOL_F_REPLY_ACK) | (vu->pairs > 1 ? F(VU_PROTOCOL_F_MQ) : 0);
 		ret = vu_set_u64(vu, VU_SET_PROTOCOL_FEATURES, proto);
 		if (ret)
 			return ret;
 		vu->protocol = proto;
 	}
+	ret = vu_check_queue_num(vu);
+	if (ret)
+		return ret;
 	return vu_set(vu, VU_SET_OWNER, NULL, 0, NULL, 0);
 }
 
@@ -600,8 +647,19 @@ static int vu_set_ring(struct vhost_user *vu, unsigned int i, const struct vhost
 	return ret;
 }
 
+/* SET_VRING_ENABLE for both rings of pair i. Lock held. */
+static int vu_enable_pair(struct vhost_user *vu, unsigned int i, bool on)
+{
+	int ret;
+
+	ret = vu_set_state(vu, VU_SET_VRING_ENABLE, 2 * i, on);
+	if (!ret)
+		ret = vu_set_state(vu, VU_SET_VRING_ENABLE, 2 * i + 1, on);
+	return ret;
+}
+
 static int vu_start_locked(struct vhost_user *vu, uint64_t features,
-			   const struct vhost_net_ring rings[VHOST_NET_QUEUES])
+			   const struct vhost_net_ring *rings, unsigned int nr_pairs)
 {
 	uint64_t f = features & VU_BACKEND_FEATURES, lacking;
 	bool proto = vu->features & F(VU_F_PROTOCOL_FEATURES);
@@ -612,6 +670,8 @@ static int vu_start_locked(struct vhost_user *vu, uint64_t features,
 		return -ENOTCONN;
 	if (vu->running)
 		return -EBUSY;
+	if (!nr_pairs || nr_pairs > vu->pairs)
+		return -EINVAL;
 	vu->op = "start";
 	/* A backend that came back smaller than the one the guest negotiated with. */
 	lacking = f & ~vu->features;
@@ -621,20 +681,25 @@ static int vu_start_locked(struct vhost_user *vu, uint64_t features,
 	ret = vu_set_u64(vu, VU_SET_FEATURES, f | (proto ? F(VU_F_PROTOCOL_FEATURES) : 0));
 	if (!ret)
 		ret = vu_send_mem_table(vu);
-	for (i = 0; !ret && i < VHOST_NET_QUEUES; i++)
+	for (i = 0; !ret && i < 2 * nr_pairs; i++)
 		ret = vu_set_ring(vu, i, &rings[i]);
-	/* With protocol features rings start disabled; the last step lets the backend go. */
-	for (i = 0; !ret && proto && i < VHOST_NET_QUEUES; i++)
-		ret = vu_set_state(vu, VU_SET_VRING_ENABLE, i, 1);
+	/*
+	 * With protocol features rings start disabled; the last step lets the
+	 * backend go, on the pairs the guest uses only (as QEMU, the others
+	 * are told so: a backend must not steer frames to them).
+	 */
+	for (i = 0; !ret && proto && i < nr_pairs; i++)
+		ret = vu_enable_pair(vu, i, !i || vu->pair_on[i]);
 	if (ret)
 		return ret;
 	vu->running = true;
+	vu->started = nr_pairs;
 	vu->stats.starts++;
 	return 0;
 }
 
 int vhost_user_start(struct vhost_user *vu, struct guest_mem *mem, uint64_t features,
-		     const struct vhost_net_ring rings[VHOST_NET_QUEUES])
+		     const struct vhost_net_ring *rings, unsigned int nr_pairs)
 {
 	int ret;
 
@@ -644,7 +709,7 @@ int vhost_user_start(struct vhost_user *vu, struct guest_mem *mem, uint64_t feat
 		return ret;
 	}
 	pthread_mutex_lock(&vu->lock);
-	ret = vu_start_locked(vu, features, rings);
+	ret = vu_start_locked(vu, features, rings, nr_pairs);
 	pthread_mutex_unlock(&vu->lock);
 	return ret;
 }
@@ -672,10 +737,21 @@ void vhost_user_stop(struct vhost_user *vu)
 
 	pthread_mutex_lock(&vu->lock);
 	/* GET_VRING_BASE stops a ring: the backend touches it no more once it replied. */
-	for (i = 0; vu->running && !ret && i < VHOST_NET_QUEUES; i++)
+	for (i = 0; vu->running && !ret && i < 2 * vu->started; i++)
 		ret = vu_get_vring_base(vu, i);
 	vu->running = false;
+	vu->started = 0;
 	pthread_mutex_unlock(&vu->lock);
+}
+
+unsigned int vhost_user_started_pairs(struct vhost_user *vu)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&vu->lock);
+	n = vu->running ? vu->started : 0;
+	pthread_mutex_unlock(&vu->lock);
+	return n;
 }
 
 bool vhost_user_running(struct vhost_user *vu)
@@ -920,8 +996,11 @@ static void vu_timer_event(int fd, uint32_t events, void *opaque)
 static void vu_err_event(int fd, uint32_t events, void *opaque)
 {
 	struct vhost_user *vu = opaque;
-	unsigned int q = fd == vu->err_fd[0] ? 0 : 1;
+	unsigned int q;
 	uint64_t n;
+
+	for (q = 0; q + 1 < 2 * vu->pairs && vu->err_fd[q] != fd; q++)
+		;
 
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return;
@@ -929,8 +1008,8 @@ static void vu_err_event(int fd, uint32_t events, void *opaque)
 	vu->stats.ring_errors++;
 	pthread_mutex_unlock(&vu->lock);
 	/* The backend's to explain; the guest sees whatever the backend did to the ring. */
-	pr_warn_ratelimited("vhost-user %s: the backend reports an error on ring %u (%s)",
-			    vu->nc.name, q, q ? "TX" : "RX");
+	pr_warn_ratelimited("vhost-user %s: the backend reports an error on ring %u (pair %u %s)",
+			    vu->nc.name, q, q / 2, q % 2 ? "TX" : "RX");
 }
 
 /* --- open and close ------------------------------------------------------------------ */
@@ -1022,6 +1101,13 @@ static void vu_close_fd(struct vhost_user *vu, int *fd)
 	*fd = -1;
 }
 
+/* The clients of pairs [1, n), newest first. */
+static void vu_queues_exit(struct vhost_user *vu, unsigned int n)
+{
+	while (n-- > 1)
+		net_client_exit(&vu->q[n].nc);
+}
+
 static void vu_free(struct vhost_user *vu)
 {
 	unsigned int i;
@@ -1029,7 +1115,7 @@ static void vu_free(struct vhost_user *vu)
 	vu_close_fd(vu, &vu->fd);
 	vu_close_fd(vu, &vu->timer_fd);
 	vu_close_fd(vu, &vu->wake_fd);
-	for (i = 0; i < VHOST_NET_QUEUES; i++)
+	for (i = 0; i < 2 * vu->pairs; i++)
 		vu_close_fd(vu, &vu->err_fd[i]);
 	if (vu->listen_fd >= 0) {
 		vu_close_fd(vu, &vu->listen_fd);
@@ -1043,6 +1129,7 @@ static void vu_free(struct vhost_user *vu)
 	}
 	if (vu->mem)
 		guest_mem_listener_unregister(vu->mem, &vu->listener);
+	vu_queues_exit(vu, vu->pairs);
 	net_client_exit(&vu->nc);
 	pthread_mutex_destroy(&vu->lock);
 	free(vu);
@@ -1061,7 +1148,7 @@ static int vu_make_fds(struct vhost_user *vu)
 	ret = loop_add_fd(vu->loop, vu->wake_fd, EPOLLIN, vu_wake_event, vu);
 	if (!ret)
 		ret = loop_add_fd(vu->loop, vu->timer_fd, EPOLLIN, vu_timer_event, vu);
-	for (i = 0; !ret && i < VHOST_NET_QUEUES; i++) {
+	for (i = 0; !ret && i < 2 * vu->pairs; i++) {
 		vu->err_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (vu->err_fd[i] < 0)
 			return -errno;
@@ -1099,9 +1186,63 @@ struct vhost_user *vhost_user_of(struct net_client *nc)
 	return nc && nc->ops == &vu_client_ops ? to_vu(nc) : NULL;
 }
 
+/*
+ * The NIC uses pair i from now on (VQ_PAIRS_SET), or no longer: the
+ * backend's rings of that pair follow at once while it has them, and at the
+ * next start otherwise. Loop thread, the NIC's vdev->lock held (taken
+ * before ours); a refusal was logged and drops the connection.
+ */
+static int vu_queue_enable(struct net_client *nc, bool on)
+{
+	struct vu_queue *q = container_of(nc, struct vu_queue, nc);
+	struct vhost_user *vu = q->vu;
+	int ret = 0;
+
+	pthread_mutex_lock(&vu->lock);
+	if (vu->pair_on[q->index] != on) {
+		vu->pair_on[q->index] = on;
+		if (vu->running && q->index < vu->started) {
+			vu->op = "VQ_PAIRS_SET";
+			ret = vu_enable_pair(vu, q->index, on);
+		}
+	}
+	pthread_mutex_unlock(&vu->lock);
+	return ret;
+}
+
+static const struct net_client_ops vu_queue_ops = {
+	.type = "vhost-user",
+	.receive_iov = vu_receive_iov,
+	.has_vnet_hdr = vu_has_vnet_hdr,
+	.queue_enable = vu_queue_enable,
+};
+
+/* Pairs 1 .. pairs - 1: a client each, chained after pair 0's as a tap's queues are. */
+static int vu_queues_init(struct vhost_user *vu, const char *id)
+{
+	struct net_client **next = &vu->nc.queue_next;
+	unsigned int i;
+	int ret;
+
+	vu->pair_on[0] = true;
+	for (i = 1; i < vu->pairs; i++) {
+		ret = net_client_init(&vu->q[i].nc, &vu_queue_ops, id);
+		if (ret) {
+			vu_queues_exit(vu, i);
+			return ret;
+		}
+		vu->q[i].vu = vu;
+		vu->q[i].index = i;
+		*next = &vu->q[i].nc;
+		next = &vu->q[i].nc.queue_next;
+	}
+	return 0;
+}
+
 static struct vhost_user *vu_alloc(const struct netdev_opts *o, struct loop *loop)
 {
 	struct vhost_user *vu = calloc(1, sizeof(*vu));
+	unsigned int i;
 
 	if (!vu)
 		return NULL;
@@ -1109,10 +1250,17 @@ static struct vhost_user *vu_alloc(const struct netdev_opts *o, struct loop *loo
 		free(vu);
 		return NULL;
 	}
+	vu->pairs = o->queues > 1 ? min((unsigned int)o->queues, VHOST_USER_MAX_PAIRS) : 1;
+	if (vu_queues_init(vu, o->id)) {
+		net_client_exit(&vu->nc);
+		free(vu);
+		return NULL;
+	}
 	pthread_mutex_init(&vu->lock, NULL);
 	vu->loop = loop;
 	vu->fd = vu->listen_fd = vu->wake_fd = vu->timer_fd = -1;
-	vu->err_fd[0] = vu->err_fd[1] = -1;
+	for (i = 0; i < ARRAY_SIZE(vu->err_fd); i++)
+		vu->err_fd[i] = -1;
 	snprintf(vu->path, sizeof(vu->path), "%s", o->socket);
 	vu->server = o->server == 1;
 	vu->reconnect_ms = o->reconnect > 0 ? o->reconnect * 1000u : 0;

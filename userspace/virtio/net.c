@@ -103,7 +103,7 @@ struct virtio_net {
 	pthread_cond_t tx_idle;	       /* a pair's tx_running went false; with vdev.lock */
 	bool stopped;		       /* virtio_net_exit() began: nothing runs; vdev.lock */
 	struct virtio_net_stats stats; /* vdev.lock */
-	struct vhost_user *vu; /* the peer is vhost-user (one pair): RX and TX are its own */
+	struct vhost_user *vu; /* the peer is vhost-user: every pair's RX and TX are its own */
 	bool vu_ran;	       /* the rings went to the backend since the reset; vdev.lock */
 	struct vq_elem ctrl_elem;
 	uint8_t ctrl_buf[VNET_CTRL_MAX];
@@ -745,6 +745,27 @@ static bool vnet_vhost_start(struct vnet_pair *p)
 }
 
 /*
+ * The rings of the pairs the backend gets: every pair with VIRTIO_NET_F_MQ
+ * (VQ_PAIRS_SET only enables and disables them), pair 0 without. Their
+ * count, or -errno. vdev.lock held.
+ */
+static int vnet_vu_rings(struct virtio_net *vn, struct vhost_net_ring *r)
+{
+	unsigned int n = vn->features & F(VIRTIO_NET_F_MQ) ? vn->max_pairs : 1, i, q;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = vnet_vhost_rings(&vn->pairs[i], &r[2 * i]);
+		if (ret)
+			return ret;
+	}
+	/* After a lost connection: on from where the guest last saw each ring used. */
+	for (q = 0; vn->vu_ran && q < 2 * n; q++)
+		r[q].last_avail = READ_ONCE(vn->vqs[q].used->idx);
+	return n;
+}
+
+/*
  * Loop thread, at DRIVER_OK and whenever the backend (re)connects: hand RX
  * and TX to vhost-user, or leave them waiting while it is away. After a lost
  * connection the backend's place in each ring went with it: the rings go on
@@ -754,30 +775,28 @@ static bool vnet_vhost_start(struct vnet_pair *p)
  */
 static bool vnet_vu_start(struct virtio_net *vn)
 {
-	struct vhost_net_ring r[VHOST_NET_QUEUES];
+	struct vhost_net_ring r[2 * VNET_MAX_PAIRS];
 	uint64_t one = 1;
 	unsigned int q;
-	int ret;
+	int ret, n;
 
 	pthread_mutex_lock(&vn->vdev.lock);
 	if (!vnet_live(vn) || vhost_user_running(vn->vu)) {
 		pthread_mutex_unlock(&vn->vdev.lock);
 		return true;
 	}
-	ret = vnet_vhost_rings(&vn->pairs[0], r);
-	if (ret)
+	ret = n = vnet_vu_rings(vn, r);
+	if (n < 0)
 		pr_warn_ratelimited("virtio-net %s: vhost-user: rings: %s", vn->pairs[0].nc.name,
-				    strerror(-ret));
-	for (q = 0; !ret && vn->vu_ran && q < VHOST_NET_QUEUES; q++)
-		r[q].last_avail = READ_ONCE(vn->vqs[q].used->idx);
-	if (!ret)
-		ret = vhost_user_start(vn->vu, vn->vdev.mem, vn->features, r);
+				    strerror(-n));
+	else
+		ret = vhost_user_start(vn->vu, vn->vdev.mem, vn->features, r, n);
 	vn->vu_ran |= !ret;
 	pthread_mutex_unlock(&vn->vdev.lock);
 	/* As for vhost-net: what the guest queued while nobody looked needs a kick. */
-	for (q = 0; !ret && q < VHOST_NET_QUEUES; q++)
+	for (q = 0; !ret && q < 2 * (unsigned int)n; q++)
 		if (write(r[q].kick_fd, &one, sizeof(one)) != sizeof(one))
-			pr_warn("virtio-net %s: kick vhost-user: %s", vn->pairs[0].nc.name,
+			pr_warn("virtio-net %s: kick vhost-user: %s", vn->pairs[q / 2].nc.name,
 				strerror(errno));
 	return !ret;
 }
