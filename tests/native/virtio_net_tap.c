@@ -645,6 +645,30 @@ TEST(tap_deleted_under_the_vm)
 	EXPECT_EQ(tx_completes_into_nowhere(20), 0);
 }
 
+/*
+ * A tap leaving a bridge: the bridge says so with an RTM_DELLINK of family
+ * AF_BRIDGE (its port is gone, not the device). The guest's link stays up
+ * and frames still flow. kavm once took it for the tap's deletion and put
+ * the guest's link down for good (a VM's tap moved from a bridge to a
+ * kavm_switch.ko switch, tests/bench/vm-switch-kmod.sh).
+ */
+TEST(tap_leaving_a_bridge_stays_up)
+{
+	netns();
+	ASSERT_EQ(env_setup("tap,id=n0,ifname=" IFNAME, ~0ull, false), 0);
+	/* Left down: a bridge up sends IGMP reports, which would reach the guest. */
+	ASSERT_EQ(sh("ip link add kbr0 type bridge && ip link set " IFNAME " master kbr0"), 0);
+	vdrv_run(&E.d);
+	ASSERT_EQ(sh("ip link set " IFNAME " nomaster"), 0);
+	vdrv_run(&E.d);
+	ASSERT_EQ(sh("ip link set " IFNAME " master kbr0 && ip link del kbr0"), 0);
+	vdrv_run(&E.d);
+	EXPECT_EQ(E.d.config_irq, 0u);
+	EXPECT_EQ(guest_link_status(), VIRTIO_NET_S_LINK_UP);
+	EXPECT_EQ(guest_to_tap(5, 100, false), 0);
+	EXPECT_EQ(tap_to_guest(5, 100), 0);
+}
+
 TEST(created_tap_is_removed_given_tap_is_left)
 {
 	struct net_client *nc;

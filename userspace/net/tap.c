@@ -205,6 +205,13 @@ static void tap_nl_msg(struct tap *t, const struct nlmsghdr *h)
 
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) || ifi->ifi_index != t->ifindex)
 		return;
+	/*
+	 * AF_BRIDGE: a bridge speaking of its port, not of the link. It sends
+	 * RTM_DELLINK when the tap leaves it (ip link set nomaster, kavmctl
+	 * link detach), and the tap is still there.
+	 */
+	if (ifi->ifi_family == AF_BRIDGE)
+		return;
 	if (h->nlmsg_type == RTM_DELLINK)
 		tap_set_up(t, false, true);
 	else if (h->nlmsg_type == RTM_NEWLINK)
