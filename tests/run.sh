@@ -114,7 +114,13 @@ run_kvm_group() {
 		run_group kvm
 		;;
 	testhost)
-		echo "== kvm group: ${#progs[@]} programs in the QEMU test host (one boot)"
+		# ASan's builds stay out: with them the emulated host wedged in 4 of 5
+		# boots on 2026-12-07, in san kvm_guest's triple-fault test each time
+		# the place was seen (Documentation/testhost.md); they run wherever
+		# KVM is native.
+		mapfile -t progs < <(printf '%s\n' "${progs[@]}" | grep -v '/san/')
+		echo "== kvm group: ${#progs[@]} programs in the QEMU test host (one boot;" \
+			"their ASan builds only on a native /dev/kvm)"
 		out=$LOGDIR/kvm-testhost
 		start=$SECONDS
 		tests/kvm-in-testhost.sh "$out" "${progs[@]}" >"$LOGDIR/kvm-testhost.log" 2>&1
